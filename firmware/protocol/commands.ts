@@ -1,0 +1,40 @@
+// The card application's commands (DESIGN.md §3), built as the terminal sends them.
+import { command, type CommandApdu } from './apdu.js';
+import { encodeDigits } from './digits.js';
+
+// Typed arrays with elements cannot be frozen; callers get a fresh copy.
+export function aid(): Uint8Array {
+  return Uint8Array.of(0xf0, 0x49, 0x43, 0x43, 0x52, 0x01);
+}
+
+export const INS = Object.freeze({
+  SELECT: 0xa4,
+  READ_CARD_DATA: 0xca,
+  VERIFY: 0x20,
+  REGISTER_PIN: 0x24,
+  GET_CHALLENGE: 0x84,
+  INTERNAL_AUTHENTICATE: 0x88,
+  BLOCK_CARD: 0x1e,
+} as const);
+
+/** P2 of VERIFY: which reference data (ISO 7816-4 §7.5.6, specific references 0x8x). */
+export const REFERENCE = Object.freeze({
+  PIN: 0x81,
+  SETTING_NUMBER: 0x82,
+} as const);
+
+export const CLA_ISO = 0x00;
+export const CLA_PROPRIETARY = 0x80;
+export const CHALLENGE_LENGTH = 8;
+
+export const COMMANDS = Object.freeze({
+  select: (): CommandApdu => command(CLA_ISO, INS.SELECT, 0x04, 0x00, aid()),
+  readCardData: (): CommandApdu => command(CLA_PROPRIETARY, INS.READ_CARD_DATA, 0x00, 0x01, undefined, 256),
+  verifySettingNumber: (ns: string): CommandApdu => command(CLA_ISO, INS.VERIFY, 0x00, REFERENCE.SETTING_NUMBER, encodeDigits('settingNumber', ns)),
+  verifyPin: (pin: string): CommandApdu => command(CLA_ISO, INS.VERIFY, 0x00, REFERENCE.PIN, encodeDigits('pin', pin)),
+  triesLeft: (reference: number): CommandApdu => command(CLA_ISO, INS.VERIFY, 0x00, reference),
+  registerPin: (data: Uint8Array): CommandApdu => command(CLA_PROPRIETARY, INS.REGISTER_PIN, 0x00, REFERENCE.PIN, data),
+  getChallenge: (): CommandApdu => command(CLA_ISO, INS.GET_CHALLENGE, 0x00, 0x00, undefined, CHALLENGE_LENGTH),
+  internalAuthenticate: (random: Uint8Array): CommandApdu => command(CLA_ISO, INS.INTERNAL_AUTHENTICATE, 0x00, 0x00, random, 256),
+  blockCard: (data: Uint8Array): CommandApdu => command(CLA_PROPRIETARY, INS.BLOCK_CARD, 0x00, 0x00, data),
+});

@@ -1,0 +1,51 @@
+// ISO/IEC 7816-4 §5.1.3 status words used by this card application (DESIGN.md §3).
+export const SW = Object.freeze({
+  OK: 0x9000,
+  WRONG_LENGTH: 0x6700,
+  SECURITY_STATUS_NOT_SATISFIED: 0x6982,
+  AUTHENTICATION_METHOD_BLOCKED: 0x6983,
+  REFERENCE_DATA_NOT_USABLE: 0x6984,
+  CONDITIONS_NOT_SATISFIED: 0x6985,
+  WRONG_DATA: 0x6a80,
+  FILE_NOT_FOUND: 0x6a82,
+  NOT_ENOUGH_MEMORY: 0x6a84,
+  INCORRECT_P1P2: 0x6a86,
+  INS_NOT_SUPPORTED: 0x6d00,
+  CLA_NOT_SUPPORTED: 0x6e00,
+  MEMORY_FAILURE: 0x6581,
+  UNKNOWN_ERROR: 0x6f00,
+} as const);
+
+/** `63Cx`: verification failed, x tries left (ISO 7816-4 table 6). */
+export function triesLeftStatus(tries: number): number {
+  return 0x63c0 | (tries & 0x0f);
+}
+
+/** Tries left from a `63Cx` status word, or null if it is not one. */
+export function triesLeftFrom(sw: number): number | null {
+  return (sw & 0xfff0) === 0x63c0 ? sw & 0x0f : null;
+}
+
+const MEANING: Readonly<Record<number, string>> = Object.freeze({
+  0x9000: 'ok',
+  0x6700: 'wrong length',
+  0x6982: 'security status not satisfied',
+  0x6983: 'authentication method blocked',
+  0x6984: 'reference data not usable (no PIN registered)',
+  0x6985: 'conditions of use not satisfied',
+  0x6a80: 'incorrect data (bad signature or TLV)',
+  0x6a82: 'application not found',
+  0x6a84: 'not enough memory',
+  0x6a86: 'incorrect P1-P2',
+  0x6d00: 'instruction not supported',
+  0x6e00: 'class not supported',
+  0x6581: 'memory failure',
+  0x6f00: 'unknown error',
+});
+
+export function describeStatus(sw: number): string {
+  const hex = sw.toString(16).toUpperCase().padStart(4, '0');
+  const tries = triesLeftFrom(sw);
+  if (tries !== null) return `${hex} wrong, ${tries} ${tries === 1 ? 'try' : 'tries'} left`;
+  return `${hex} ${MEANING[sw] ?? 'unknown status'}`;
+}

@@ -1,0 +1,37 @@
+// What a terminal is provisioned with (patent [0008], [0010]): the issuer's public key nA,
+// its own key pair T with the issuer's certificate CT, the tariff and the hotlist.
+
+export interface IssuerPublicKey {
+  readonly suite: number;
+  readonly keyId: number;
+  readonly publicKey: Uint8Array; // nA
+}
+
+export interface Tariff {
+  readonly currency: string;
+  /** Charged once a call connects. */
+  readonly connectionFee: number;
+  /** Charged for every started unit of `unitSeconds`. */
+  readonly unitFee: number;
+  readonly unitSeconds: number;
+}
+
+export interface TerminalConfig {
+  readonly terminalId: string;
+  readonly issuerKeys: readonly IssuerPublicKey[];
+  readonly suite: number; // suite of the terminal key pair T
+  readonly terminalSecretKey: Uint8Array; // pT, qT
+  readonly terminalPublicKey: Uint8Array; // nT
+  readonly certificate: Uint8Array; // CT, encoded (tag F2)
+  readonly tariff: Tariff;
+  /** Card numbers (IDU, hex) the issuer has blocked ([0019]). */
+  readonly hotlist: readonly string[];
+}
+
+export const DEFAULT_TARIFF: Tariff = Object.freeze({ currency: 'JPY', connectionFee: 10, unitFee: 10, unitSeconds: 60 });
+
+/** Fee V for a call of `durationMs` (patent [0015]): connection fee plus every started unit. */
+export function feeFor(tariff: Tariff, durationMs: number): number {
+  const units = Math.max(1, Math.ceil(durationMs / (tariff.unitSeconds * 1000)));
+  return tariff.connectionFee + units * tariff.unitFee;
+}

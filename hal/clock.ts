@@ -1,0 +1,11 @@
+// Clock HAL: wall-clock time (battery-backed RTC on the board) and one-shot timers.
+
+export type TimerHandle = unknown;
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch, UTC. */
+  now(): number;
+  /** Calls back once after `ms` milliseconds. */
+  setTimer(ms: number, callback: () => void): TimerHandle;
+  clearTimer(handle: TimerHandle): void;
+}

@@ -1,0 +1,55 @@
+// A virtual clock: time moves only when the simulation says so (`wait 30` in a script), so
+// timeouts and call durations are exact and tests never depend on the speed of the machine.
+import type { Clock, TimerHandle } from '../clock.js';
+
+interface Timer {
+  readonly id: number;
+  readonly due: number;
+  readonly callback: () => void;
+}
+
+export class VirtualClock implements Clock {
+  #now: number;
+  #timers: Timer[] = [];
+  #nextId = 1;
+
+  constructor(startMs: number) {
+    this.#now = startMs;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(ms: number, callback: () => void): TimerHandle {
+    const timer = { id: this.#nextId++, due: this.#now + Math.max(0, ms), callback };
+    this.#timers.push(timer);
+    this.#timers.sort((a, b) => a.due - b.due || a.id - b.id);
+    return timer.id;
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    this.#timers = this.#timers.filter((timer) => timer.id !== handle);
+  }
+
+  /** The time the next timer fires, or null when none is set. */
+  get nextDue(): number | null {
+    return this.#timers[0]?.due ?? null;
+  }
+
+  /**
+   * Moves time forward to `target`, firing each due timer in order. `settle` runs after every
+   * timer so the code it woke can react (and set new timers) before time moves on.
+   */
+  async advanceTo(target: number, settle: () => Promise<void>): Promise<void> {
+    for (;;) {
+      const next = this.#timers[0];
+      if (!next || next.due > target) break;
+      this.#timers.shift();
+      this.#now = Math.max(this.#now, next.due);
+      next.callback();
+      await settle();
+    }
+    this.#now = Math.max(this.#now, target);
+  }
+}

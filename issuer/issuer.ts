@@ -1,0 +1,116 @@
+// The issuer's operations (patent [0009], [0010], [0016], [0019]): master key pair A, card
+// personalisation with SA1 and SA2, terminal certificates. Engine-neutral, so scenario tests
+// on XS issue their own cards; the CLI in cli.ts adds files and arguments.
+import { sha256 } from '../firmware/crypto/hash.js';
+import { suiteById } from '../firmware/crypto/suites.js';
+import type { RandomBytes } from '../firmware/crypto/suite.js';
+import { fromHex, toHex } from '../firmware/protocol/bytes.js';
+import { checkDate } from '../firmware/protocol/dates.js';
+import { checkDigits } from '../firmware/protocol/digits.js';
+import {
+  CARD_NUMBER_LENGTH, SALT_LENGTH, certificateMessage, encodeCertificate, sa1Message, sa2Message,
+  settingNumberCommitment, type CardData, type TerminalCertificate,
+} from '../firmware/protocol/data-objects.js';
+import type { CardPersonalisation } from '../card/personalisation.js';
+import { DEFAULT_TARIFF, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
+
+export class IssuerError extends Error {
+  override name = 'IssuerError';
+}
+
+export interface IssuerKey {
+  readonly suite: number;
+  readonly keyId: number;
+  readonly secretKey: Uint8Array;
+  readonly publicKey: Uint8Array; // nA
+}
+
+export function createIssuerKey(suiteId: number, keyId: number, random: RandomBytes): IssuerKey {
+  if (!Number.isInteger(keyId) || keyId < 0 || keyId > 255) throw new IssuerError(`key id must be 0 to 255, got ${keyId}`);
+  const suite = suiteById(suiteId);
+  const pair = suite.generateKeyPair(random);
+  return { suite: suite.id, keyId, secretKey: pair.secretKey, publicKey: pair.publicKey };
+}
+
+export interface CardRequest {
+  readonly registrationNumber: string;
+  readonly settingNumber: string;
+  /** 16 hex digits; random when absent. */
+  readonly cardNumber?: string;
+  readonly expiry: string;
+}
+
+export interface IssuedCard {
+  readonly personalisation: CardPersonalisation;
+  readonly cardData: CardData;
+}
+
+/** Personalises one card: C, SA2 = Sig_A(C ‖ IDU), card key pair U, SA1 over the static data. */
+export function issueCard(issuer: IssuerKey, request: CardRequest, random: RandomBytes): IssuedCard {
+  const registrationNumber = checkDigits('registrationNumber', request.registrationNumber);
+  const settingNumber = checkDigits('settingNumber', request.settingNumber);
+  const expiry = checkDate(request.expiry);
+  let cardNumber: Uint8Array;
+  if (request.cardNumber === undefined) {
+    cardNumber = random(CARD_NUMBER_LENGTH);
+  } else {
+    if (!/^[0-9a-fA-F]{16}$/.test(request.cardNumber)) throw new IssuerError(`card number (IDU) must be 16 hex digits, got "${request.cardNumber}"`);
+    cardNumber = fromHex(request.cardNumber);
+  }
+  const suite = suiteById(issuer.suite);
+  const salt = random(SALT_LENGTH);
+  const commitment = settingNumberCommitment(salt, settingNumber, sha256);
+  const sa2 = suite.sign(issuer.secretKey, sa2Message(commitment, cardNumber));
+  const cardKey = suite.generateKeyPair(random);
+  const unsigned = {
+    registrationNumber, cardNumber, expiry, suite: issuer.suite, keyId: issuer.keyId,
+    commitment, sa2, cardPublicKey: cardKey.publicKey,
+  };
+  const sa1 = suite.sign(issuer.secretKey, sa1Message(unsigned));
+  return {
+    cardData: { ...unsigned, sa1 },
+    personalisation: {
+      registrationNumber, settingNumber, salt, cardNumber, expiry, suite: issuer.suite, keyId: issuer.keyId,
+      issuerPublicKey: issuer.publicKey, commitment, sa2, sa1,
+      cardSecretKey: cardKey.secretKey, cardPublicKey: cardKey.publicKey,
+    },
+  };
+}
+
+export interface TerminalRequest {
+  readonly terminalId: string;
+  readonly validFrom: string;
+  readonly validTo: string;
+  readonly tariff?: Tariff;
+  readonly hotlist?: readonly string[];
+}
+
+/** Provisions a terminal: key pair T and CT = Sig_A(terminal id ‖ nT ‖ validity). */
+export function provisionTerminal(issuer: IssuerKey, request: TerminalRequest, random: RandomBytes): TerminalConfig {
+  if (!/^[0-9A-Za-z-]{1,16}$/.test(request.terminalId)) {
+    throw new IssuerError(`terminal id must be 1 to 16 letters, digits or '-', got "${request.terminalId}"`);
+  }
+  const validFrom = checkDate(request.validFrom);
+  const validTo = checkDate(request.validTo);
+  if (validTo < validFrom) throw new IssuerError(`certificate validity ends (${validTo}) before it starts (${validFrom})`);
+  const suite = suiteById(issuer.suite);
+  const pair = suite.generateKeyPair(random);
+  const unsigned: Omit<TerminalCertificate, 'signature'> = {
+    terminalId: request.terminalId, terminalPublicKey: pair.publicKey, validFrom, validTo, suite: issuer.suite, keyId: issuer.keyId,
+  };
+  const certificate = encodeCertificate({ ...unsigned, signature: suite.sign(issuer.secretKey, certificateMessage(unsigned)) });
+  return {
+    terminalId: request.terminalId,
+    issuerKeys: [{ suite: issuer.suite, keyId: issuer.keyId, publicKey: issuer.publicKey }],
+    suite: issuer.suite,
+    terminalSecretKey: pair.secretKey,
+    terminalPublicKey: pair.publicKey,
+    certificate,
+    tariff: request.tariff ?? DEFAULT_TARIFF,
+    hotlist: (request.hotlist ?? []).map((idu) => idu.toUpperCase()),
+  };
+}
+
+export function cardNumberHex(cardNumber: Uint8Array): string {
+  return toHex(cardNumber);
+}
