@@ -37,19 +37,18 @@ export class VirtualClock implements Clock {
     return this.#timers[0]?.due ?? null;
   }
 
-  /**
-   * Moves time forward to `target`, firing each due timer in order. `settle` runs after every
-   * timer so the code it woke can react (and set new timers) before time moves on.
-   */
-  async advanceTo(target: number, settle: () => Promise<void>): Promise<void> {
-    for (;;) {
-      const next = this.#timers[0];
-      if (!next || next.due > target) break;
-      this.#timers.shift();
-      this.#now = Math.max(this.#now, next.due);
-      next.callback();
-      await settle();
-    }
+  /** Fires the earliest timer due at or before `limit`, moving time to it; false when none is. */
+  fireNext(limit: number): boolean {
+    const next = this.#timers[0];
+    if (!next || next.due > limit) return false;
+    this.#timers.shift();
+    this.#now = Math.max(this.#now, next.due);
+    next.callback();
+    return true;
+  }
+
+  /** Moves time forward (never back) without firing anything; call fireNext first. */
+  moveTo(target: number): void {
     this.#now = Math.max(this.#now, target);
   }
 }

@@ -1,0 +1,31 @@
+// What the terminal reports as it works: shown as JSON lines by the simulator's script mode,
+// kept in the log on the device. One shape per thing a person or an operator cares about.
+
+export type RejectReason =
+  | 'not-our-card' // SELECT failed: no such application
+  | 'unreadable' // READ CARD DATA failed or malformed
+  | 'unknown-issuer' // no nA for the card's suite and key id
+  | 'bad-signature' // SA1 or SA2 does not verify with nA
+  | 'expired' // [0020]
+  | 'hotlisted' // [0019]
+  | 'blocked'; // the card answers 6983
+
+export type TerminalEvent =
+  | { readonly event: 'card-inserted' }
+  | { readonly event: 'card-accepted'; readonly registrationNumber: string; readonly cardNumber: string; readonly expiry: string; readonly pinRegistered: boolean }
+  | { readonly event: 'card-rejected'; readonly reason: RejectReason; readonly detail: string }
+  | { readonly event: 'card-blocked'; readonly by: 'terminal' | 'card'; readonly step: string }
+  | { readonly event: 'wrong-entry'; readonly step: 'registration-number' | 'setting-number' | 'pin'; readonly triesLeft: number }
+  | { readonly event: 'pin-not-registered' }
+  | { readonly event: 'pin-registered'; readonly change: boolean }
+  | { readonly event: 'pin-verified' }
+  | { readonly event: 'service-started'; readonly number: string }
+  | { readonly event: 'service-ended'; readonly durationSeconds: number; readonly fee: number; readonly currency: string }
+  | { readonly event: 'record-written'; readonly sequence: number; readonly registrationNumber: string; readonly fee: number }
+  | { readonly event: 'service-refused'; readonly reason: string }
+  | { readonly event: 'card-removed'; readonly during: string }
+  | { readonly event: 'timeout'; readonly during: string }
+  | { readonly event: 'card-error'; readonly during: string; readonly detail: string }
+  | { readonly event: 'eject'; readonly reason: string };
+
+export type EventSink = (event: TerminalEvent) => void;

@@ -1,0 +1,61 @@
+// Card insertion (figs. 4 and 5, [0011], [0019], [0020]): read the card's signed data and check
+// it offline with nA before the person is asked for anything.
+import { suiteById } from '../crypto/suites.js';
+import { toHex } from '../protocol/bytes.js';
+import { COMMANDS, REFERENCE } from '../protocol/commands.js';
+import { decodeCardData, sa1Message, sa2Message, type CardData } from '../protocol/data-objects.js';
+import { dateOf, isExpired } from '../protocol/dates.js';
+import { describeStatus, SW, triesLeftFrom } from '../protocol/status-words.js';
+import type { CardLink } from './card-link.js';
+import type { TerminalConfig } from './config.js';
+import type { RejectReason } from './events.js';
+
+export type InsertionResult =
+  | { readonly ok: true; readonly card: CardData; readonly pinRegistered: boolean }
+  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+function reject(reason: RejectReason, detail: string): InsertionResult {
+  return { ok: false, reason, detail };
+}
+
+/** Checks SA1 and SA2 with nA (claim 2); returns the problem or null. */
+export function verifyCardData(card: CardData, config: TerminalConfig): { reason: RejectReason; detail: string } | null {
+  const issuerKey = config.issuerKeys.find((key) => key.suite === card.suite && key.keyId === card.keyId);
+  if (!issuerKey) return { reason: 'unknown-issuer', detail: `no issuer key for suite ${card.suite}, key id ${card.keyId}` };
+  const suite = suiteById(card.suite);
+  const { sa1, ...unsigned } = card;
+  if (!suite.verify(issuerKey.publicKey, sa1Message(unsigned), sa1)) return { reason: 'bad-signature', detail: 'SA1 does not verify with nA' };
+  if (!suite.verify(issuerKey.publicKey, sa2Message(card.commitment, card.cardNumber), card.sa2)) {
+    return { reason: 'bad-signature', detail: 'SA2 does not verify with nA' };
+  }
+  return null;
+}
+
+export async function checkInsertedCard(link: CardLink, config: TerminalConfig, nowMs: number): Promise<InsertionResult> {
+  await link.powerOn();
+  const selected = await link.send(COMMANDS.select());
+  if (selected.sw !== SW.OK) return reject('not-our-card', `SELECT: ${describeStatus(selected.sw)}`);
+
+  const read = await link.send(COMMANDS.readCardData());
+  if (read.sw !== SW.OK) return reject('unreadable', `READ CARD DATA: ${describeStatus(read.sw)}`);
+  let card: CardData;
+  try {
+    card = decodeCardData(read.data);
+  } catch (error) {
+    return reject('unreadable', `card data: ${(error as Error).message}`);
+  }
+
+  const problem = verifyCardData(card, config);
+  if (problem) return reject(problem.reason, problem.detail);
+  const today = dateOf(nowMs);
+  if (isExpired(card.expiry, today)) return reject('expired', `expired ${card.expiry}, today is ${today}`);
+  const cardNumber = toHex(card.cardNumber);
+  if (config.hotlist.includes(cardNumber)) return reject('hotlisted', `card ${cardNumber} is on the hotlist`);
+
+  // VERIFY without data asks the PIN state without spending a try (ISO 7816-4 §11.5.6).
+  const state = await link.send(COMMANDS.triesLeft(REFERENCE.PIN));
+  if (state.sw === SW.AUTHENTICATION_METHOD_BLOCKED) return reject('blocked', 'the card reports itself blocked');
+  if (state.sw === SW.REFERENCE_DATA_NOT_USABLE) return { ok: true, card, pinRegistered: false };
+  if (state.sw === SW.OK || triesLeftFrom(state.sw) !== null) return { ok: true, card, pinRegistered: true };
+  return reject('unreadable', `PIN state: ${describeStatus(state.sw)}`);
+}

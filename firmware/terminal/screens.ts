@@ -1,0 +1,36 @@
+// Every text the terminal shows on its 20×4 LCD, in one place (patent fig. 2, display 14).
+import type { RejectReason } from './events.js';
+
+export const SCREENS = Object.freeze({
+  idle: ['IC CARD TELEPHONE', '', 'Please insert card', ''],
+  reading: ['Reading card...', '', '', ''],
+  takeCard: (first: string, second = '') => [first, second, '', 'Please take card'],
+  enterPin: (entry: string) => ['Enter PIN', entry, 'REGISTER: set PIN', 'END: cancel'],
+  registrationNumber: (entry: string) => ['PIN registration', 'Registration no.:', entry, 'ENTER ok  END cancel'],
+  settingNumber: (entry: string) => ['PIN registration', 'Setting number:', entry, 'ENTER ok  END cancel'],
+  newPin: (entry: string) => ['PIN registration', 'New PIN:', entry, 'ENTER ok  END cancel'],
+  repeatPin: (entry: string) => ['PIN registration', 'New PIN again:', entry, 'ENTER ok  END cancel'],
+  dial: (entry: string) => ['PIN OK', 'Dial number:', entry, 'ENTER call END quit'],
+  calling: (number: string) => ['Calling', number, '', ''],
+  inCall: (number: string, elapsed: string, fee: string) => ['Connected', number, `${elapsed}  ${fee}`, 'END: hang up'],
+  wrong: (what: string, triesLeft: number) => [`Wrong ${what}`, `${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left`, '', 'Please try again'],
+  noPin: ['No PIN registered', 'Press REGISTER', 'to set your PIN', ''],
+  pinsDiffer: ['PINs differ', 'Please enter the', 'new PIN again', ''],
+  registered: (change: boolean) => [change ? 'PIN changed' : 'PIN registered', '', 'Enter PIN to use', ''],
+  wait: ['Please wait...', '', '', ''],
+} as const);
+
+export const REJECT_TEXT: Readonly<Record<RejectReason, string>> = Object.freeze({
+  'not-our-card': 'Unknown card type',
+  unreadable: 'Card unreadable',
+  'unknown-issuer': 'Unknown issuer',
+  'bad-signature': 'Invalid card data',
+  expired: 'Card expired',
+  hotlisted: 'Card not accepted',
+  blocked: 'Card is blocked',
+});
+
+/** Seconds as m:ss for the call display. */
+export function elapsedText(seconds: number): string {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}

@@ -1,0 +1,44 @@
+// What every flow of one card session needs: the card line, the person, the terminal's keys.
+import type { Clock } from '../../hal/clock.js';
+import type { Display } from '../../hal/display.js';
+import type { Random } from '../../hal/random.js';
+import type { CardData } from '../protocol/data-objects.js';
+import type { CardLink } from './card-link.js';
+import type { TerminalConfig } from './config.js';
+import type { EventSink } from './events.js';
+import type { InputQueue } from './inputs.js';
+import type { UsageStore } from './usage-store.js';
+
+export interface SessionContext {
+  readonly link: CardLink;
+  readonly inputs: InputQueue;
+  readonly display: Display;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly config: TerminalConfig;
+  readonly usage: UsageStore;
+  readonly emit: EventSink;
+  readonly keypadTimeoutMs: number;
+  readonly messageMs: number;
+}
+
+/** The card as accepted at insertion: its verified static data. */
+export interface AcceptedCard {
+  readonly data: CardData;
+  readonly cardNumberHex: string;
+}
+
+/** How a session ended, which decides what the terminal says while the card comes out. */
+export type SessionEnd =
+  | { readonly kind: 'done'; readonly message: readonly [string, string] }
+  | { readonly kind: 'cancelled' };
+
+/** Thrown inside a flow to end the session with a message (card blocked, refused, ...). */
+export class SessionStop extends Error {
+  override name = 'SessionStop';
+  constructor(readonly lines: readonly [string, string], readonly reason: string) {
+    super(reason);
+  }
+}
+
+export const TRY_LIMIT = 3;

@@ -1,0 +1,146 @@
+// The IC card terminal (claim 2): waits for a card, checks it offline, runs the PIN screen,
+// registration (fig. 4) or service (fig. 5), and gives the card back.
+import { ApduError, UnexpectedStatusError } from '../protocol/apdu.js';
+import { toHex } from '../protocol/bytes.js';
+import { frame } from '../../hal/display.js';
+import type { TerminalHal } from '../../hal/index.js';
+import { CardMuteError, CardRemovedError } from '../../hal/reader.js';
+import { CardLink } from './card-link.js';
+import type { TerminalConfig } from './config.js';
+import type { EventSink, TerminalEvent } from './events.js';
+import { checkInsertedCard } from './insertion.js';
+import { InputQueue } from './inputs.js';
+import { PromptTimeout } from './prompt.js';
+import { registerPin } from './registration.js';
+import { REJECT_TEXT, SCREENS } from './screens.js';
+import { giveService, readPinOrRegister, verifyPin } from './service.js';
+import { SessionStop, type AcceptedCard, type SessionContext } from './session.js';
+import type { UsageStore } from './usage-store.js';
+
+export interface TerminalOptions {
+  /** How long a prompt waits for a key before the card is given back. */
+  readonly keypadTimeoutMs?: number;
+  /** How long a message (wrong PIN, PIN registered) stays before the next prompt. */
+  readonly messageMs?: number;
+  readonly onEvent?: EventSink;
+  /** Told whenever the terminal waits for the person or the card (the device may sleep then). */
+  readonly onWaiting?: () => void;
+}
+
+export const DEFAULT_KEYPAD_TIMEOUT_MS = 30_000;
+export const DEFAULT_MESSAGE_MS = 3_000;
+
+export class Terminal {
+  #hal: TerminalHal;
+  #inputs: InputQueue;
+  #context: SessionContext;
+  #emit: EventSink;
+  #step = 'idle';
+
+  constructor(hal: TerminalHal, config: TerminalConfig, usage: UsageStore, options: TerminalOptions = {}) {
+    this.#hal = hal;
+    this.#inputs = new InputQueue(hal.reader, hal.keypad, hal.clock, options.onWaiting ?? null);
+    const sink = options.onEvent ?? (() => {});
+    this.#emit = (event: TerminalEvent) => sink(event);
+    this.#context = {
+      link: new CardLink(hal.reader),
+      inputs: this.#inputs,
+      display: { columns: hal.display.columns, rows: hal.display.rows, show: (lines) => hal.display.show(frame(lines, hal.display.columns, hal.display.rows)) },
+      clock: hal.clock,
+      random: hal.random,
+      config,
+      usage,
+      emit: this.#emit,
+      keypadTimeoutMs: options.keypadTimeoutMs ?? DEFAULT_KEYPAD_TIMEOUT_MS,
+      messageMs: options.messageMs ?? DEFAULT_MESSAGE_MS,
+    };
+  }
+
+  /** APDUs and bytes exchanged with cards since start-up. */
+  get lineLog() {
+    return this.#context.link.log;
+  }
+
+  /** Runs for ever: one card session after another. */
+  async run(): Promise<never> {
+    for (;;) {
+      this.#step = 'idle';
+      this.#context.display.show(SCREENS.idle);
+      while (!this.#hal.reader.cardPresent) {
+        const input = await this.#inputs.next(null);
+        if (input.kind === 'inserted') break;
+      }
+      if (!this.#hal.reader.cardPresent) continue;
+      const cardStillIn = await this.#session();
+      if (cardStillIn) await this.#waitForRemoval();
+    }
+  }
+
+  /** One card from insertion to ejection; false when the card was pulled out on the way. */
+  async #session(): Promise<boolean> {
+    this.#emit({ event: 'card-inserted' });
+    let message: readonly [string, string];
+    try {
+      message = await this.#checkAndServe();
+    } catch (error) {
+      if (error instanceof CardRemovedError) {
+        this.#emit({ event: 'card-removed', during: this.#step });
+        return false;
+      }
+      if (error instanceof PromptTimeout) {
+        this.#emit({ event: 'timeout', during: this.#step });
+        message = ['Timed out', ''];
+      } else if (error instanceof SessionStop) {
+        message = error.lines;
+      } else if (error instanceof ApduError || error instanceof CardMuteError || error instanceof UnexpectedStatusError) {
+        this.#emit({ event: 'card-error', during: this.#step, detail: (error as Error).message });
+        message = ['Card error', 'Please try again'];
+      } else {
+        throw error;
+      }
+    }
+    try {
+      await this.#hal.reader.powerOff();
+      await this.#hal.reader.eject();
+    } catch (error) {
+      if (!(error instanceof CardRemovedError)) throw error;
+    }
+    this.#emit({ event: 'eject', reason: message.join(' ').trim() });
+    this.#context.display.show(SCREENS.takeCard(message[0], message[1]));
+    return this.#hal.reader.cardPresent;
+  }
+
+  async #checkAndServe(): Promise<readonly [string, string]> {
+    this.#step = 'insertion';
+    this.#context.display.show(SCREENS.reading);
+    const result = await checkInsertedCard(this.#context.link, this.#context.config, this.#hal.clock.now());
+    if (!result.ok) {
+      this.#emit({ event: 'card-rejected', reason: result.reason, detail: result.detail });
+      return ['Card refused', REJECT_TEXT[result.reason]];
+    }
+    const card: AcceptedCard = { data: result.card, cardNumberHex: toHex(result.card.cardNumber) };
+    let pinRegistered = result.pinRegistered;
+    this.#emit({ event: 'card-accepted', registrationNumber: card.data.registrationNumber, cardNumber: card.cardNumberHex, expiry: card.data.expiry, pinRegistered });
+    for (;;) {
+      this.#step = 'pin';
+      const entry = await readPinOrRegister(this.#context);
+      if (entry.kind === 'end') return ['Thank you', ''];
+      if (entry.kind === 'register') {
+        this.#step = 'registration';
+        if ((await registerPin(this.#context, card, pinRegistered)) === 'registered') pinRegistered = true;
+        continue;
+      }
+      if ((await verifyPin(this.#context, entry.digits)) !== 'verified') continue;
+      this.#step = 'service';
+      return giveService(this.#context, card);
+    }
+  }
+
+  async #waitForRemoval(): Promise<void> {
+    this.#step = 'eject';
+    while (this.#hal.reader.cardPresent) {
+      const input = await this.#inputs.next(null);
+      if (input.kind === 'removed') break;
+    }
+  }
+}

@@ -1,0 +1,152 @@
+// A terminal on the bench: the real firmware with simulated slot, keypad, LCD, clock and
+// random source. Each action waits until the terminal is idle again, so a test or a script
+// reads like a person at the terminal, and runs the same on Node and on XS.
+import type { TerminalConfig } from '../../firmware/terminal/config.js';
+import type { TerminalEvent } from '../../firmware/terminal/events.js';
+import { Terminal, type TerminalOptions } from '../../firmware/terminal/terminal.js';
+import type { UsageStore } from '../../firmware/terminal/usage-store.js';
+import type { Flash } from '../flash.js';
+import { isKey, type Key } from '../keypad.js';
+import type { CardDevice } from './card-slot.js';
+import { SimCardSlot } from './card-slot.js';
+import { VirtualClock } from './clock.js';
+import { SimKeypad } from './keypad.js';
+import { SimLcd } from './lcd.js';
+import { SeededRandom } from './random.js';
+
+export type RigOutput =
+  | { readonly kind: 'lcd'; readonly at: number; readonly lines: readonly string[] }
+  | { readonly kind: 'event'; readonly at: number; readonly event: TerminalEvent };
+
+export interface RigOptions {
+  readonly config: TerminalConfig;
+  readonly usage: UsageStore;
+  readonly flash: Flash;
+  /** Wall-clock start, ms since epoch UTC. */
+  readonly startTime: number;
+  readonly seed?: string;
+  readonly terminal?: Omit<TerminalOptions, 'onEvent' | 'onWaiting'>;
+  readonly onOutput?: (output: RigOutput) => void;
+}
+
+export class TerminalRig {
+  readonly slot = new SimCardSlot();
+  readonly keypad = new SimKeypad();
+  readonly lcd = new SimLcd();
+  readonly clock: VirtualClock;
+  readonly random: SeededRandom;
+  readonly events: TerminalEvent[] = [];
+  readonly terminal: Terminal;
+  #idle = false;
+  #wake: (() => void) | null = null;
+  #failure: unknown = null;
+  #started = false;
+  #onOutput: ((output: RigOutput) => void) | null;
+
+  constructor(options: RigOptions) {
+    this.clock = new VirtualClock(options.startTime);
+    this.random = new SeededRandom(options.seed ?? 'terminal-rig');
+    this.#onOutput = options.onOutput ?? null;
+    this.lcd.onFrame = (lines) => this.#onOutput?.({ kind: 'lcd', at: this.clock.now(), lines });
+    this.terminal = new Terminal(
+      { reader: this.slot, keypad: this.keypad, display: this.lcd, clock: this.clock, random: this.random, flash: options.flash },
+      options.config,
+      options.usage,
+      {
+        ...options.terminal,
+        onEvent: (event) => {
+          this.events.push(event);
+          this.#onOutput?.({ kind: 'event', at: this.clock.now(), event });
+        },
+        onWaiting: () => {
+          this.#idle = true;
+          this.#release();
+        },
+      },
+    );
+  }
+
+  /** Starts the firmware's main loop and waits for the idle screen. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.terminal.run().catch((error: unknown) => {
+      this.#failure = error;
+      this.#release();
+    });
+    await this.#untilIdle();
+  }
+
+  async insert(card: CardDevice): Promise<void> {
+    await this.#act(() => this.slot.insert(card));
+  }
+
+  async remove(): Promise<CardDevice> {
+    let card: CardDevice | null = null;
+    await this.#act(() => {
+      card = this.slot.remove();
+    });
+    return card!;
+  }
+
+  /** Presses keys in order; "1234" presses four digit keys, "ENTER" one function key. */
+  async press(...tokens: string[]): Promise<void> {
+    for (const key of keysOf(tokens)) await this.#act(() => this.keypad.press(key));
+  }
+
+  /** Lets `seconds` pass, firing the terminal's timers on the way. */
+  async wait(seconds: number): Promise<void> {
+    const target = this.clock.now() + Math.round(seconds * 1000);
+    for (;;) {
+      this.#idle = false;
+      if (!this.clock.fireNext(target)) {
+        this.#idle = true;
+        break;
+      }
+      await this.#untilIdle();
+    }
+    this.clock.moveTo(target);
+  }
+
+  /** Events of one kind so far, newest last. */
+  eventsOf<K extends TerminalEvent['event']>(kind: K): Extract<TerminalEvent, { event: K }>[] {
+    return this.events.filter((event): event is Extract<TerminalEvent, { event: K }> => event.event === kind);
+  }
+
+  get screen(): string {
+    return this.lcd.lines.join('\n');
+  }
+
+  async #act(action: () => void): Promise<void> {
+    if (!this.#started) throw new Error('start() the rig first');
+    this.#idle = false;
+    action();
+    await this.#untilIdle();
+  }
+
+  #release(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #untilIdle(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#idle) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#wake = () => (this.#failure ? reject(this.#failure) : resolve());
+    });
+  }
+}
+
+/** Splits "1234 ENTER" style tokens into keys; throws on anything that is not a key. */
+export function keysOf(tokens: readonly string[]): Key[] {
+  const keys: Key[] = [];
+  for (const token of tokens) {
+    const upper = token.toUpperCase();
+    if (/^[0-9]+$/.test(token)) for (const digit of token) keys.push(digit as Key);
+    else if (isKey(upper)) keys.push(upper);
+    else throw new RangeError(`"${token}" is not a key (digits, ENTER, CLEAR, REGISTER, END)`);
+  }
+  return keys;
+}

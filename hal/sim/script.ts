@@ -1,0 +1,92 @@
+// Scripted sessions: one event a line, replayed on a TerminalRig, so tests and people can
+// replay a session and diff its output.
+//   insert NAME        put the card called NAME in the slot
+//   remove             take the card out
+//   keys 1234 ENTER    press keys (digits, ENTER, CLEAR, REGISTER, END)
+//   wait 30            let 30 seconds pass
+//   # text             a comment
+import type { CardDevice } from './card-slot.js';
+import { keysOf, type TerminalRig } from './rig.js';
+
+export class ScriptError extends Error {
+  override name = 'ScriptError';
+  constructor(readonly line: number, message: string) {
+    super(`script line ${line}: ${message}`);
+  }
+}
+
+export type ScriptStep =
+  | { readonly line: number; readonly text: string; readonly kind: 'insert'; readonly card: string }
+  | { readonly line: number; readonly text: string; readonly kind: 'remove' }
+  | { readonly line: number; readonly text: string; readonly kind: 'keys'; readonly keys: readonly string[] }
+  | { readonly line: number; readonly text: string; readonly kind: 'wait'; readonly seconds: number };
+
+/** Parses the whole script first, so a typo on line 40 is reported before line 1 runs. */
+export function parseScript(source: string): ScriptStep[] {
+  const steps: ScriptStep[] = [];
+  source.split(/\r?\n/).forEach((raw, index) => {
+    const line = index + 1;
+    const text = raw.trim();
+    if (text === '' || text.startsWith('#')) return;
+    const [command, ...args] = text.split(/\s+/);
+    switch (command!.toLowerCase()) {
+      case 'insert':
+        if (args.length !== 1) throw new ScriptError(line, 'insert takes one card name');
+        steps.push({ line, text, kind: 'insert', card: args[0]! });
+        break;
+      case 'remove':
+        if (args.length !== 0) throw new ScriptError(line, 'remove takes no arguments');
+        steps.push({ line, text, kind: 'remove' });
+        break;
+      case 'keys':
+        if (args.length === 0) throw new ScriptError(line, 'keys needs at least one key');
+        try {
+          keysOf(args);
+        } catch (error) {
+          throw new ScriptError(line, (error as Error).message);
+        }
+        steps.push({ line, text, kind: 'keys', keys: args });
+        break;
+      case 'wait': {
+        const seconds = Number(args[0]);
+        if (args.length !== 1 || !Number.isFinite(seconds) || seconds < 0) throw new ScriptError(line, 'wait takes a number of seconds');
+        steps.push({ line, text, kind: 'wait', seconds });
+        break;
+      }
+      default:
+        throw new ScriptError(line, `unknown command "${command}" (insert, remove, keys, wait)`);
+    }
+  });
+  return steps;
+}
+
+/** Runs the steps; `cards` finds a card by the name the script uses. */
+export async function runScript(
+  rig: TerminalRig,
+  steps: readonly ScriptStep[],
+  cards: (name: string) => CardDevice | undefined,
+  onStep: (step: ScriptStep) => void = () => {},
+): Promise<void> {
+  for (const step of steps) {
+    onStep(step);
+    switch (step.kind) {
+      case 'insert': {
+        const card = cards(step.card);
+        if (!card) throw new ScriptError(step.line, `no card called "${step.card}"`);
+        if (rig.slot.cardPresent) throw new ScriptError(step.line, `the slot already holds "${rig.slot.card!.label}": remove it first`);
+        await rig.insert(card);
+        break;
+      }
+      case 'remove':
+        if (!rig.slot.cardPresent) throw new ScriptError(step.line, 'there is no card to remove');
+        await rig.remove();
+        break;
+      case 'keys':
+        await rig.press(...step.keys);
+        break;
+      case 'wait':
+        await rig.wait(step.seconds);
+        break;
+    }
+  }
+}
