@@ -1,0 +1,20 @@
+// Every engine-neutral scenario list, in one place: tests/scenarios.test.ts runs them on Node and
+// tests/xs.test.ts bundles xs-main.ts, which runs them inside the XS engine. Add a new list here.
+import { protocolScenarios } from './protocol-scenarios.js';
+import type { Scenario } from './scenario.js';
+
+function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario[] {
+  const all = lists.flat();
+  const seen = new Set<string>();
+  for (const scenario of all) {
+    // The XS runner reports results by name, so a repeated name would hide a scenario.
+    if (scenario.name.trim() === '' || /[\r\n]/.test(scenario.name)) throw new Error(`scenario name ${JSON.stringify(scenario.name)} must be one non-empty line`);
+    if (seen.has(scenario.name)) throw new Error(`two scenarios are named "${scenario.name}": names must be unique`);
+    seen.add(scenario.name);
+  }
+  return Object.freeze(all);
+}
+
+export const allScenarios: readonly Scenario[] = gather(
+  protocolScenarios,
+);

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Bundles an engine-neutral TypeScript or JavaScript entry into one script the XS engine runs:
+// esbuild, iife, ES2020 (XS 13.3 trips over some ES2022 class features), platform "neutral".
+// Any import of a Node built-in (node:fs, crypto, buffer, ...) fails the bundle, naming the importer.
+// Usage: node tools/xs/bundle.mjs ENTRY [OUT]   (OUT defaults to build/xs/<entry name>.js)
+import { builtinModules } from 'node:module';
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { ROOT, XS_BUILD_DIR } from './xsnap.mjs';
+
+const NODE_BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+
+/** @type {import('esbuild').Plugin} */
+const noNodeBuiltins = {
+  name: 'no-node-builtins',
+  setup(builder) {
+    builder.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
+      if (!args.path.startsWith('node:') && !NODE_BUILTINS.has(args.path)) return undefined;
+      const importer = args.importer ? relative(ROOT, args.importer) : '(entry)';
+      return {
+        errors: [{
+          text: `"${args.path}" is a Node built-in, imported by ${importer}: code that runs on XS must be engine-neutral (only the language, Uint8Array, BigInt and the HAL; see DESIGN.md §6)`,
+        }],
+      };
+    });
+  },
+};
+
+/**
+ * @param {string} entry path of the entry file (relative to the project root or absolute)
+ * @param {string} [outFile] where to write the bundle (default build/xs/<entry name>.js)
+ * @returns {Promise<string>} the absolute path of the bundle
+ */
+export async function bundle(entry, outFile) {
+  const entryPath = isAbsolute(entry) ? entry : resolve(ROOT, entry);
+  const out = outFile ? resolve(ROOT, outFile) : join(XS_BUILD_DIR, `${basename(entryPath, extname(entryPath))}.js`);
+  try {
+    await build({
+      absWorkingDir: ROOT,
+      entryPoints: [entryPath],
+      outfile: out,
+      bundle: true,
+      format: 'iife',
+      target: 'es2020',
+      platform: 'neutral',
+      // neutral leaves these empty; packages that still rely on "module"/"main" need them
+      mainFields: ['module', 'main'],
+      plugins: [noNodeBuiltins],
+      sourcemap: false,
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+  } catch (error) {
+    const errors = /** @type {{ errors?: { text: string, location?: { file: string, line: number } | null }[] }} */ (error).errors;
+    if (!errors) throw error;
+    const lines = errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
+    throw new Error(`bundling ${relative(ROOT, entryPath)} for XS failed:\n  ${lines.join('\n  ')}`);
+  }
+  return out;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [entry, out] = process.argv.slice(2);
+  if (!entry) {
+    process.stderr.write('usage: node tools/xs/bundle.mjs ENTRY [OUT]\n');
+    process.exit(2);
+  }
+  bundle(entry, out).then(
+    (path) => process.stdout.write(`${relative(ROOT, path)}\n`),
+    (error) => {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    },
+  );
+}

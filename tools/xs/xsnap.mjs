@@ -1,0 +1,108 @@
+// Locating and running the xsnap command-line XS engine built by tools/xs/build-xsnap.mjs.
+// Plain Node ESM so it runs before (and without) the TypeScript build; tsc copies it to build/ too
+// (allowJs), so compiled tests can import it from the same relative path.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root: the nearest folder above this file that holds a package.json. */
+function findRoot() {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+export const ROOT = findRoot();
+
+/** Everything the XS tooling writes goes under build/xs/ (gitignored, outside node_modules). */
+export const XS_BUILD_DIR = join(ROOT, 'build', 'xs');
+
+const PLATFORMS = Object.freeze({ linux: 'lin', darwin: 'mac' });
+
+/** The makefile folder name for this OS ("lin", "mac"), or null when xsnap has no makefile for it. */
+export function platformDir() {
+  return /** @type {Record<string, string>} */ (PLATFORMS)[process.platform] ?? null;
+}
+
+/** Where build-xsnap.mjs puts the release xsnap binary. */
+export function xsnapPath() {
+  return join(XS_BUILD_DIR, 'bin', platformDir() ?? 'unsupported', 'release', 'xsnap');
+}
+
+/** The installed @agoric/xsnap package: its folder and version. */
+export function xsnapPackage() {
+  const require = createRequire(join(ROOT, 'package.json'));
+  let manifest;
+  try {
+    manifest = require.resolve('@agoric/xsnap/package.json');
+  } catch {
+    throw new Error('@agoric/xsnap is not installed: run `npm ci` (or `npm install`) in the project root first');
+  }
+  const { version } = JSON.parse(readFileSync(manifest, 'utf8'));
+  return Object.freeze({ dir: dirname(manifest), version: /** @type {string} */ (version) });
+}
+
+/** The xsnap binary's path; throws a message that says what to run when it has not been built. */
+export function requireXsnap() {
+  const path = xsnapPath();
+  if (!existsSync(path)) {
+    throw new Error(`the XS engine is not built: ${relative(ROOT, path)} is missing. Run \`npm run build:xs\` (needs make and a C compiler).`);
+  }
+  return path;
+}
+
+/** "XS 13.3.0" as `xsnap -v` reports it. */
+export function xsVersion(binary = requireXsnap()) {
+  const run = spawnSync(binary, ['-v'], { encoding: 'utf8' });
+  if (run.error) throw new Error(`cannot run ${binary}: ${run.error.message}`);
+  const text = `${run.stdout}${run.stderr}`.trim();
+  if (run.status !== 0 || !/^XS \d+\.\d+\.\d+/.test(text)) {
+    throw new Error(`\`${binary} -v\` exited with ${run.status} and printed "${text}", not an XS version`);
+  }
+  return text;
+}
+
+/**
+ * @typedef {{
+ *   stdout: string, stderr: string, status: number | null, signal: string | null,
+ *   timedOut: boolean, ms: number,
+ * }} XsRun
+ */
+
+/**
+ * Runs a script (an esbuild iife bundle) in xsnap and captures what it printed and how it ended.
+ * Never rejects for the script's own failures: the caller judges status, signal and stderr.
+ * @param {string} script path of the .js file
+ * @param {{ timeoutMs?: number, binary?: string }} [options]
+ * @returns {Promise<XsRun>}
+ */
+export function runXs(script, options = {}) {
+  const { timeoutMs = 5 * 60_000, binary = requireXsnap() } = options;
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(binary, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${binary}: ${error.message}`));
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, status, signal, timedOut, ms: Date.now() - started });
+    });
+  });
+}
