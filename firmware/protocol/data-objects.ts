@@ -35,6 +35,7 @@ export const TAG = Object.freeze({
   CERTIFICATE_MESSAGE: 0xe3,
   PIN_MESSAGE: 0xe4,
   BLOCK_MESSAGE: 0xe5,
+  AUTHENTICATE_MESSAGE: 0xe6,
 } as const);
 
 export const CARD_NUMBER_LENGTH = 8;
@@ -223,6 +224,14 @@ export function blockMessage(challenge: Uint8Array, cardNumber: Uint8Array): Uin
   return encodeConstructed(TAG.BLOCK_MESSAGE, [
     { tag: TAG.CARD_RANDOM, value: challenge },
     { tag: TAG.CARD_NUMBER, value: cardNumber },
+  ]);
+}
+
+/** INTERNAL AUTHENTICATE: the card answers X ‖ SU(R ‖ X) with its key U ([0016], [0018]). */
+export function authenticateMessage(terminalRandom: Uint8Array, cardRandom: Uint8Array): Uint8Array {
+  return encodeConstructed(TAG.AUTHENTICATE_MESSAGE, [
+    { tag: TAG.TERMINAL_RANDOM, value: terminalRandom },
+    { tag: TAG.CARD_RANDOM, value: cardRandom },
   ]);
 }
 

@@ -1,6 +1,10 @@
 // Every engine-neutral scenario list, in one place: tests/scenarios.test.ts runs them on Node and
 // tests/xs.test.ts bundles xs-main.ts, which runs them inside the XS engine. Add a new list here.
+import { cardScenarios } from './card-scenarios.js';
+import { esignScenarios } from './esign-scenarios.js';
+import { journalScenarios } from './journal-scenarios.js';
 import { protocolScenarios } from './protocol-scenarios.js';
+import { terminalScenarios } from './terminal-scenarios.js';
 import type { Scenario } from './scenario.js';
 
 function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario[] {
@@ -17,4 +21,8 @@ function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario
 
 export const allScenarios: readonly Scenario[] = gather(
   protocolScenarios,
+  journalScenarios,
+  esignScenarios,
+  cardScenarios,
+  terminalScenarios,
 );

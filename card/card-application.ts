@@ -1,0 +1,274 @@
+// The IC card application (claim 1, DESIGN.md §3): it proves its signed data, checks the
+// setting number Ns and the PIN Nc itself, and takes a new PIN only from a certified terminal.
+// Every command answers with a status word; nothing but a power cut leaves process().
+import { sha256 } from '../firmware/crypto/hash.js';
+import { suiteById } from '../firmware/crypto/suites.js';
+import type { RandomBytes } from '../firmware/crypto/suite.js';
+import { ApduStatusError, encodeResponse, parseCommand, type CommandApdu } from '../firmware/protocol/apdu.js';
+import { asciiBytes, concatBytes, constantTimeEqual } from '../firmware/protocol/bytes.js';
+import { aid, CHALLENGE_LENGTH, CLA_ISO, CLA_PROPRIETARY, INS, REFERENCE } from '../firmware/protocol/commands.js';
+import {
+  authenticateMessage, blockMessage, certificateMessage, decodeCertificateValue, pinMessage, TAG,
+  type TerminalCertificate,
+} from '../firmware/protocol/data-objects.js';
+import { decodeDigits, DIGIT_RULES } from '../firmware/protocol/digits.js';
+import { SW, triesLeftStatus } from '../firmware/protocol/status-words.js';
+import { tlvMap, TlvError } from '../firmware/protocol/tlv.js';
+import { PowerCutError } from '../hal/flash.js';
+import { answerToReset } from './atr.js';
+import type { Eeprom } from './eeprom.js';
+import { LAYOUT, LIFE_CYCLE, pinField, readStaticData, TRY_LIMIT, type StaticData } from './layout.js';
+import { TransactionBuffer } from './transaction.js';
+
+const AUTH_RANDOM_MIN = 8;
+const AUTH_RANDOM_MAX = 32;
+
+interface Response {
+  readonly data?: Uint8Array;
+  readonly sw: number;
+}
+
+const ok = (data?: Uint8Array): Response => (data ? { data, sw: SW.OK } : { sw: SW.OK });
+const status = (sw: number): Response => ({ sw });
+
+/** Session state: RAM only, gone at reset or when another application is selected. */
+interface Session {
+  selected: boolean;
+  settingNumberVerified: boolean;
+  pinVerified: boolean;
+  challenge: Uint8Array | null; // for BLOCK CARD, used once
+  authentication: { terminalRandom: Uint8Array; cardRandom: Uint8Array } | null; // fig. 6 R, X
+}
+
+function freshSession(): Session {
+  return { selected: false, settingNumberVerified: false, pinVerified: false, challenge: null, authentication: null };
+}
+
+export class CardApplication {
+  #eeprom: Eeprom;
+  #random: RandomBytes;
+  #transactions: TransactionBuffer;
+  #static: StaticData | null = null;
+  #session: Session = freshSession();
+
+  constructor(eeprom: Eeprom, random: RandomBytes) {
+    this.#eeprom = eeprom;
+    this.#random = random;
+    this.#transactions = new TransactionBuffer(eeprom, LAYOUT.TRANSACTION, LAYOUT.TRANSACTION_SIZE);
+  }
+
+  /** Power-on or warm reset: finish an interrupted transaction, forget the session, send the ATR. */
+  reset(): Uint8Array {
+    this.#session = freshSession();
+    this.#static = null;
+    try {
+      this.#transactions.recover();
+      this.#static = readStaticData(this.#eeprom);
+    } catch (error) {
+      if (error instanceof PowerCutError) throw error;
+      // A card whose memory cannot be read still answers, with 6581 to everything.
+    }
+    return answerToReset();
+  }
+
+  process(bytes: Uint8Array): Uint8Array {
+    let response: Response;
+    try {
+      response = this.#dispatch(parseCommand(bytes));
+    } catch (error) {
+      if (error instanceof PowerCutError) throw error;
+      response = status(error instanceof ApduStatusError ? error.sw : error instanceof TlvError ? SW.WRONG_DATA : SW.UNKNOWN_ERROR);
+    }
+    return encodeResponse({ data: response.data ?? new Uint8Array(0), sw: response.sw });
+  }
+
+  #dispatch(apdu: CommandApdu): Response {
+    if (apdu.cla !== CLA_ISO && apdu.cla !== CLA_PROPRIETARY) return status(SW.CLA_NOT_SUPPORTED);
+    if (apdu.ins === INS.SELECT) return apdu.cla === CLA_ISO ? this.#select(apdu) : status(SW.CLA_NOT_SUPPORTED);
+    const handler = this.#handlers[apdu.ins];
+    if (!handler) return status(SW.INS_NOT_SUPPORTED);
+    if (apdu.cla !== handler.cla) return status(SW.CLA_NOT_SUPPORTED);
+    const card = this.#static;
+    if (!card) return status(SW.MEMORY_FAILURE);
+    if (!this.#session.selected) return status(SW.CONDITIONS_NOT_SATISFIED);
+    // [0013]: a blocked card still shows who it is, and nothing more.
+    if (this.#byte(LAYOUT.LIFE_CYCLE) !== LIFE_CYCLE.ACTIVE && apdu.ins !== INS.READ_CARD_DATA) return status(SW.AUTHENTICATION_METHOD_BLOCKED);
+    return handler.run(apdu, card);
+  }
+
+  readonly #handlers: Readonly<Record<number, { cla: number; run: (apdu: CommandApdu, card: StaticData) => Response }>> = Object.freeze({
+    [INS.READ_CARD_DATA]: { cla: CLA_PROPRIETARY, run: (apdu, card) => this.#readCardData(apdu, card) },
+    [INS.VERIFY]: { cla: CLA_ISO, run: (apdu, card) => this.#verify(apdu, card) },
+    [INS.REGISTER_PIN]: { cla: CLA_PROPRIETARY, run: (apdu, card) => this.#registerPin(apdu, card) },
+    [INS.GET_CHALLENGE]: { cla: CLA_ISO, run: (apdu) => this.#getChallenge(apdu) },
+    [INS.INTERNAL_AUTHENTICATE]: { cla: CLA_ISO, run: (apdu, card) => this.#internalAuthenticate(apdu, card) },
+    [INS.BLOCK_CARD]: { cla: CLA_PROPRIETARY, run: (apdu, card) => this.#blockCard(apdu, card) },
+  });
+
+  #select(apdu: CommandApdu): Response {
+    if (apdu.p1 !== 0x04 || (apdu.p2 !== 0x00 && apdu.p2 !== 0x0c)) return status(SW.INCORRECT_P1P2);
+    // Selecting anything, even this application again, ends the verified states.
+    this.#session = freshSession();
+    if (!constantTimeEqual(apdu.data, aid())) return status(SW.FILE_NOT_FOUND);
+    if (!this.#static) return status(SW.MEMORY_FAILURE);
+    this.#session.selected = true;
+    return ok();
+  }
+
+  // Patent [0011], [0019]: Nt, SA2 and SA1 to the terminal.
+  #readCardData(apdu: CommandApdu, card: StaticData): Response {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x01) return status(SW.INCORRECT_P1P2);
+    if (apdu.data.length > 0) return status(SW.WRONG_LENGTH);
+    const data = card.encodedCardData;
+    if (apdu.le === null) return status(SW.WRONG_LENGTH);
+    if (apdu.le < data.length) return status(0x6c00 | (data.length & 0xff)); // resend with Le = xx
+    return ok(data.slice());
+  }
+
+  #verify(apdu: CommandApdu, card: StaticData): Response {
+    if (apdu.p1 !== 0x00) return status(SW.INCORRECT_P1P2);
+    if (apdu.p2 === REFERENCE.PIN) return this.#verifyPin(apdu.data);
+    if (apdu.p2 === REFERENCE.SETTING_NUMBER) return this.#verifySettingNumber(apdu.data, card);
+    return status(SW.INCORRECT_P1P2);
+  }
+
+  // [0012]: Ns' against Ns, here as H(salt ‖ Ns') against the commitment C.
+  #verifySettingNumber(entered: Uint8Array, card: StaticData): Response {
+    const tries = this.#byte(LAYOUT.SETTING_NUMBER_TRIES);
+    if (entered.length === 0) return this.#session.settingNumberVerified ? ok() : tries === 0 ? status(SW.AUTHENTICATION_METHOD_BLOCKED) : status(triesLeftStatus(tries));
+    const rule = DIGIT_RULES.settingNumber;
+    if (entered.length < rule.min || entered.length > rule.max) return status(SW.WRONG_LENGTH);
+    if (decodeDigits('settingNumber', entered) === null) return status(SW.WRONG_DATA);
+    if (tries === 0) return status(SW.AUTHENTICATION_METHOD_BLOCKED);
+    this.#setByte(LAYOUT.SETTING_NUMBER_TRIES, tries - 1); // before the compare: a cut never gives a free try
+    const match = constantTimeEqual(sha256(concatBytes(card.salt, entered)), card.cardData.commitment);
+    if (match) {
+      this.#setByte(LAYOUT.SETTING_NUMBER_TRIES, TRY_LIMIT);
+      this.#session.settingNumberVerified = true;
+      return ok(); // the first authentication notice
+    }
+    this.#session.settingNumberVerified = false;
+    // The setting number is the last line of defence: used up, the card blocks itself for good.
+    if (tries - 1 === 0) this.#setByte(LAYOUT.LIFE_CYCLE, LIFE_CYCLE.BLOCKED);
+    return status(triesLeftStatus(tries - 1));
+  }
+
+  // [0014]: Nc' against Nc.
+  #verifyPin(entered: Uint8Array): Response {
+    const tries = this.#byte(LAYOUT.PIN_TRIES);
+    const length = this.#byte(LAYOUT.PIN_LENGTH);
+    if (entered.length === 0) {
+      if (length === 0) return status(SW.REFERENCE_DATA_NOT_USABLE);
+      if (tries === 0) return status(SW.AUTHENTICATION_METHOD_BLOCKED);
+      return this.#session.pinVerified ? ok() : status(triesLeftStatus(tries));
+    }
+    const rule = DIGIT_RULES.pin;
+    if (entered.length < rule.min || entered.length > rule.max) return status(SW.WRONG_LENGTH);
+    if (decodeDigits('pin', entered) === null) return status(SW.WRONG_DATA);
+    if (length === 0) return status(SW.REFERENCE_DATA_NOT_USABLE);
+    if (tries === 0) return status(SW.AUTHENTICATION_METHOD_BLOCKED);
+    this.#setByte(LAYOUT.PIN_TRIES, tries - 1);
+    const stored = this.#eeprom.read(LAYOUT.PIN, DIGIT_RULES.pin.max);
+    // Both parts are computed before they are combined: the time does not depend on where they differ.
+    const sameDigits = constantTimeEqual(pinField(entered), stored);
+    const sameLength = entered.length === length;
+    if (sameDigits && sameLength) {
+      this.#setByte(LAYOUT.PIN_TRIES, TRY_LIMIT);
+      this.#session.pinVerified = true;
+      return ok(); // the second authentication notice
+    }
+    this.#session.pinVerified = false;
+    return status(triesLeftStatus(tries - 1));
+  }
+
+  // [0012], [0017]: a new PIN, signed by a terminal the issuer certified, after Ns was shown.
+  #registerPin(apdu: CommandApdu, card: StaticData): Response {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== REFERENCE.PIN) return status(SW.INCORRECT_P1P2);
+    if (!this.#session.settingNumberVerified) return status(SW.SECURITY_STATUS_NOT_SATISFIED);
+    const fields = tlvMap(apdu.data,
+      [TAG.PIN, TAG.TERMINAL_CERTIFICATE, TAG.TERMINAL_SIGNATURE, TAG.TERMINAL_RANDOM, TAG.CARD_RANDOM],
+      [TAG.PIN, TAG.TERMINAL_CERTIFICATE, TAG.TERMINAL_SIGNATURE]);
+    const pinBytes = fields.get(TAG.PIN)!;
+    const pin = decodeDigits('pin', pinBytes);
+    if (pin === null) return status(SW.WRONG_DATA);
+    const certificate = this.#checkCertificate(fields.get(TAG.TERMINAL_CERTIFICATE)!, card);
+    if (!certificate) return status(SW.WRONG_DATA);
+    const terminalRandom = fields.get(TAG.TERMINAL_RANDOM);
+    const cardRandom = fields.get(TAG.CARD_RANDOM);
+    let challenge: { terminalRandom: Uint8Array; cardRandom: Uint8Array } | undefined;
+    if (terminalRandom || cardRandom) {
+      // Fig. 6: R and X must be the ones of this session's INTERNAL AUTHENTICATE, used once.
+      const expected = this.#session.authentication;
+      this.#session.authentication = null;
+      if (!terminalRandom || !cardRandom || !expected) return status(SW.WRONG_DATA);
+      if (!constantTimeEqual(terminalRandom, expected.terminalRandom) || !constantTimeEqual(cardRandom, expected.cardRandom)) return status(SW.WRONG_DATA);
+      challenge = expected;
+    }
+    const signed = pinMessage(card.cardData.cardNumber, pin, challenge);
+    if (!suiteById(certificate.suite).verify(certificate.terminalPublicKey, signed, fields.get(TAG.TERMINAL_SIGNATURE)!)) return status(SW.WRONG_DATA);
+    this.#transactions.commit([
+      { offset: LAYOUT.PIN, data: pinField(asciiBytes(pin)) },
+      { offset: LAYOUT.PIN_LENGTH, data: Uint8Array.of(pin.length) },
+      { offset: LAYOUT.PIN_TRIES, data: Uint8Array.of(TRY_LIMIT) },
+    ]);
+    // One Ns verification registers one PIN.
+    this.#session.settingNumberVerified = false;
+    this.#session.pinVerified = false;
+    return ok();
+  }
+
+  /** CT = Sig_A(terminal id ‖ nT ‖ validity) under the issuer key this card was issued with. */
+  #checkCertificate(value: Uint8Array, card: StaticData): TerminalCertificate | null {
+    const certificate = decodeCertificateValue(value);
+    if (certificate.suite !== card.cardData.suite || certificate.keyId !== card.cardData.keyId) return null;
+    const { signature, ...unsigned } = certificate;
+    const suite = suiteById(certificate.suite);
+    if (!suite.isPublicKey(certificate.terminalPublicKey)) return null;
+    return suite.verify(card.issuerPublicKey, certificateMessage(unsigned), signature) ? certificate : null;
+  }
+
+  #getChallenge(apdu: CommandApdu): Response {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return status(SW.INCORRECT_P1P2);
+    if (apdu.data.length > 0 || apdu.le === null) return status(SW.WRONG_LENGTH);
+    if (apdu.le !== CHALLENGE_LENGTH) return status(0x6c00 | CHALLENGE_LENGTH);
+    const challenge = this.#random(CHALLENGE_LENGTH);
+    this.#session.challenge = challenge;
+    return ok(challenge.slice());
+  }
+
+  // [0016], [0018]: X ‖ SU(R ‖ X), proving the card holds pU, qU.
+  #internalAuthenticate(apdu: CommandApdu, card: StaticData): Response {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return status(SW.INCORRECT_P1P2);
+    if (apdu.data.length < AUTH_RANDOM_MIN || apdu.data.length > AUTH_RANDOM_MAX) return status(SW.WRONG_LENGTH);
+    const terminalRandom = apdu.data.slice();
+    const cardRandom = this.#random(CHALLENGE_LENGTH);
+    const signature = suiteById(card.cardData.suite).sign(card.cardSecretKey, authenticateMessage(terminalRandom, cardRandom));
+    this.#session.authentication = { terminalRandom, cardRandom };
+    return ok(concatBytes(cardRandom, signature));
+  }
+
+  // [0013], [0019]: a certified terminal marks the card unusable, signing this session's challenge.
+  #blockCard(apdu: CommandApdu, card: StaticData): Response {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return status(SW.INCORRECT_P1P2);
+    const challenge = this.#session.challenge;
+    this.#session.challenge = null;
+    if (!challenge) return status(SW.CONDITIONS_NOT_SATISFIED);
+    const fields = tlvMap(apdu.data, [TAG.TERMINAL_CERTIFICATE, TAG.TERMINAL_SIGNATURE]);
+    const certificate = this.#checkCertificate(fields.get(TAG.TERMINAL_CERTIFICATE)!, card);
+    if (!certificate) return status(SW.WRONG_DATA);
+    const signed = blockMessage(challenge, card.cardData.cardNumber);
+    if (!suiteById(certificate.suite).verify(certificate.terminalPublicKey, signed, fields.get(TAG.TERMINAL_SIGNATURE)!)) return status(SW.WRONG_DATA);
+    this.#setByte(LAYOUT.LIFE_CYCLE, LIFE_CYCLE.BLOCKED);
+    this.#session = { ...freshSession(), selected: true };
+    return ok();
+  }
+
+  #byte(offset: number): number {
+    return this.#eeprom.read(offset, 1)[0]!;
+  }
+
+  /** One byte: the write a power cut cannot split. */
+  #setByte(offset: number, value: number): void {
+    this.#eeprom.write(offset, Uint8Array.of(value));
+  }
+}
