@@ -4,7 +4,7 @@
 import { sha256 } from '../firmware/crypto/hash.js';
 import { suiteById } from '../firmware/crypto/suites.js';
 import type { RandomBytes } from '../firmware/crypto/suite.js';
-import { ApduStatusError, encodeResponse, parseCommand, type CommandApdu } from '../firmware/protocol/apdu.js';
+import { ApduStatusError, encodeResponse, parseCommand, type CommandApdu, type ResponseApdu } from '../firmware/protocol/apdu.js';
 import { asciiBytes, concatBytes, constantTimeEqual } from '../firmware/protocol/bytes.js';
 import { aid, CHALLENGE_LENGTH, CLA_ISO, CLA_PROPRIETARY, INS, REFERENCE } from '../firmware/protocol/commands.js';
 import {
@@ -12,10 +12,11 @@ import {
   type TerminalCertificate,
 } from '../firmware/protocol/data-objects.js';
 import { decodeDigits, DIGIT_RULES } from '../firmware/protocol/digits.js';
-import { SW, triesLeftStatus } from '../firmware/protocol/status-words.js';
+import { exactLengthStatus, SW, triesLeftStatus } from '../firmware/protocol/status-words.js';
 import { tlvMap, TlvError } from '../firmware/protocol/tlv.js';
 import { PowerCutError } from '../hal/flash.js';
 import { answerToReset } from './atr.js';
+import { CommandChain, ResponseBuffer } from './chaining.js';
 import type { Eeprom } from './eeprom.js';
 import { LAYOUT, LIFE_CYCLE, pinField, readStaticData, TRY_LIMIT, type StaticData } from './layout.js';
 import { TransactionBuffer } from './transaction.js';
@@ -50,6 +51,8 @@ export class CardApplication {
   #transactions: TransactionBuffer;
   #static: StaticData | null = null;
   #session: Session = freshSession();
+  #chain = new CommandChain();
+  #responses = new ResponseBuffer();
 
   constructor(eeprom: Eeprom, random: RandomBytes) {
     this.#eeprom = eeprom;
@@ -60,6 +63,8 @@ export class CardApplication {
   /** Power-on or warm reset: finish an interrupted transaction, forget the session, send the ATR. */
   reset(): Uint8Array {
     this.#session = freshSession();
+    this.#chain.clear();
+    this.#responses.clear();
     this.#static = null;
     try {
       this.#transactions.recover();
@@ -72,14 +77,31 @@ export class CardApplication {
   }
 
   process(bytes: Uint8Array): Uint8Array {
-    let response: Response;
+    let response: ResponseApdu;
     try {
-      response = this.#dispatch(parseCommand(bytes));
+      response = this.#receive(parseCommand(bytes));
     } catch (error) {
       if (error instanceof PowerCutError) throw error;
-      response = status(error instanceof ApduStatusError ? error.sw : error instanceof TlvError ? SW.WRONG_DATA : SW.UNKNOWN_ERROR);
+      this.#chain.clear();
+      this.#responses.clear();
+      response = { data: new Uint8Array(0), sw: error instanceof ApduStatusError ? error.sw : error instanceof TlvError ? SW.WRONG_DATA : SW.UNKNOWN_ERROR };
     }
-    return encodeResponse({ data: response.data ?? new Uint8Array(0), sw: response.sw });
+    return encodeResponse(response);
+  }
+
+  /** Chains in, long answers out; everything between sees whole commands and whole answers. */
+  #receive(apdu: CommandApdu): ResponseApdu {
+    if (apdu.cla === CLA_ISO && apdu.ins === INS.GET_RESPONSE) {
+      if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return { data: new Uint8Array(0), sw: SW.INCORRECT_P1P2 };
+      return this.#responses.next(apdu.le);
+    }
+    this.#responses.clear();
+    if (apdu.ins === INS.SELECT) this.#chain.clear();
+    const step = this.#chain.add(apdu);
+    if (step.kind === 'refused') return { data: new Uint8Array(0), sw: step.sw };
+    if (step.kind === 'more') return { data: new Uint8Array(0), sw: SW.OK };
+    const response = this.#dispatch(step.apdu);
+    return this.#responses.send({ data: response.data ?? new Uint8Array(0), sw: response.sw }, step.apdu.le);
   }
 
   #dispatch(apdu: CommandApdu): Response {
@@ -119,10 +141,8 @@ export class CardApplication {
   #readCardData(apdu: CommandApdu, card: StaticData): Response {
     if (apdu.p1 !== 0x00 || apdu.p2 !== 0x01) return status(SW.INCORRECT_P1P2);
     if (apdu.data.length > 0) return status(SW.WRONG_LENGTH);
-    const data = card.encodedCardData;
     if (apdu.le === null) return status(SW.WRONG_LENGTH);
-    if (apdu.le < data.length) return status(0x6c00 | (data.length & 0xff)); // resend with Le = xx
-    return ok(data.slice());
+    return ok(card.encodedCardData.slice()); // longer than Le: the rest follows GET RESPONSE
   }
 
   #verify(apdu: CommandApdu, card: StaticData): Response {
@@ -230,7 +250,7 @@ export class CardApplication {
   #getChallenge(apdu: CommandApdu): Response {
     if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return status(SW.INCORRECT_P1P2);
     if (apdu.data.length > 0 || apdu.le === null) return status(SW.WRONG_LENGTH);
-    if (apdu.le !== CHALLENGE_LENGTH) return status(0x6c00 | CHALLENGE_LENGTH);
+    if (apdu.le !== CHALLENGE_LENGTH) return status(exactLengthStatus(CHALLENGE_LENGTH));
     const challenge = this.#random(CHALLENGE_LENGTH);
     this.#session.challenge = challenge;
     return ok(challenge.slice());

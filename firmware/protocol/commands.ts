@@ -15,7 +15,13 @@ export const INS = Object.freeze({
   GET_CHALLENGE: 0x84,
   INTERNAL_AUTHENTICATE: 0x88,
   BLOCK_CARD: 0x1e,
+  GET_RESPONSE: 0xc0,
 } as const);
+
+/** CLA bit b5: "more commands of this chain follow" (ISO 7816-4 §5.4.1). */
+export const CLA_CHAINING = 0x10;
+/** The most data one short command carries; longer data goes as a chain. */
+export const MAX_SHORT_DATA = 255;
 
 /** P2 of VERIFY: which reference data (ISO 7816-4 §7.5.6, specific references 0x8x). */
 export const REFERENCE = Object.freeze({
@@ -37,4 +43,5 @@ export const COMMANDS = Object.freeze({
   getChallenge: (): CommandApdu => command(CLA_ISO, INS.GET_CHALLENGE, 0x00, 0x00, undefined, CHALLENGE_LENGTH),
   internalAuthenticate: (random: Uint8Array): CommandApdu => command(CLA_ISO, INS.INTERNAL_AUTHENTICATE, 0x00, 0x00, random, 256),
   blockCard: (data: Uint8Array): CommandApdu => command(CLA_PROPRIETARY, INS.BLOCK_CARD, 0x00, 0x00, data),
+  getResponse: (length: number): CommandApdu => command(CLA_ISO, INS.GET_RESPONSE, 0x00, 0x00, undefined, length),
 });

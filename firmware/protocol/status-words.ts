@@ -13,8 +13,19 @@ export const SW = Object.freeze({
   INS_NOT_SUPPORTED: 0x6d00,
   CLA_NOT_SUPPORTED: 0x6e00,
   MEMORY_FAILURE: 0x6581,
+  LAST_COMMAND_OF_CHAIN_EXPECTED: 0x6883,
   UNKNOWN_ERROR: 0x6f00,
 } as const);
+
+/** `61xx`: xx more response bytes wait for GET RESPONSE (ISO 7816-4 §5.1.3; 00 means 256 or more). */
+export function moreDataStatus(remaining: number): number {
+  return 0x6100 | (remaining >= 256 ? 0 : remaining);
+}
+
+/** `6Cxx`: wrong Le, resend with Le = xx. */
+export function exactLengthStatus(length: number): number {
+  return 0x6c00 | (length & 0xff);
+}
 
 /** `63Cx`: verification failed, x tries left (ISO 7816-4 table 6). */
 export function triesLeftStatus(tries: number): number {
@@ -40,6 +51,7 @@ const MEANING: Readonly<Record<number, string>> = Object.freeze({
   0x6d00: 'instruction not supported',
   0x6e00: 'class not supported',
   0x6581: 'memory failure',
+  0x6883: 'last command of the chain expected',
   0x6f00: 'unknown error',
 });
 
@@ -47,5 +59,7 @@ export function describeStatus(sw: number): string {
   const hex = sw.toString(16).toUpperCase().padStart(4, '0');
   const tries = triesLeftFrom(sw);
   if (tries !== null) return `${hex} wrong, ${tries} ${tries === 1 ? 'try' : 'tries'} left`;
+  if (sw >> 8 === 0x61) return `${hex} more data: GET RESPONSE`;
+  if (sw >> 8 === 0x6c) return `${hex} wrong Le: resend with Le = ${sw & 0xff || 256}`;
   return `${hex} ${MEANING[sw] ?? 'unknown status'}`;
 }

@@ -84,7 +84,9 @@ export const cardScenarios: Scenario[] = [
       equal(b.sw('00CA000100'), SW.CLA_NOT_SUPPORTED, 'READ CARD DATA with the ISO CLA');
       equal(b.sw('80CA000200'), SW.INCORRECT_P1P2, 'READ CARD DATA P2');
       equal(b.sw('80CA0001'), SW.WRONG_LENGTH, 'READ CARD DATA without Le');
-      equal(b.sw('80CA000110') >> 8, 0x6c, 'Le too short: 6Cxx with the right length');
+      equal(b.sw('80CA000110') >> 8, 0x61, 'Le too short: 61xx, the rest waits for GET RESPONSE');
+      equal(b.sw('00C0000000'), SW.OK, 'GET RESPONSE hands over the rest');
+      equal(b.sw('00C0000010'), SW.CONDITIONS_NOT_SATISFIED, 'GET RESPONSE with nothing waiting');
       equal(b.sw('0020008300'), SW.INCORRECT_P1P2, 'VERIFY of an unknown reference');
       equal(b.sw('0020018100'), SW.INCORRECT_P1P2, 'VERIFY P1');
       equal(b.sw('002000810331323334'), SW.WRONG_LENGTH, 'Lc 3 with 4 data bytes');
@@ -290,6 +292,28 @@ export const cardScenarios: Scenario[] = [
       equal(send(COMMANDS.verifyPin('2468')), SW.OK, 'the PIN came along');
       await rejects(() => decodeCardImage({ format: 'other' }), /format must be/, 'wrong format named');
       await rejects(() => decodeCardImage({ format: 'icc-card-image/1', label: 'x', eeprom: 'abc' }), /hex bytes/, 'odd hex refused');
+    },
+  },
+  {
+    name: 'card: command chaining builds long commands; a broken chain answers 6883 and is dropped',
+    async run() {
+      const b = selected();
+      equal(b.sw(COMMANDS.verifySettingNumber(ALICE.settingNumber)), SW.OK, 'Ns');
+      const idu = decodeCardData(b.send(COMMANDS.readCardData()).data).cardNumber;
+      const signature = suiteById(1).sign(b.terminal.terminalSecretKey, pinMessage(idu, '2468'));
+      const data = encodeRegisterPin({ pin: '2468', certificate: b.terminal.certificate, signature });
+      const link = (cla: number, part: Uint8Array) => b.sw({ ...COMMANDS.registerPin(part), cla });
+      equal(link(0x90, data.subarray(0, 50)), SW.OK, 'first link accepted');
+      equal(b.sw({ ...COMMANDS.verifyPin('1234'), cla: 0x10 }), SW.LAST_COMMAND_OF_CHAIN_EXPECTED, 'another command in the middle');
+      equal(link(0x80, data.subarray(50)), SW.WRONG_DATA, 'the chain was dropped: the tail alone is not a command');
+      equal(link(0x90, data.subarray(0, 50)), SW.OK, 'link 1');
+      equal(link(0x90, data.subarray(50, 100)), SW.OK, 'link 2');
+      equal(link(0x80, data.subarray(100)), SW.OK, 'last link: the whole REGISTER PIN');
+      equal(b.sw(COMMANDS.verifyPin('2468')), SW.OK, 'PIN registered through the chain');
+      const big = new Uint8Array(255);
+      let sw: number = SW.OK;
+      for (let i = 0; i < 9 && sw === SW.OK; i++) sw = link(0x90, big);
+      equal(sw, SW.WRONG_LENGTH, 'a chain longer than the card can hold');
     },
   },
   {

@@ -64,6 +64,7 @@ function suiteScenarios(suite: number, name: string): Scenario[] {
 export const terminalScenarios: Scenario[] = [
   ...suiteScenarios(1, 'P-256'),
   ...suiteScenarios(2, 'Ed25519'),
+  ...suiteScenarios(3, 'ESIGN'),
   {
     name: 'a PIN entered before any is registered is refused with 6984 and REGISTER still works',
     async run() {
