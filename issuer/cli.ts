@@ -141,14 +141,15 @@ function suiteLabel(id: number): string {
 // create-key
 
 const createKey: Command = {
-  help: `Usage: ${PROGRAM} create-key --suite p256|ed25519 --key-id N --out DIR [--force] [--seed TEXT]
+  help: `Usage: ${PROGRAM} create-key --suite p256|ed25519|esign --key-id N --out DIR [--force] [--seed TEXT]
 
 Makes the issuer's master key pair A and writes, in DIR:
   issuer-key.json         the secret key (mode 0600; keep it offline, it signs every card)
   issuer-public-key.json  the public key nA, for terminals and anyone checking cards
 
 Options:
-  --suite NAME       signature suite: p256 (ECDSA P-256 / SHA-256, suite 1) or ed25519 (suite 2)
+  --suite NAME       signature suite: p256 (ECDSA P-256 / SHA-256, suite 1), ed25519 (suite 2)
+                     or esign (ESIGN-2046, e = 1024, SHA-256, suite 3)
   --key-id N         which issuer key this is, 0 to 255 (cards and certificates name it)
   --out DIR          directory to write into (created if missing)
   --force            replace existing key files (the old key is lost)

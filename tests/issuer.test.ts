@@ -103,7 +103,7 @@ describe('issuer CLI', function () {
   });
 
   describe('create-key', () => {
-    for (const [name, id] of [['p256', 1], ['ed25519', 2]] as const) {
+    for (const [name, id] of [['p256', 1], ['ed25519', 2], ['esign', 3]] as const) {
       it(`writes the ${name} key pair: secret key 0600, public key nA`, () => {
         const run = ok(['create-key', '--suite', name, '--key-id', '7', '--out', keyDir]);
         const secret = readJson(join(keyDir, 'issuer-key.json'));
@@ -333,6 +333,15 @@ describe('issuer CLI', function () {
       assert.match(term, /valid 2026-01-01 to 2031-12-31/);
       assert.match(term, /certificate CT: valid with issuer key 1/);
       assert.ok(!term.includes(config.terminalSecretKey as string));
+    });
+
+    it('issues an ESIGN (suite 3) card and terminal whose signatures verify', () => {
+      ok(['create-key', '--suite', 'esign', '--key-id', '1', '--out', keyDir, '--seed', 'esign-test']);
+      ok(cardArgs(card('alice')));
+      ok(terminalArgs(join(dir, 't.json')));
+      const shown = ok(['show', card('alice'), '--issuer', keyDir]).stdout;
+      assert.match(shown, /SA1: valid, SA2: valid \(with issuer key 1\)/);
+      assert.match(shown, /ESIGN/);
     });
 
     it('reports a card signed by another issuer as INVALID under --issuer', () => {
