@@ -7,6 +7,7 @@ import { Terminal, type TerminalOptions } from '../../firmware/terminal/terminal
 import type { UsageStore } from '../../firmware/terminal/usage-store.js';
 import type { Flash } from '../flash.js';
 import { isKey, type Key } from '../keypad.js';
+import type { CardReader } from '../reader.js';
 import type { CardDevice } from './card-slot.js';
 import { SimCardSlot } from './card-slot.js';
 import { VirtualClock } from './clock.js';
@@ -27,6 +28,8 @@ export interface RigOptions {
   readonly seed?: string;
   readonly terminal?: Omit<TerminalOptions, 'onEvent' | 'onWaiting'>;
   readonly onOutput?: (output: RigOutput) => void;
+  /** A real reader (e.g. PC/SC) instead of the simulated slot; cards then come and go through it. */
+  readonly reader?: CardReader;
 }
 
 export class TerminalRig {
@@ -49,7 +52,7 @@ export class TerminalRig {
     this.#onOutput = options.onOutput ?? null;
     this.lcd.onFrame = (lines) => this.#onOutput?.({ kind: 'lcd', at: this.clock.now(), lines });
     this.terminal = new Terminal(
-      { reader: this.slot, keypad: this.keypad, display: this.lcd, clock: this.clock, random: this.random, flash: options.flash },
+      { reader: options.reader ?? this.slot, keypad: this.keypad, display: this.lcd, clock: this.clock, random: this.random, flash: options.flash },
       options.config,
       options.usage,
       {
@@ -87,6 +90,14 @@ export class TerminalRig {
       card = this.slot.remove();
     });
     return card!;
+  }
+
+  /** Waits for something outside the rig (a real reader's card-detect), then for the terminal to be idle. */
+  async settle(happening: Promise<void>): Promise<void> {
+    if (!this.#started) throw new Error('start() the rig first');
+    this.#idle = false;
+    await happening;
+    await this.#untilIdle();
   }
 
   /** Presses keys in order; "1234" presses four digit keys, "ENTER" one function key. */

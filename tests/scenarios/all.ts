@@ -2,6 +2,7 @@
 // tests/xs.test.ts bundles xs-main.ts, which runs them inside the XS engine. Add a new list here.
 import { cardScenarios } from './card-scenarios.js';
 import { esignScenarios } from './esign-scenarios.js';
+import { iso7816Scenarios } from './iso7816-scenarios.js';
 import { journalScenarios } from './journal-scenarios.js';
 import { protocolScenarios } from './protocol-scenarios.js';
 import { terminalScenarios } from './terminal-scenarios.js';
@@ -25,4 +26,5 @@ export const allScenarios: readonly Scenario[] = gather(
   esignScenarios,
   cardScenarios,
   terminalScenarios,
+  iso7816Scenarios,
 );

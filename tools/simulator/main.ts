@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import { parseScript, runScript, ScriptError, type ScriptStep } from '../../hal/sim/script.js';
 import { TerminalRig, type RigOutput } from '../../hal/sim/rig.js';
 import { openSimulation, type Simulation } from './simulation.js';
+import { PcscReader, PcscSetupError } from '../../hal/pcsc/reader.js';
+import { runScriptOnReader } from '../pcsc/reader-script.js';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -18,6 +20,9 @@ Options:
   --script FILE    replay a session (one event a line; FILE "-" reads standard input) and print JSON lines
   --time ISO       the terminal clock's start, e.g. 2026-11-23T09:00:00Z (default: now)
   --timeout SEC    keypad timeout in seconds (default 30)
+  --reader pcsc    use a PC/SC reader (pcscd) instead of the simulated slot; "insert" then waits
+                   for a card in the reader and "remove" for it to leave (default: sim)
+  --reader-name N  which PC/SC reader (exact name or its start; default: the first with a card)
   --help           this text
 
 Interactive commands (the same as script lines, plus short forms):
@@ -43,16 +48,24 @@ function describeEvent(output: RigOutput): string {
   return `  [${new Date(output.at).toISOString().slice(11, 19)}] ${event}${rest ? ` ${rest}` : ''}`;
 }
 
+/** The PC/SC reader when --reader pcsc, else null (the simulated slot). */
+let pcsc: PcscReader | null = null;
+
+function play(rig: TerminalRig, simulation: Simulation, steps: ScriptStep[], onStep?: (step: ScriptStep) => void): Promise<void> {
+  if (pcsc) return runScriptOnReader(rig, pcsc, steps, onStep, (line) => process.stderr.write(`simulator: ${line}\n`));
+  return runScript(rig, steps, (name) => simulation.card(name), onStep);
+}
+
 async function runScripted(simulation: Simulation, rig: TerminalRig, steps: ScriptStep[]): Promise<void> {
   try {
-    await runScript(rig, steps, (name) => simulation.card(name), (step) => {
+    await play(rig, simulation, steps, (step) => {
       process.stdout.write(`${JSON.stringify({ script: step.text, line: step.line })}\n`);
     });
   } catch (error) {
     if (error instanceof ScriptError) fail(error.message);
     throw error;
   } finally {
-    simulation.save();
+    simulation.save({ cards: pcsc === null });
   }
 }
 
@@ -112,15 +125,15 @@ async function runInteractive(simulation: Simulation, rig: TerminalRig): Promise
     else {
       const steps = parsed;
       await enqueue(async () => {
-        await runScript(rig, steps, (name) => simulation.card(name));
-        simulation.save();
+        await play(rig, simulation, steps);
+        simulation.save({ cards: pcsc === null });
       });
     }
     lines.prompt();
   }
   clearInterval(ticker);
   await queue;
-  simulation.save();
+  simulation.save({ cards: pcsc === null });
   process.stdout.write('Saved. Bye.\n');
   process.exit(0);
 }
@@ -134,6 +147,8 @@ async function main(): Promise<void> {
         script: { type: 'string' },
         time: { type: 'string' },
         timeout: { type: 'string', default: '30' },
+        reader: { type: 'string', default: 'sim' },
+        'reader-name': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -170,6 +185,17 @@ async function main(): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
+  if (values.reader === 'pcsc') {
+    try {
+      pcsc = await PcscReader.open(values['reader-name'] === undefined ? {} : { readerName: values['reader-name'] });
+    } catch (error) {
+      if (error instanceof PcscSetupError) fail(error.message);
+      throw error;
+    }
+    process.stderr.write(`simulator: PC/SC reader "${pcsc.name}" (${pcsc.cardPresent ? 'card present' : 'empty'})\n`);
+  } else if (values.reader !== 'sim') {
+    fail(`--reader must be sim or pcsc, got "${values.reader}"`);
+  }
   const scripted = steps !== null;
   const rig = new TerminalRig({
     config: simulation.config,
@@ -178,6 +204,7 @@ async function main(): Promise<void> {
     startTime,
     seed: `terminal ${startTime}`,
     terminal: { keypadTimeoutMs: timeoutSeconds * 1000 },
+    ...(pcsc ? { reader: pcsc } : {}),
     onOutput: (output) => {
       if (scripted) process.stdout.write(`${jsonLine(output)}\n`);
       else if (output.kind === 'event') process.stdout.write(`${describeEvent(output)}\n`);
@@ -185,7 +212,10 @@ async function main(): Promise<void> {
     },
   });
   await rig.start();
-  if (steps) await runScripted(simulation, rig, steps);
+  if (steps) {
+    await runScripted(simulation, rig, steps);
+    pcsc?.close();
+  }
   else await runInteractive(simulation, rig);
 }
 

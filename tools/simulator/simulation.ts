@@ -35,8 +35,9 @@ export interface Simulation {
   readonly usage: UsageJournal;
   /** The card with this label (the same object every time, so its state is kept). */
   card(label: string): SimCard | undefined;
-  /** Writes card images and the flash back to the data folder. */
-  save(): void;
+  /** Writes card images and the flash back to the data folder (`cards: false`: only the flash,
+   *  when the cards live elsewhere, e.g. in the PC/SC virtual card, which saves its own file). */
+  save(options?: { readonly cards?: boolean }): void;
   introduction(): string;
   describeCards(): string;
   describeRecords(): string;
@@ -89,8 +90,8 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
     flash,
     usage,
     card: (label) => cards.get(label),
-    save() {
-      for (const card of cards.values()) writeAtomically(join(cardDir, `${card.label}.card.json`), jsonText(encodeCardImage(card.image)));
+    save(options = {}) {
+      if (options.cards !== false) for (const card of cards.values()) writeAtomically(join(cardDir, `${card.label}.card.json`), jsonText(encodeCardImage(card.image)));
       writeAtomically(flashPath, flash.image);
     },
     introduction() {

@@ -1,0 +1,31 @@
+// The terminal's character port: a CardLine seen in logical bytes. It applies the convention the
+// ATR announced (§8.1) so T=0, T=1 and PPS code never see inverse-convention characters.
+import { LINE, type CardLine } from '../../hal/card-line.js';
+import { encodeFor, invertByte, type Convention } from './convention.js';
+
+export class CharacterPort {
+  readonly line: CardLine;
+  convention: Convention = 'direct';
+
+  constructor(line: CardLine) {
+    this.line = line;
+  }
+
+  send(bytes: Uint8Array): Promise<void> {
+    return this.line.send(encodeFor(this.convention, bytes));
+  }
+
+  /** A logical byte (| LINE.PARITY_ERROR when flagged), or LINE.TIMEOUT. */
+  async receive(timeoutEtu: number): Promise<number> {
+    const raw = await this.line.receive(timeoutEtu);
+    if (raw === LINE.TIMEOUT || this.convention === 'direct') return raw;
+    return invertByte(raw & 0xff) | (raw & LINE.PARITY_ERROR);
+  }
+
+  /** Reads and discards until the line has been quiet for `quietEtu`; returns how many were dropped. */
+  async drain(quietEtu: number): Promise<number> {
+    let dropped = 0;
+    while ((await this.line.receive(quietEtu)) !== LINE.TIMEOUT) dropped++;
+    return dropped;
+  }
+}

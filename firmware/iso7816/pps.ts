@@ -1,0 +1,51 @@
+// Protocol and parameters selection (ISO/IEC 7816-3 §9): PPSS FF, PPS0 (which of PPS1..3 follow,
+// and T), PPS1 (Fi and Di as in TA1), PCK so that the XOR of all is zero.
+import { LINE } from '../../hal/card-line.js';
+import type { CharacterPort } from './port.js';
+
+export const PPSS = 0xff;
+const PPS1_PRESENT = 0x10;
+
+export function ppsRequest(protocol: number, ta1: number | null): Uint8Array {
+  const body = ta1 === null ? [PPSS, protocol & 0x0f] : [PPSS, PPS1_PRESENT | (protocol & 0x0f), ta1];
+  return Uint8Array.from([...body, body.reduce((x, b) => x ^ b, 0)]);
+}
+
+/** How many bytes a PPS message has, from its PPS0 (§9.2). */
+export function ppsLength(pps0: number): number {
+  return 3 + ((pps0 >> 4) & 1) + ((pps0 >> 5) & 1) + ((pps0 >> 6) & 1);
+}
+
+export type PpsResult =
+  | { readonly ok: true; readonly protocol: number; /** PPS1 echoed: null means the card keeps Fi/Di at the default. */ readonly ta1: number | null }
+  | { readonly ok: false; readonly reason: string };
+
+/** Checks the card's answer against the request (§9.3). */
+export function checkPpsResponse(request: Uint8Array, response: Uint8Array): PpsResult {
+  if (response.length < 3) return { ok: false, reason: `PPS response of ${response.length} bytes` };
+  if (response[0] !== PPSS) return { ok: false, reason: 'PPSS is not FF' };
+  if (response.reduce((x, b) => x ^ b, 0) !== 0) return { ok: false, reason: 'PCK wrong' };
+  const pps0 = response[1]!;
+  if (response.length !== ppsLength(pps0)) return { ok: false, reason: 'PPS response length does not match its PPS0' };
+  if ((pps0 & 0x0f) !== (request[1]! & 0x0f)) return { ok: false, reason: `card answered T=${pps0 & 0x0f}, asked T=${request[1]! & 0x0f}` };
+  if (pps0 & PPS1_PRESENT) {
+    if (!(request[1]! & PPS1_PRESENT) || response[2] !== request[2]) return { ok: false, reason: 'PPS1 not echoed' };
+    return { ok: true, protocol: pps0 & 0x0f, ta1: response[2]! };
+  }
+  return { ok: true, protocol: pps0 & 0x0f, ta1: null };
+}
+
+/** Sends the request and reads the answer within the initial waiting time. */
+export async function exchangePps(port: CharacterPort, protocol: number, ta1: number | null, waitEtu: number): Promise<PpsResult> {
+  const request = ppsRequest(protocol, ta1);
+  await port.send(request);
+  const response: number[] = [];
+  for (let need = 2; response.length < need;) {
+    const byte = await port.receive(waitEtu);
+    if (byte === LINE.TIMEOUT) return { ok: false, reason: response.length === 0 ? 'no PPS response' : 'PPS response cut short' };
+    if (byte & LINE.PARITY_ERROR) return { ok: false, reason: 'parity error in the PPS response' };
+    response.push(byte);
+    if (response.length === 2) need = ppsLength(byte);
+  }
+  return checkPpsResponse(request, Uint8Array.from(response));
+}

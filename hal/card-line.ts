@@ -1,0 +1,53 @@
+// Card line HAL: the ISO/IEC 7816-3 contacts as the interface chip and UART see them. It moves
+// characters and drives the line events; ATR parsing, PPS, T=0 and T=1 live above it
+// (firmware/iso7816), so an ESP32 driver (UART in smart-card mode, or a TDA8035-style interface
+// chip) only moves bytes, like Moddable's ECMA-419 serial IO.
+//
+// Characters are raw: as a UART in direct convention reads and writes them (LSB first). The
+// protocol layer converts for inverse convention (firmware/iso7816/convention.ts) and tells the
+// line which parity sense to check.
+
+/** What receive() resolves with besides a character. */
+export const LINE = Object.freeze({
+  /** No character within the timeout. */
+  TIMEOUT: -1,
+  /** Or-ed onto a character whose parity check failed (only when errorSignal is off, as in T=1). */
+  PARITY_ERROR: 0x100,
+} as const);
+
+export interface LineSettings {
+  /** Clock rate conversion integer and baud rate adjustment integer (§7.1). */
+  readonly fi: number;
+  readonly di: number;
+  /** 'even' in direct convention; 'odd' for inverse convention read by a direct UART (§8.1). */
+  readonly parity: 'even' | 'odd';
+  /** Start-to-start distance of the characters the terminal sends, in etu: 12 + N (§8.3). */
+  readonly guardEtu: number;
+  /** T=0 error signal and character repetition (§7.3); off for T=1 (§11.2). */
+  readonly errorSignal: boolean;
+}
+
+export interface CardLine {
+  readonly cardPresent: boolean;
+  /** Card-detect switch closes / opens (set by the reader above the line). */
+  onInserted: (() => void) | null;
+  onRemoved: (() => void) | null;
+  /** The clock the terminal drives on CLK, in Hz. */
+  readonly clockHz: number;
+  /** Cold reset (§6.2.2): VCC, CLK, I/O in reception, RST high; settings back to the defaults. */
+  activate(): Promise<void>;
+  /** Warm reset (§6.2.3): RST low then high with power kept; settings back to the defaults. */
+  warmReset(): Promise<void>;
+  /** After the ATR (convention) and PPS (Fi, Di) or when the protocol starts (error signal). */
+  configure(settings: LineSettings): void;
+  /** Sends raw characters; rejects with LineParityError when the card kept signalling errors. */
+  send(raw: Uint8Array): Promise<void>;
+  /** The next raw character (0..255, | LINE.PARITY_ERROR when flagged), or LINE.TIMEOUT. */
+  receive(timeoutEtu: number): Promise<number>;
+  /** Deactivation (§6.4): RST, CLK, I/O, VCC low. */
+  deactivate(): Promise<void>;
+  eject(): Promise<void>;
+}
+
+/** The settings every activation starts from: Fi 372, Di 1, direct convention, N 0, no error signal. */
+export const DEFAULT_LINE_SETTINGS: LineSettings = Object.freeze({ fi: 372, di: 1, parity: 'even', guardEtu: 12, errorSignal: false });

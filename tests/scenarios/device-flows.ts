@@ -1,0 +1,257 @@
+// The terminal's transactions as the device runner measures them (tools/xs/device-runner.c,
+// `npm run bench`, tests/xs-device.test.ts). Engine-neutral: the same flow scripts run on Node to
+// record what the card answers, and inside XS under ESP32 memory limits against a card that replays
+// those answers. On the device the card is another chip, so only the terminal's side is charged.
+//
+// Each flow has a setup (steps that bring the terminal to where the flow starts: not measured,
+// but the state they leave behind is charged) and the measured steps, then checks on the events.
+import { fromHex, toHex } from '../../firmware/protocol/bytes.js';
+import type { TerminalConfig } from '../../firmware/terminal/config.js';
+import type { UsageStore } from '../../firmware/terminal/usage-store.js';
+import type { Flash } from '../../hal/flash.js';
+import type { CardDevice } from '../../hal/sim/card-slot.js';
+import { TerminalRig } from '../../hal/sim/rig.js';
+import { AssertionFailed } from './scenario.js';
+import { ALICE, registerPin, START } from './world.js';
+
+export const DEVICE_PIN = '2468';
+export const DEVICE_FLASH = Object.freeze({ sectorSize: 4096, sectorCount: 4 });
+
+/** The rig as both sides build it: same clock, seed and timings, so the terminal sends the same bytes. */
+export function deviceRig(config: TerminalConfig, usage: UsageStore, flash: Flash): TerminalRig {
+  return new TerminalRig({ config, usage, flash, startTime: START, seed: 'rig', terminal: { keypadTimeoutMs: 30_000, messageMs: 3_000 } });
+}
+
+export interface DeviceFlow {
+  readonly name: string;
+  readonly title: string;
+  /** Whether the card must already hold a PIN. */
+  readonly cardHasPin: boolean;
+  setup(rig: TerminalRig, card: CardDevice): Promise<void>;
+  run(rig: TerminalRig, card: CardDevice): Promise<void>;
+  check(rig: TerminalRig): void;
+}
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new AssertionFailed(message);
+}
+
+type EventKind = TerminalRig['events'][number]['event'];
+
+function expectOnce(rig: TerminalRig, kind: EventKind, problem: string): void {
+  expect(rig.eventsOf(kind).length === 1, `${problem}; events: ${rig.events.map((e) => e.event).join(', ')}`);
+}
+
+async function useService(rig: TerminalRig): Promise<void> {
+  await rig.press(DEVICE_PIN, 'ENTER');
+  await rig.press('0312345678', 'ENTER');
+  await rig.wait(125);
+  await rig.press('END');
+  await rig.remove();
+}
+
+function checkService(rig: TerminalRig): void {
+  expectOnce(rig, 'pin-verified', 'PIN not verified');
+  expectOnce(rig, 'record-written', 'no usage record');
+  expect(rig.eventsOf('record-written')[0]!.fee === 40, 'the usage record should say 40 JPY');
+}
+
+const nothing = async (): Promise<void> => {};
+const insert = (rig: TerminalRig, card: CardDevice): Promise<void> => rig.insert(card);
+
+export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
+  {
+    name: 'insertion',
+    title: 'card insertion checks (ATR, SELECT, READ CARD DATA, SA1 + SA2, expiry, hotlist, PIN state)',
+    cardHasPin: true,
+    setup: nothing,
+    run: insert,
+    check: (rig) => expectOnce(rig, 'card-accepted', 'card not accepted'),
+  },
+  {
+    name: 'pin-service',
+    title: 'PIN verify + service (metered call, usage record, eject)',
+    cardHasPin: true,
+    setup: insert,
+    run: (rig) => useService(rig),
+    check: checkService,
+  },
+  {
+    name: 'registration',
+    title: 'PIN registration (Nt, Ns, new PIN twice, ST signed, REGISTER PIN)',
+    cardHasPin: false,
+    setup: insert,
+    run: (rig) => registerPin(rig, DEVICE_PIN, ALICE.registrationNumber, ALICE.settingNumber),
+    check: (rig) => expectOnce(rig, 'pin-registered', 'PIN not registered'),
+  },
+  {
+    name: 'full-service',
+    title: 'whole service flow: insertion, PIN verify, service, record',
+    cardHasPin: true,
+    setup: nothing,
+    async run(rig, card) {
+      await insert(rig, card);
+      await useService(rig);
+    },
+    check(rig) {
+      expectOnce(rig, 'card-accepted', 'card not accepted');
+      checkService(rig);
+    },
+  },
+]);
+
+export function deviceFlow(name: string): DeviceFlow {
+  const flow = DEVICE_FLOWS.find((f) => f.name === name);
+  if (!flow) throw new RangeError(`unknown device flow "${name}" (${DEVICE_FLOWS.map((f) => f.name).join(', ')})`);
+  return flow;
+}
+
+/** One step on the card line: a reset (ATR) or a command and its response, as hex. */
+export type LineEntry = readonly ['reset', string] | readonly [string, string];
+
+export interface FlowRecording {
+  readonly suite: number;
+  readonly flow: string;
+  readonly label: string;
+  /** The whole line from insertion on; the first `setupEntries` belong to the setup. */
+  readonly line: readonly LineEntry[];
+  readonly setupEntries: number;
+}
+
+/** Wraps a card and writes down every reset and exchange (Node side, when recording). */
+export class RecordingCard implements CardDevice {
+  readonly line: LineEntry[] = [];
+  readonly #card: CardDevice;
+
+  constructor(card: CardDevice) {
+    this.#card = card;
+  }
+
+  get label(): string {
+    return this.#card.label;
+  }
+
+  reset(): Uint8Array {
+    const atr = this.#card.reset();
+    this.line.push(['reset', toHex(atr)]);
+    return atr;
+  }
+
+  process(command: Uint8Array): Uint8Array {
+    const response = this.#card.process(command);
+    this.line.push([toHex(command), toHex(response)]);
+    return response;
+  }
+}
+
+export class ReplayMismatch extends Error {
+  override name = 'ReplayMismatch';
+}
+
+/** Whether `bytes` spells `hex` (lower or upper case), without building a string. */
+function sameBytes(bytes: Uint8Array, hex: string): boolean {
+  if (hex.length !== bytes.length * 2) return false;
+  for (let i = 0; i < bytes.length; i++) {
+    if (parseInt(hex.slice(2 * i, 2 * i + 2), 16) !== bytes[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * The card as the terminal sees it on the device bench: answers each expected command from a
+ * recording and fails loudly on anything else, so a terminal that sends different bytes on XS
+ * than it did on Node cannot pass by accident.
+ */
+export class ReplayCard implements CardDevice {
+  readonly label: string;
+  readonly #line: readonly LineEntry[];
+  #next = 0;
+
+  constructor(label: string, line: readonly LineEntry[]) {
+    this.label = label;
+    this.#line = line;
+  }
+
+  /** Entries replayed so far. */
+  get position(): number {
+    return this.#next;
+  }
+
+  get finished(): boolean {
+    return this.#next === this.#line.length;
+  }
+
+  reset(): Uint8Array {
+    const entry = this.#take('a reset');
+    if (entry[0] !== 'reset') throw new ReplayMismatch(`line entry ${this.#next - 1}: the terminal reset the card where the recording has command ${entry[0].slice(0, 10)}…`);
+    return fromHex(entry[1]);
+  }
+
+  process(command: Uint8Array): Uint8Array {
+    const entry = this.#take(`command ${toHex(command.subarray(0, 5))}…`);
+    if (entry[0] === 'reset' || !sameBytes(command, entry[0])) {
+      throw new ReplayMismatch(`line entry ${this.#next - 1}: the terminal sent ${toHex(command)}, the recording expects ${entry[0] === 'reset' ? 'a reset' : entry[0]}`);
+    }
+    return fromHex(entry[1]);
+  }
+
+  #take(what: string): LineEntry {
+    const entry = this.#line[this.#next];
+    if (!entry) throw new ReplayMismatch(`the terminal sent ${what} after the recording ended (${this.#line.length} entries)`);
+    this.#next++;
+    return entry;
+  }
+}
+
+/** APDU count and bytes of a stretch of the line (resets counted apart, with the ATR length). */
+export interface LineStats {
+  readonly resets: number;
+  readonly atrBytes: number;
+  readonly commands: number;
+  readonly bytesOut: number;
+  readonly bytesIn: number;
+}
+
+export function lineStats(line: readonly LineEntry[]): LineStats {
+  let resets = 0;
+  let atrBytes = 0;
+  let commands = 0;
+  let bytesOut = 0;
+  let bytesIn = 0;
+  for (const [first, second] of line) {
+    if (first === 'reset') {
+      resets++;
+      atrBytes += second.length / 2;
+    } else {
+      commands++;
+      bytesOut += first.length / 2;
+      bytesIn += second.length / 2;
+    }
+  }
+  return { resets, atrBytes, commands, bytesOut, bytesIn };
+}
+
+// Terminal configuration and other values that hold bytes cross from Node to XS as JSON with
+// Uint8Array written as { "$hex": "..." }.
+export function toPortable(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { $hex: toHex(value) };
+  if (Array.isArray(value)) return value.map(toPortable);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = toPortable(inner);
+    return out;
+  }
+  return value;
+}
+
+export function fromPortable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromPortable);
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (typeof record.$hex === 'string' && Object.keys(record).length === 1) return fromHex(record.$hex);
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(record)) out[key] = fromPortable(inner);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,70 @@
+// The terminal on the XS engine with the ESP32's memory limits (tools/xs/device-runner.c, built by
+// `npm run build:xs-device`): the whole service flow with the ESIGN suite completes inside the
+// Moddable ESP32 default heap (78,848 chunk bytes, 4,928 slots, stack 512, no growth), and the
+// limits are real: an allocation bigger than the chunk heap, or more live objects than the slot
+// heap holds, ends in "memory full". Only behaviour is asserted, never times.
+//
+// The card's answers are recorded on Node first (the card is another chip on the device) and
+// replayed in XS by a card that fails on any command it did not expect (tests/scenarios/device-flows.ts).
+import assert from 'node:assert/strict';
+import { bundleDevice, recordFixtures, requireDeviceRunner, runDevice, type DeviceRun } from '../tools/bench/device.js';
+
+const TIMEOUT_MS = 5 * 60_000;
+
+function explain(run: DeviceRun): string {
+  return `device-runner exit ${run.status}, report ${JSON.stringify(run.report)}\nstderr:\n${run.stderr.trim()}`;
+}
+
+describe('terminal on XS with ESP32 memory limits (device runner)', function () {
+  this.timeout(TIMEOUT_MS);
+  let script: string;
+
+  before(async function () {
+    requireDeviceRunner(); // says to run `npm run build:xs-device` when it is missing
+    const { fixtures, problems } = await recordFixtures([3], ['full-service', 'registration']);
+    assert.deepEqual(problems, [], 'the ESIGN flows must run on Node before they can be replayed on XS');
+    script = await bundleDevice(fixtures, 'xs-device-test');
+  });
+
+  it('runs the whole service flow with ESIGN (insertion, PIN verify, service, record) under the esp32 profile without memory full', async function () {
+    const run = await runDevice(script, '3:full-service', { profile: 'esp32' });
+    assert.equal(run.report.memoryFull, false, explain(run));
+    assert.equal(run.report.status, 'ok', explain(run));
+    assert.equal(run.status, 0, explain(run));
+    assert.deepEqual(run.report.profile, { name: 'esp32', chunk: 78_848, slots: 4_928, stack: 512 });
+    assert.ok(run.report.peakSlots <= 4_928, explain(run));
+    assert.ok(run.report.computrons.flow > 0, 'the flow was metered');
+  });
+
+  it('registers a PIN with ESIGN (the terminal signs ST) under the esp32 profile without memory full', async function () {
+    const run = await runDevice(script, '3:registration', { profile: 'esp32' });
+    assert.equal(run.report.status, 'ok', explain(run));
+  });
+
+  it('reports memory full (exit 4) for one allocation bigger than the esp32 chunk heap', async function () {
+    const run = await runDevice(script, '0:oversize', { profile: 'esp32' });
+    assert.equal(run.report.memoryFull, true, explain(run));
+    assert.equal(run.status, 4, explain(run));
+    assert.equal(run.report.phase, 'flow');
+    assert.match(run.stderr, /memory full during flow/);
+  });
+
+  it('reports memory full for more live objects than the esp32 slot heap holds, and not without limits', async function () {
+    const limited = await runDevice(script, '0:slots', { profile: 'esp32' });
+    assert.equal(limited.report.memoryFull, true, explain(limited));
+    const unlimited = await runDevice(script, '0:slots', { profile: 'host' });
+    assert.equal(unlimited.report.status, 'ok', explain(unlimited));
+    assert.ok(unlimited.report.flowPeakSlots > 4_928, 'the probe really keeps more than 4,928 slots alive');
+  });
+
+  it('fails loudly when the terminal sends a command the card recording does not expect', async function () {
+    const { fixtures } = await recordFixtures([3], ['full-service']);
+    const recording = fixtures.suites['3']!.recordings['full-service']!;
+    // Change the expected SELECT: the replaying card must refuse the terminal's real one.
+    const line = recording.line.map((entry, i) => (i === 1 ? [`${entry[0].slice(0, -2)}00`, entry[1]] as const : entry));
+    const broken = await bundleDevice({ suites: { '3': { ...fixtures.suites['3']!, recordings: { 'full-service': { ...recording, line } } } } }, 'xs-device-test-broken');
+    const run = await runDevice(broken, '3:full-service', { profile: 'host' });
+    assert.notEqual(run.report.status, 'ok', explain(run));
+    assert.match(run.stderr, /ReplayMismatch|card-error|card not accepted/, explain(run));
+  });
+});

@@ -1,0 +1,307 @@
+// `npm run bench`: the terminal's transaction budget on the XS engine with ESP32 limits.
+// One row per flow and suite: XS computrons, machine instructions (callgrind, above the same
+// baseline), an estimated ESP32 time, heap above the baseline, whether the flow fits the esp32 and
+// psram profiles, the smallest heap it needs (bisection with the runner), and the card line.
+// Prints a table, writes build/bench/latest.json (the previous one becomes previous.json and is
+// compared with), or compares with --compare FILE.
+//
+// Usage: node build/tools/bench/bench.js [--quick] [--no-fit] [--suites 1,2,3] [--compare FILE]
+//   --quick   no callgrind and no bisection (seconds instead of minutes)
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { DEVICE_FLOWS, lineStats, type FlowRecording, type LineEntry } from '../../tests/scenarios/device-flows.js';
+import { ROOT } from '../xs/xsnap.mjs';
+import type { CurveTuning, DeviceFixtures } from '../../tests/scenarios/device-main.js';
+import { bundleDevice, recordFixtures, runDevice, type DeviceRun, type RunOptions } from './device.js';
+import { lineModel, LINE_ASSUMPTIONS, type LineTimes } from './line.js';
+
+/**
+ * Host instructions (x86_64, as callgrind counts them) per ESP32 millisecond. An ESP32 (Xtensa LX6,
+ * 240 MHz) runs the same C interpreter loop with about 1.5 instructions for each x86_64 one (no
+ * memory operands, 32x32->64 multiplies in two instructions) at about 0.6 instructions per cycle
+ * (code and preloaded bytecode are fetched from SPI flash through a 32 KB cache):
+ * 240e6 x 0.6 / 1.5 ≈ 96e6 host instructions per second, rounded to 100,000 per ms.
+ * An estimate, not a measurement: trust it within a factor of two either way.
+ */
+export const HOST_INSTRUCTIONS_PER_ESP32_MS = 100_000;
+
+const SUITE_NAMES: Readonly<Record<number, string>> = { 1: 'P-256', 2: 'Ed25519', 3: 'ESIGN' };
+const FIT_CHUNK_MAX = 32 * 1024 * 1024;
+const FIT_SLOTS_MAX = 400_000;
+
+interface Options {
+  quick: boolean;
+  fit: boolean;
+  suites: number[];
+  compare: string | null;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { quick: false, fit: true, suites: [1, 2, 3], compare: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--no-fit') options.fit = false;
+    else if (arg === '--suites') options.suites = (argv[++i] ?? '').split(',').map(Number);
+    else if (arg === '--compare') options.compare = argv[++i] ?? null;
+    else throw new Error(`unknown argument ${arg} (--quick, --no-fit, --suites 1,2,3, --compare FILE)`);
+  }
+  if (options.quick) options.fit = false;
+  return options;
+}
+
+export interface BenchRow {
+  readonly suite: number;
+  readonly suiteName: string;
+  readonly flow: string;
+  readonly computrons: number;
+  readonly instructions: number | null;
+  readonly instructionsProfile: string | null;
+  readonly estEsp32Ms: number | null;
+  /** Above the baseline with no memory pressure (host profile: GC seldom runs, so this is what the flow allocates). */
+  readonly allocatedChunks: number;
+  readonly allocatedSlots: number;
+  readonly fitsEsp32: boolean;
+  readonly esp32Failure: string | null;
+  readonly fitsPsram: boolean;
+  /** Where memory ran out: setup (the steps before the flow, e.g. insertion) or flow. */
+  readonly esp32Phase: string;
+  readonly psramPhase: string;
+  /** Smallest chunk budget (slots unlimited) and slot budget (chunks unlimited) that complete the flow. */
+  readonly minChunks: number | null;
+  readonly minSlots: number | null;
+  readonly apdus: number;
+  readonly bytesOut: number;
+  readonly bytesIn: number;
+  readonly line: LineTimes;
+}
+
+/** Smallest value in [low, high] for which `fits` holds, assuming it is monotonic, to `step`. */
+async function bisect(low: number, high: number, step: number, fits: (value: number) => Promise<boolean>): Promise<number | null> {
+  if (!(await fits(high))) return null;
+  while (high - low > step) {
+    const mid = Math.floor((low + high) / 2 / step) * step;
+    if (mid <= low) break;
+    if (await fits(mid)) high = mid;
+    else low = mid;
+  }
+  return high;
+}
+
+function failureOf(run: DeviceRun): string | null {
+  if (run.report.status === 'ok') return null;
+  return run.report.message || `exit ${run.status}`;
+}
+
+async function instructionsFor(script: string, arg: string, options: RunOptions): Promise<number | null> {
+  const full = await runDevice(script, arg, { ...options, callgrind: true });
+  const setup = await runDevice(script, arg, { ...options, callgrind: true, setupOnly: true });
+  if (full.report.status !== 'ok' || setup.report.status !== 'ok' || full.instructions === null || setup.instructions === null) return null;
+  return full.instructions - setup.instructions;
+}
+
+async function measure(script: string, recording: FlowRecording, options: Options): Promise<BenchRow> {
+  const arg = `${recording.suite}:${recording.flow}`;
+  const host = await runDevice(script, arg, { profile: 'host' });
+  if (host.report.status !== 'ok') throw new Error(`${arg} fails even without limits: ${host.report.message}\n${host.stderr}`);
+  const esp32 = await runDevice(script, arg, { profile: 'esp32' });
+  const psram = await runDevice(script, arg, { profile: 'psram' });
+  const fitsEsp32 = esp32.report.status === 'ok';
+  const fitsPsram = psram.report.status === 'ok';
+
+  let instructions: number | null = null;
+  let instructionsProfile: string | null = null;
+  if (!options.quick) {
+    // Counted under the smallest profile the flow fits: the collector's work under pressure is part of the cost.
+    instructionsProfile = fitsEsp32 ? 'esp32' : fitsPsram ? 'psram' : 'host';
+    instructions = await instructionsFor(script, arg, { profile: instructionsProfile as 'esp32' | 'psram' | 'host' });
+  }
+
+  let minChunks: number | null = null;
+  let minSlots: number | null = null;
+  if (options.fit) {
+    minChunks = await bisect(0, FIT_CHUNK_MAX, 1024, async (chunk) => (await runDevice(script, arg, { profile: 'esp32', chunk, slots: FIT_SLOTS_MAX })).report.status === 'ok');
+    minSlots = await bisect(0, FIT_SLOTS_MAX, 16, async (slots) => (await runDevice(script, arg, { profile: 'esp32', chunk: FIT_CHUNK_MAX, slots })).report.status === 'ok');
+  }
+
+  const flowLine: LineEntry[] = recording.line.slice(recording.setupEntries);
+  const stats = lineStats(flowLine);
+  const atr = recording.line.find((entry) => entry[0] === 'reset')?.[1] ?? null;
+  return {
+    suite: recording.suite,
+    suiteName: SUITE_NAMES[recording.suite] ?? `suite ${recording.suite}`,
+    flow: recording.flow,
+    computrons: host.report.computrons.flow,
+    instructions,
+    instructionsProfile,
+    estEsp32Ms: instructions === null ? null : instructions / HOST_INSTRUCTIONS_PER_ESP32_MS,
+    allocatedChunks: host.report.flowPeakChunks,
+    allocatedSlots: host.report.flowPeakSlots,
+    fitsEsp32,
+    esp32Failure: failureOf(esp32),
+    fitsPsram,
+    esp32Phase: esp32.report.phase,
+    psramPhase: psram.report.phase,
+    minChunks,
+    minSlots,
+    apdus: stats.commands,
+    bytesOut: stats.bytesOut,
+    bytesIn: stats.bytesIn,
+    line: lineModel(stats, atr),
+  };
+}
+
+function kb(bytes: number | null): string {
+  return bytes === null ? '-' : `${(bytes / 1024).toFixed(1)}K`;
+}
+
+function num(value: number | null): string {
+  return value === null ? '-' : value.toLocaleString('en-US');
+}
+
+function table(rows: readonly BenchRow[]): string {
+  const head = ['suite', 'flow', 'computrons', 'instructions', 'est. ESP32 ms', 'alloc chunks', 'alloc slots', 'min chunks', 'min slots', 'esp32', 'psram', 'APDUs', 'bytes out/in', 'line ms 9600', 'line ms best'];
+  const body = rows.map((r) => [
+    r.suiteName, r.flow, num(r.computrons), num(r.instructions), r.estEsp32Ms === null ? '-' : r.estEsp32Ms.toFixed(0),
+    kb(r.allocatedChunks), num(r.allocatedSlots), kb(r.minChunks), num(r.minSlots),
+    r.fitsEsp32 ? 'fits' : `FULL@${r.esp32Phase}`, r.fitsPsram ? 'fits' : `FULL@${r.psramPhase}`,
+    String(r.apdus), `${r.bytesOut}/${r.bytesIn}`, r.line.ms9600.toFixed(0), `${r.line.msBest.toFixed(0)}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+export interface CutRow {
+  readonly cut: string;
+  readonly suite: number;
+  readonly flow: string;
+  readonly fitsEsp32: boolean;
+  readonly failure: string | null;
+  readonly computrons: number;
+  /** Chunk bytes and slots the cut adds to the load phase (flash on the device, when eager). */
+  readonly baselineChunks: number;
+  readonly baselineSlots: number;
+}
+
+const CUTS: readonly { readonly name: string; readonly tuning: CurveTuning }[] = [
+  { name: 'base table W=6 built at preload (flash)', tuning: { baseWindow: 6, eager: true } },
+  { name: 'base table W=4 on first use (RAM)', tuning: { baseWindow: 4, eager: false } },
+  { name: 'no base table (W=1, double-and-add)', tuning: { baseWindow: 1, eager: false } },
+];
+
+/** The @noble/curves base-point window cuts, for suites 1 and 2, under the esp32 profile. */
+async function measureCuts(fixtures: DeviceFixtures): Promise<CutRow[]> {
+  const rows: CutRow[] = [];
+  const plain = await bundleDevice({ suites: fixtures.suites }, 'bench-cut-none');
+  const none = (await runDevice(plain, '0:none', { profile: 'host', setupOnly: true })).report;
+  for (const cut of CUTS) {
+    const script = await bundleDevice({ suites: fixtures.suites, tuning: cut.tuning }, `bench-cut-${cut.tuning.baseWindow}-${cut.tuning.eager}`);
+    for (const suite of [1, 2]) {
+      for (const flow of ['insertion', 'registration', 'full-service']) {
+        if (!fixtures.suites[String(suite)]?.recordings[flow]) continue;
+        const run = await runDevice(script, `${suite}:${flow}`, { profile: 'esp32' });
+        rows.push({
+          cut: cut.name, suite, flow, fitsEsp32: run.report.status === 'ok', failure: failureOf(run), computrons: run.report.computrons.flow,
+          baselineChunks: run.report.baseline.chunks - none.baseline.chunks, baselineSlots: run.report.baseline.slots - none.baseline.slots,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+function cutTable(rows: readonly CutRow[]): string {
+  const head = ['cut', 'suite', 'flow', 'esp32', 'computrons', 'load +chunks', 'load +slots'];
+  const body = rows.map((r) => [r.cut, SUITE_NAMES[r.suite] ?? String(r.suite), r.flow, r.fitsEsp32 ? 'fits' : `FULL@${r.failure?.includes('setup') ? 'setup' : 'flow'}`, r.fitsEsp32 ? num(r.computrons) : '-', kb(r.baselineChunks), num(r.baselineSlots)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i < 3 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+function compareWith(previousFile: string, rows: readonly BenchRow[]): string {
+  const previous = JSON.parse(readFileSync(previousFile, 'utf8')) as { rows: BenchRow[] };
+  const lines: string[] = [`compared with ${relative(process.cwd(), previousFile)}:`];
+  for (const row of rows) {
+    const old = previous.rows.find((r) => r.suite === row.suite && r.flow === row.flow);
+    if (!old) {
+      lines.push(`  ${row.suiteName} ${row.flow}: new`);
+      continue;
+    }
+    const delta = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? 'n/a' : `${(((a - b) / b) * 100).toFixed(1)}%`);
+    const changes = [`computrons ${delta(row.computrons, old.computrons)}`, `instructions ${delta(row.instructions, old.instructions)}`];
+    if (row.fitsEsp32 !== old.fitsEsp32) changes.push(`esp32 ${old.fitsEsp32 ? 'fits' : 'FULL'} -> ${row.fitsEsp32 ? 'fits' : 'FULL'}`);
+    if (row.minChunks !== old.minChunks || row.minSlots !== old.minSlots) changes.push(`min ${kb(old.minChunks)}/${num(old.minSlots)} -> ${kb(row.minChunks)}/${num(row.minSlots)}`);
+    lines.push(`  ${row.suiteName} ${row.flow}: ${changes.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+export function machineDescription(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const valgrind = spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'valgrind not found';
+  return `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform} ${process.arch}, Node ${process.version}, ${valgrind}`;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (!options.quick && spawnSync('valgrind', ['--version']).status !== 0) {
+    throw new Error('valgrind is not installed (Debian: apt-get install valgrind); run with --quick to skip instruction counts');
+  }
+  const started = Date.now();
+  const { fixtures, problems } = await recordFixtures(options.suites);
+  for (const problem of problems) process.stderr.write(`bench: suite ${problem.suite} ${problem.flow} fails on Node, left out: ${problem.error}\n`);
+  const script = await bundleDevice(fixtures, 'bench');
+  const rows: BenchRow[] = [];
+  for (const suite of options.suites) {
+    for (const flow of DEVICE_FLOWS) {
+      const recording = fixtures.suites[String(suite)]?.recordings[flow.name];
+      if (!recording) continue;
+      process.stderr.write(`bench: ${SUITE_NAMES[suite]} ${flow.name}...\n`);
+      rows.push(await measure(script, recording, options));
+    }
+  }
+  process.stderr.write('bench: cuts...\n');
+  const cuts = options.suites.includes(1) || options.suites.includes(2) ? await measureCuts(fixtures) : [];
+  const outDir = join(ROOT, 'build', 'bench');
+  mkdirSync(outDir, { recursive: true });
+  const latest = join(outDir, 'latest.json');
+  let compare = options.compare;
+  if (!compare && existsSync(latest)) {
+    copyFileSync(latest, join(outDir, 'previous.json'));
+    compare = join(outDir, 'previous.json');
+  }
+  const result = {
+    date: new Date().toISOString(),
+    machine: machineDescription(),
+    engine: 'XS 13.3.0 from @agoric/xsnap sources, tools/xs/device-runner.c (x86_64 build: 32-byte slots)',
+    hostInstructionsPerEsp32Ms: HOST_INSTRUCTIONS_PER_ESP32_MS,
+    line: LINE_ASSUMPTIONS,
+    problems,
+    rows,
+    cuts,
+  };
+  const text = [
+    `machine: ${result.machine}`,
+    `engine: ${result.engine}`,
+    `est. ESP32 ms = instructions / ${HOST_INSTRUCTIONS_PER_ESP32_MS.toLocaleString('en-US')} (see tools/bench/bench.ts); alloc = peak above the baseline without memory pressure; min = smallest chunk bytes (slots unlimited) and slots (chunks unlimited) that complete the flow`,
+    `line: ${LINE_ASSUMPTIONS.summary}`,
+    '',
+    table(rows),
+    '',
+    'cuts (@noble/curves base-point table window; esp32 profile; load + = added to the uncharged load phase):',
+    '',
+    cutTable(cuts),
+  ].join('\n');
+  process.stdout.write(`${text}\n`);
+  if (compare && existsSync(compare)) process.stdout.write(`\n${compareWith(compare, rows)}\n`);
+  writeFileSync(latest, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`\nwritten ${relative(process.cwd(), latest)} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

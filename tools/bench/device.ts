@@ -1,0 +1,175 @@
+// Node side of the device runner: records each flow on Node (issuer, card and terminal all here),
+// bundles the terminal side with the recordings for XS, and runs build/xs/bin/device-runner.
+// Used by `npm run bench` (tools/bench/bench.ts) and tests/xs-device.test.ts.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { UsageJournal } from '../../firmware/journal/usage-journal.js';
+import { SimFlash } from '../../hal/sim/flash.js';
+import { DEVICE_FLASH, DEVICE_FLOWS, DEVICE_PIN, deviceFlow, deviceRig, RecordingCard, toPortable, type FlowRecording } from '../../tests/scenarios/device-flows.js';
+import type { DeviceFixtures, SuiteFixture } from '../../tests/scenarios/device-main.js';
+import { makeWorld, registerPin } from '../../tests/scenarios/world.js';
+import { bundle } from '../xs/bundle.mjs';
+import { ROOT, XS_BUILD_DIR } from '../xs/xsnap.mjs';
+
+export const DEVICE_RUNNER = join(XS_BUILD_DIR, 'bin', 'device-runner');
+export const DEVICE_BUILD_DIR = join(ROOT, 'build', 'device');
+
+export function requireDeviceRunner(): string {
+  if (!existsSync(DEVICE_RUNNER)) {
+    throw new Error(`the device runner is not built: ${relative(ROOT, DEVICE_RUNNER)} is missing. Run \`npm run build:xs-device\` (needs a C compiler).`);
+  }
+  return DEVICE_RUNNER;
+}
+
+/** Records one flow of one suite on Node; throws with the reason when the flow fails there. */
+export async function recordFlow(suite: number, flowName: string): Promise<FlowRecording> {
+  const flow = deviceFlow(flowName);
+  const world = await makeWorld({ suite });
+  const card = world.card({ label: 'alice' });
+  if (flow.cardHasPin) {
+    await world.rig.insert(card);
+    await registerPin(world.rig, DEVICE_PIN);
+    if (world.rig.eventsOf('pin-registered').length !== 1) {
+      throw new Error(`suite ${suite}: could not register the PIN before recording (${world.rig.events.map((e) => e.event).join(', ')})`);
+    }
+    await world.rig.remove();
+  }
+  const flash = new SimFlash(DEVICE_FLASH);
+  const rig = deviceRig(world.config, UsageJournal.open(flash, world.config.terminalId), flash);
+  await rig.start();
+  const recorder = new RecordingCard(card);
+  await flow.setup(rig, recorder);
+  const setupEntries = recorder.line.length;
+  await flow.run(rig, recorder);
+  flow.check(rig);
+  return { suite, flow: flowName, label: card.label, line: [...recorder.line], setupEntries };
+}
+
+export interface FixtureProblem {
+  readonly suite: number;
+  readonly flow: string;
+  readonly error: string;
+}
+
+/** Records every (suite, flow) asked for; a flow that fails on Node is left out and reported. */
+export async function recordFixtures(suites: readonly number[], flows: readonly string[] = DEVICE_FLOWS.map((f) => f.name)): Promise<{ fixtures: DeviceFixtures; problems: FixtureProblem[] }> {
+  const problems: FixtureProblem[] = [];
+  const bySuite: Record<string, SuiteFixture> = {};
+  for (const suite of suites) {
+    const recordings: Record<string, FlowRecording> = {};
+    for (const flow of flows) {
+      try {
+        recordings[flow] = await recordFlow(suite, flow);
+      } catch (error) {
+        problems.push({ suite, flow, error: `${(error as Error).name}: ${(error as Error).message}` });
+      }
+    }
+    const world = await makeWorld({ suite });
+    bySuite[String(suite)] = { config: toPortable(world.config), recordings };
+  }
+  return { fixtures: { suites: bySuite }, problems };
+}
+
+/** Writes the recordings and an entry next to them, bundles it for XS; returns the bundle's path. */
+export async function bundleDevice(fixtures: DeviceFixtures, name = 'device'): Promise<string> {
+  // Fixture files are keyed by name: a tuning gets its own bundle.
+  const dir = join(DEVICE_BUILD_DIR, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'fixtures.mjs'), `// Recorded by tools/bench/device.ts: do not edit.\nexport const FIXTURES = ${JSON.stringify(fixtures)};\n`);
+  const main = join(ROOT, 'tests', 'scenarios', 'device-main.ts');
+  const entry = join(dir, 'entry.mjs');
+  writeFileSync(entry, `import { FIXTURES } from './fixtures.mjs';\nimport { installDevice } from ${JSON.stringify(main)};\ninstallDevice(FIXTURES);\n`);
+  return bundle(entry, join(dir, `${name}.js`));
+}
+
+export interface ProfileLimits {
+  /** esp32, psram or host; chunk/slots/stack override it ("custom"). */
+  readonly profile?: 'esp32' | 'psram' | 'host';
+  readonly chunk?: number;
+  readonly slots?: number;
+  readonly stack?: number;
+}
+
+/** What device-runner prints (one JSON line). */
+export interface DeviceReport {
+  readonly profile: { readonly name: string; readonly chunk: number; readonly slots: number; readonly stack: number };
+  readonly slotBytes: number;
+  readonly pointerBytes: number;
+  readonly status: 'ok' | 'memory-full' | 'failed';
+  readonly exitCode: number;
+  readonly memoryFull: boolean;
+  readonly stackOverflow: boolean;
+  readonly phase: string;
+  readonly message: string;
+  readonly baseline: { readonly chunks: number; readonly slots: number; readonly slotsTotal: number; readonly ballastSlots: number; readonly keys: number };
+  readonly afterSetup: { readonly chunks: number; readonly slots: number; readonly keys: number };
+  readonly peakChunks: number;
+  readonly peakSlots: number;
+  readonly flowPeakChunks: number;
+  readonly flowPeakSlots: number;
+  readonly computrons: { readonly setup: number; readonly flow: number };
+  readonly setupOnly: boolean;
+}
+
+export interface DeviceRun {
+  readonly report: DeviceReport;
+  readonly stderr: string;
+  readonly status: number | null;
+  /** callgrind's instruction count (Ir) for the whole process, when run under valgrind. */
+  readonly instructions: number | null;
+}
+
+export interface RunOptions extends ProfileLimits {
+  readonly setupOnly?: boolean;
+  /** Run under `valgrind --tool=callgrind` and read the total instruction count. */
+  readonly callgrind?: boolean;
+  readonly timeoutMs?: number;
+}
+
+function runnerArgs(script: string, arg: string, options: RunOptions): string[] {
+  const args = ['--profile', options.profile ?? 'esp32'];
+  if (options.chunk !== undefined) args.push('--chunk', String(options.chunk));
+  if (options.slots !== undefined) args.push('--slots', String(options.slots));
+  if (options.stack !== undefined) args.push('--stack', String(options.stack));
+  if (options.setupOnly) args.push('--setup-only');
+  args.push('--arg', arg, script);
+  return args;
+}
+
+/** Runs device-runner on a bundle; never rejects for the flow's own failures (read report.status). */
+export function runDevice(script: string, arg: string, options: RunOptions = {}): Promise<DeviceRun> {
+  const runner = requireDeviceRunner();
+  const args = runnerArgs(script, arg, options);
+  const outFile = join(DEVICE_BUILD_DIR, `callgrind.${process.pid}.${Date.now()}.out`);
+  const command = options.callgrind ? 'valgrind' : runner;
+  const commandArgs = options.callgrind ? ['--tool=callgrind', `--callgrind-out-file=${outFile}`, '--dump-instr=no', runner, ...args] : args;
+  mkdirSync(DEVICE_BUILD_DIR, { recursive: true });
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30 * 60_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${command}: ${error.message}`));
+    });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"runner":"device-runner"'));
+      if (!line) {
+        reject(new Error(`device-runner printed no report (exit ${status}):\n${stdout}\n${stderr}`));
+        return;
+      }
+      let instructions: number | null = null;
+      if (options.callgrind) {
+        const match = /==\d+== Collected : (\d+)/.exec(stderr) ?? /summary: (\d+)/.exec(stderr);
+        instructions = match ? Number(match[1]) : null;
+        rmSync(outFile, { force: true });
+      }
+      resolve({ report: JSON.parse(line) as DeviceReport, stderr, status, instructions });
+    });
+  });
+}

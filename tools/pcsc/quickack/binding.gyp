@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "quickack",
+      "sources": ["quickack.c"]
+    }
+  ]
+}

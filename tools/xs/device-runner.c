@@ -1,0 +1,411 @@
+/*
+ * device-runner: the XS engine (sources from @agoric/xsnap) with a microcontroller's memory limits.
+ *
+ * Runs one script (an esbuild iife bundle) in three phases and prints one JSON line on stdout:
+ *
+ *   load   the script's top level runs: it defines code and constants and must set
+ *          globalThis.device = { setup(arg), flow(arg) } (either may return a promise).
+ *          On the device, preloaded modules live in flash, so nothing here is charged.
+ *   --- baseline: full GC, chunk bytes and slots in use are read; from here on the profile's
+ *       limits apply (fixed chunk heap and slot heap above the baseline, no growth, and a stack of
+ *       profile.stack slots from where it stands after the load: an iife bundle needs a deep stack
+ *       to load, which preloaded modules on the device do not) ---
+ *   setup  device.setup(arg): builds the terminal's state (charged: it lives in RAM on the device)
+ *   flow   device.flow(arg): the measured transaction
+ *
+ * Peak chunk bytes and slots are reported above the baseline, for setup and flow together
+ * (peak*) and for the flow alone above the live state after setup (flowPeak*). Computrons are XS
+ * metering counts (64-bit, the engine's 32-bit meter is drained into it on every callback).
+ *
+ * Limits: the machine is created big enough to load the code, then at the baseline:
+ *   chunks: the (single, just compacted) chunk block's limit is cut to current + chunk budget,
+ *           and incremental growth is switched off;
+ *   slots:  every free slot beyond the slot budget is taken out of use (held as "ballast" by a
+ *           rooted object, so no collection can free it), and growth is switched off.
+ * Exceeding either makes XS itself abort with "memory full", exactly as on a fixed-heap device.
+ *
+ * Exit codes: 0 ok; 2 usage or load error; 3 setup or flow threw or rejected; 4 memory full;
+ * 5 stack overflow; 6 other XS abort; 7 setup or flow never settled.
+ *
+ * Usage: device-runner [--profile esp32|psram|host] [--chunk BYTES] [--slots N] [--stack N]
+ *                      [--arg TEXT] [--setup-only] SCRIPT.js
+ */
+#include "xsAll.h"
+#include "xsScript.h"
+#include "xsnap.h"
+
+extern void modInstallTextDecoder(xsMachine* the);
+extern void modInstallTextEncoder(xsMachine* the);
+
+#define EXIT_USAGE 2
+#define EXIT_FLOW_FAILED 3
+#define EXIT_MEMORY_FULL 4
+#define EXIT_STACK_OVERFLOW 5
+#define EXIT_ABORT 6
+#define EXIT_NOT_SETTLED 7
+
+typedef struct {
+	const char* name;
+	long chunk;     /* chunk heap above the baseline, bytes; 0 = unlimited */
+	long slots;     /* slot heap above the baseline; 0 = unlimited */
+	long stack;     /* stack slots, fixed from creation */
+	long nameModulo;
+	long symbolModulo;
+} Profile;
+
+/* Moddable SDK: build/devices/esp32/targets/<most boards>/manifest.json "creation" (chunk 78848/0,
+   heap 4928/0, stack 512) with examples/manifest_base.json keys (name 53, symbol 3).
+   psram: the SDK's esp32 PSRAM targets qtpys2 / qtpys2_ili9341 give XS a static block of 524288 bytes
+   (chunk 131072 + heap 8192 slots initially, growing inside it); here that block is split as a fixed
+   393216-byte chunk heap plus 8192 slots (8192 x 16-byte ESP32 slots = 131072 bytes). */
+static const Profile gxProfiles[] = {
+	{ "esp32", 78848, 4928, 512, 53, 3 },
+	{ "psram", 393216, 8192, 512, 53, 3 },
+	{ "host", 0, 0, 4096, 1993, 127 },
+};
+
+static unsigned long long gxComputrons = 0;
+static int gxPhase = 0; /* 0 load, 1 setup, 2 flow, 3 done */
+static const char* gxPhaseNames[] = { "load", "setup", "flow", "done" };
+static int gxSettled = 0; /* 0 pending, 1 fulfilled, 2 rejected */
+
+static txBoolean meterCallback(txMachine* the, txU4 index)
+{
+	gxComputrons += index;
+	the->meterIndex = 0;
+	return 1;
+}
+
+static unsigned long long computronsNow(txMachine* the)
+{
+	return gxComputrons + the->meterIndex;
+}
+
+static void xs_print(xsMachine* the)
+{
+	xsIntegerValue c = xsToInteger(xsArgc), i;
+	for (i = 0; i < c; i++) {
+		if (i) fputc(' ', stdout);
+		fputs(xsToString(xsArg(i)), stdout);
+	}
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static void xs_gc(xsMachine* the)
+{
+	xsCollectGarbage();
+}
+
+static void xs_setImmediate(xsMachine* the)
+{
+	fxSetTimer(the, 0, 0);
+}
+
+static void xs_settledOk(xsMachine* the)
+{
+	gxSettled = 1;
+}
+
+static void xs_settledError(xsMachine* the)
+{
+	gxSettled = 2;
+	xsVars(1);
+	fprintf(stderr, "device-runner: %s rejected: %s\n", gxPhaseNames[gxPhase], xsToString(xsArg(0)));
+	if (xsTypeOf(xsArg(0)) == xsReferenceType) {
+		xsVar(0) = xsGet(xsArg(0), xsID("stack"));
+		if (xsTypeOf(xsVar(0)) == xsStringType) fprintf(stderr, "%s\n", xsToString(xsVar(0)));
+	}
+}
+
+typedef struct {
+	long chunks;   /* bytes of chunks in use */
+	long slots;    /* slots in use */
+	long keys;
+} Usage;
+
+static Usage usageNow(txMachine* the)
+{
+	Usage usage;
+	usage.chunks = (long)the->currentChunksSize;
+	usage.slots = (long)the->currentHeapCount;
+	usage.keys = (long)the->keyIndex;
+	return usage;
+}
+
+static void collect(txMachine* the)
+{
+	xsBeginHost(the);
+	xsCollectGarbage();
+	xsEndHost(the);
+}
+
+static long totalSlots(txMachine* the)
+{
+	long total = 0;
+	txSlot* heap = the->firstHeap;
+	while (heap) {
+		total += (long)(heap->value.reference - heap - 1);
+		heap = heap->next;
+	}
+	return total;
+}
+
+static long chunkRoom(txMachine* the)
+{
+	long room = 0;
+	txBlock* block = the->firstBlock;
+	while (block) {
+		room += (long)(block->limit - block->current);
+		block = block->nextBlock;
+	}
+	return room;
+}
+
+static long gxBallast = 0;
+
+/* Applies the profile above the current (just collected) state. Returns 0 or an error message. */
+static const char* applyLimits(txMachine* the, const Profile* profile)
+{
+	if (profile->chunk > 0) {
+		txBlock* block = the->firstBlock;
+		if (!block || block->nextBlock) return "chunk heap is not a single block after the baseline collection";
+		if ((block->limit - block->current) < profile->chunk) return "machine created too small for the chunk budget";
+		block->limit = block->current + profile->chunk;
+		the->minimumChunksSize = 0;
+	}
+	if (profile->slots > 0) {
+		long free = totalSlots(the) - (long)the->currentHeapCount;
+		long ballast = free - profile->slots;
+		if (ballast < 0) return "machine created too small for the slot budget";
+		xsBeginHost(the);
+		{
+			txSlot* instance;
+			long i;
+			xsVars(1);
+			xsVar(0) = xsNewObject();
+			xsDefine(xsGlobal, xsID("__deviceRunnerBallast"), xsVar(0), xsDontEnum | xsDontDelete | xsDontSet);
+			instance = fxGetInstance(the, &xsVar(0));
+			for (i = 0; i < ballast; i++) {
+				txSlot* slot = fxNewSlot(the);
+				slot->kind = XS_UNDEFINED_KIND;
+				slot->ID = XS_NO_ID;
+				slot->flag = XS_NO_FLAG;
+				slot->next = instance->next;
+				instance->next = slot;
+			}
+			gxBallast = ballast;
+		}
+		xsEndHost(the);
+		the->minimumHeapCount = 0;
+	}
+	return NULL;
+}
+
+/* Calls device[name](arg) and lets promise jobs and immediates run until nothing is left. */
+static void runPhase(txMachine* the, char* name, const char* arg)
+{
+	gxSettled = 0;
+	xsBeginHost(the);
+	{
+		xsVars(4);
+		xsVar(0) = xsGet(xsGlobal, xsID("device"));
+		xsVar(1) = xsCall1(xsVar(0), xsID(name), xsString((char*)arg));
+		xsVar(2) = xsGet(xsGlobal, xsID("Promise"));
+		xsVar(3) = xsCall1(xsVar(2), xsID("resolve"), xsVar(1));
+		xsCall2(xsVar(3), xsID("then"), xsNewHostFunction(xs_settledOk, 1), xsNewHostFunction(xs_settledError, 1));
+	}
+	xsEndHost(the);
+	fxRunLoop(the);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: device-runner [--profile esp32|psram|host] [--chunk BYTES] [--slots N] [--stack N] [--arg TEXT] [--setup-only] SCRIPT.js\n");
+}
+
+int main(int argc, char* argv[])
+{
+	Profile profile = gxProfiles[0];
+	const char* script = NULL;
+	const char* arg = "";
+	int setupOnly = 0;
+	int argi;
+	int exitCode = 0;
+	char path[C_PATH_MAX];
+	char message[512] = "";
+	Usage baseline = { 0, 0, 0 }, afterSetup = { 0, 0, 0 };
+	long peakChunks = 0, peakSlots = 0, flowPeakChunks = 0, flowPeakSlots = 0;
+	unsigned long long computronsSetup = 0, computronsFlow = 0, mark = 0;
+	long baseSlotsTotal = 0;
+	xsMachine* machine;
+	txSlot* originalStackBottom = NULL;
+
+	for (argi = 1; argi < argc; argi++) {
+		const char* a = argv[argi];
+		const char* value = (argi + 1 < argc) ? argv[argi + 1] : NULL;
+		if (!strcmp(a, "--profile") && value) {
+			size_t i, found = 0;
+			for (i = 0; i < sizeof(gxProfiles) / sizeof(gxProfiles[0]); i++) {
+				if (!strcmp(gxProfiles[i].name, value)) { profile = gxProfiles[i]; found = 1; }
+			}
+			if (!found) { fprintf(stderr, "device-runner: unknown profile %s (esp32, psram, host)\n", value); return EXIT_USAGE; }
+			argi++;
+		}
+		else if (!strcmp(a, "--chunk") && value) { profile.chunk = atol(value); profile.name = "custom"; argi++; }
+		else if (!strcmp(a, "--slots") && value) { profile.slots = atol(value); profile.name = "custom"; argi++; }
+		else if (!strcmp(a, "--stack") && value) { profile.stack = atol(value); profile.name = "custom"; argi++; }
+		else if (!strcmp(a, "--arg") && value) { arg = value; argi++; }
+		else if (!strcmp(a, "--setup-only")) setupOnly = 1;
+		else if (!strcmp(a, "-v")) { xsVersion(path, sizeof(path)); printf("XS %s\n", path); return 0; }
+		else if (a[0] == '-') { usage(); return EXIT_USAGE; }
+		else script = a;
+	}
+	if (!script) { usage(); return EXIT_USAGE; }
+	if (!c_realpath(script, path)) { fprintf(stderr, "device-runner: file not found: %s\n", script); return EXIT_USAGE; }
+
+	{
+		/* Big enough to load any bundle; the profile's limits are applied after the load. */
+		xsCreation creation = {
+			64 * 1024 * 1024,      /* initialChunkSize */
+			4 * 1024 * 1024,       /* incrementalChunkSize (load only) */
+			512 * 1024,            /* initialHeapCount */
+			128 * 1024,            /* incrementalHeapCount (load only) */
+			64 * 1024,             /* stackCount while loading: an iife bundle's top level holds every module's bindings */
+			32000,                 /* initialKeyCount */
+			8000,                  /* incrementalKeyCount: keys live outside the chunk heap (malloc) on the device too */
+			(xsIntegerValue)profile.nameModulo,
+			(xsIntegerValue)profile.symbolModulo,
+			8 * 1024 * 1024,       /* parserBufferSize: the device runs precompiled bytecode */
+			1993,                  /* parserTableModulo */
+			0,
+		};
+		xsInitializeSharedCluster();
+		machine = xsCreateMachine(&creation, "device-runner", NULL);
+	}
+	if (!machine) { fprintf(stderr, "device-runner: cannot create the XS machine\n"); return EXIT_ABORT; }
+
+	xsBeginMetering(machine, meterCallback, 1 << 20);
+	{
+		xsBeginHost(machine);
+		{
+			xsVars(1);
+			xsResult = xsNewHostFunction(xs_print, 1);
+			xsDefine(xsGlobal, xsID("print"), xsResult, xsDontEnum);
+			xsResult = xsNewHostFunction(xs_gc, 0);
+			xsDefine(xsGlobal, xsID("gc"), xsResult, xsDontEnum);
+			xsResult = xsNewHostFunction(xs_setImmediate, 1);
+			xsDefine(xsGlobal, xsID("setImmediate"), xsResult, xsDontEnum);
+			modInstallTextDecoder(the);
+			modInstallTextEncoder(the);
+			xsRunProgramFile(path);
+		}
+		xsEndHost(machine);
+		fxRunLoop(machine);
+
+		collect(machine);
+		/* The stack limit: profile.stack free slots from where the stack stands after the load. */
+		originalStackBottom = machine->stackBottom;
+		if (machine->stack - profile.stack > machine->stackBottom)
+			machine->stackBottom = machine->stack - profile.stack;
+		{
+			const char* problem = applyLimits(machine, &profile);
+			if (problem) {
+				fprintf(stderr, "device-runner: %s\n", problem);
+				machine->abortStatus = -1;
+				goto done;
+			}
+		}
+		collect(machine);
+		baseline = usageNow(machine);
+		baseSlotsTotal = totalSlots(machine);
+		machine->peakChunksSize = machine->currentChunksSize;
+		machine->peakHeapCount = machine->currentHeapCount;
+
+		gxPhase = 1;
+		mark = computronsNow(machine);
+		runPhase(machine, "setup", arg);
+		computronsSetup = computronsNow(machine) - mark;
+		if (gxSettled != 1) goto done;
+		collect(machine);
+		afterSetup = usageNow(machine);
+		peakChunks = (long)machine->peakChunksSize - baseline.chunks;
+		peakSlots = (long)machine->peakHeapCount - baseline.slots;
+		machine->peakChunksSize = machine->currentChunksSize;
+		machine->peakHeapCount = machine->currentHeapCount;
+
+		if (!setupOnly) {
+			gxPhase = 2;
+			mark = computronsNow(machine);
+			runPhase(machine, "flow", arg);
+			computronsFlow = computronsNow(machine) - mark;
+			if (gxSettled != 1) goto done;
+			flowPeakChunks = (long)machine->peakChunksSize - afterSetup.chunks;
+			flowPeakSlots = (long)machine->peakHeapCount - afterSetup.slots;
+			if ((long)machine->peakChunksSize - baseline.chunks > peakChunks) peakChunks = (long)machine->peakChunksSize - baseline.chunks;
+			if ((long)machine->peakHeapCount - baseline.slots > peakSlots) peakSlots = (long)machine->peakHeapCount - baseline.slots;
+		}
+		gxPhase = 3;
+	done:
+		;
+	}
+	xsEndMetering(machine);
+
+	if (machine->abortStatus == -1) exitCode = EXIT_USAGE;
+	else if (machine->abortStatus == XS_NOT_ENOUGH_MEMORY_EXIT) {
+		exitCode = EXIT_MEMORY_FULL;
+		snprintf(message, sizeof(message), "memory full during %s (profile %s: %ld chunk bytes, %ld slots above the baseline)", gxPhaseNames[gxPhase], profile.name, profile.chunk, profile.slots);
+	}
+	else if (machine->abortStatus == XS_STACK_OVERFLOW_EXIT) {
+		exitCode = EXIT_STACK_OVERFLOW;
+		snprintf(message, sizeof(message), "stack overflow during %s (profile %s: %ld stack slots)", gxPhaseNames[gxPhase], profile.name, profile.stack);
+	}
+	else if (machine->abortStatus) {
+		exitCode = (gxPhase == 0) ? EXIT_USAGE : EXIT_ABORT;
+		snprintf(message, sizeof(message), "XS aborted with status %d during %s", machine->abortStatus, gxPhaseNames[gxPhase]);
+	}
+	else if (gxPhase < 3 && gxSettled == 2) {
+		exitCode = EXIT_FLOW_FAILED;
+		snprintf(message, sizeof(message), "%s failed", gxPhaseNames[gxPhase]);
+	}
+	else if (gxPhase < 3) {
+		exitCode = EXIT_NOT_SETTLED;
+		snprintf(message, sizeof(message), "%s never settled: its promise waits on something nothing will do", gxPhaseNames[gxPhase]);
+	}
+	if (message[0]) fprintf(stderr, "device-runner: %s\n", message);
+
+	/* The peaks of a phase that stopped are still worth reporting (how far it got). */
+	if (gxPhase == 1 && machine->abortStatus) {
+		peakChunks = (long)machine->peakChunksSize - baseline.chunks;
+		peakSlots = (long)machine->peakHeapCount - baseline.slots;
+	}
+	if (gxPhase == 2 && machine->abortStatus) {
+		flowPeakChunks = (long)machine->peakChunksSize - afterSetup.chunks;
+		flowPeakSlots = (long)machine->peakHeapCount - afterSetup.slots;
+		if ((long)machine->peakChunksSize - baseline.chunks > peakChunks) peakChunks = (long)machine->peakChunksSize - baseline.chunks;
+		if ((long)machine->peakHeapCount - baseline.slots > peakSlots) peakSlots = (long)machine->peakHeapCount - baseline.slots;
+	}
+
+	printf("{\"runner\":\"device-runner\",\"profile\":{\"name\":\"%s\",\"chunk\":%ld,\"slots\":%ld,\"stack\":%ld},"
+		"\"slotBytes\":%d,\"pointerBytes\":%d,"
+		"\"status\":\"%s\",\"exitCode\":%d,\"memoryFull\":%s,\"stackOverflow\":%s,\"phase\":\"%s\",\"message\":\"%s\","
+		"\"baseline\":{\"chunks\":%ld,\"slots\":%ld,\"slotsTotal\":%ld,\"ballastSlots\":%ld,\"keys\":%ld},"
+		"\"afterSetup\":{\"chunks\":%ld,\"slots\":%ld,\"keys\":%ld},"
+		"\"peakChunks\":%ld,\"peakSlots\":%ld,\"flowPeakChunks\":%ld,\"flowPeakSlots\":%ld,"
+		"\"computrons\":{\"setup\":%llu,\"flow\":%llu},\"setupOnly\":%s}\n",
+		profile.name, profile.chunk, profile.slots, profile.stack,
+		(int)sizeof(txSlot), (int)sizeof(void*),
+		exitCode == 0 ? "ok" : (exitCode == EXIT_MEMORY_FULL ? "memory-full" : "failed"), exitCode,
+		exitCode == EXIT_MEMORY_FULL ? "true" : "false", exitCode == EXIT_STACK_OVERFLOW ? "true" : "false",
+		gxPhaseNames[gxPhase], message,
+		baseline.chunks, baseline.slots - gxBallast, baseSlotsTotal, gxBallast, baseline.keys,
+		afterSetup.chunks, afterSetup.slots, afterSetup.keys,
+		peakChunks, peakSlots, flowPeakChunks, flowPeakSlots,
+		computronsSetup, computronsFlow, setupOnly ? "true" : "false");
+	fflush(stdout);
+	(void)chunkRoom;
+	if (originalStackBottom) machine->stackBottom = originalStackBottom;
+	xsDeleteMachine(machine);
+	xsTerminateSharedCluster();
+	return exitCode;
+}
