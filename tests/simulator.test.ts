@@ -51,6 +51,11 @@ describe('terminal simulator (npm start)', function () {
     }
     assert.ok(frames.some((frame) => frame.lcd![0]!.startsWith('Enter PIN')));
     assert.deepEqual(frames[frames.length - 1]!.lcd![2], 'Please insert card'.padEnd(20));
+    const line = run.lines.find((entry) => typeof entry.line === 'object')?.line as Record<string, unknown> | undefined;
+    assert.ok(line, 'a summary of the card line');
+    assert.equal(line.protocol, 'T=1', 'the card answered over T=1');
+    assert.equal(line.pps, 'accepted', 'at the rate of its TA1');
+    assert.ok((line.bytesToCard as number) > 200 && (line.bytesToTerminal as number) > 250, `bytes crossed the contacts: ${JSON.stringify(line)}`);
   });
 
   it('keeps card and journal state between runs: the PIN stays registered, sequence numbers go on', () => {

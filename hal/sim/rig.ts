@@ -30,6 +30,8 @@ export interface RigOptions {
   readonly onOutput?: (output: RigOutput) => void;
   /** A real reader (e.g. PC/SC) instead of the simulated slot; cards then come and go through it. */
   readonly reader?: CardReader;
+  /** Or a reader built over the rig's own slot (e.g. SimLineReader: the slot's cards over a byte line). */
+  readonly readerOverSlot?: (slot: SimCardSlot) => CardReader;
 }
 
 export class TerminalRig {
@@ -52,7 +54,7 @@ export class TerminalRig {
     this.#onOutput = options.onOutput ?? null;
     this.lcd.onFrame = (lines) => this.#onOutput?.({ kind: 'lcd', at: this.clock.now(), lines });
     this.terminal = new Terminal(
-      { reader: options.reader ?? this.slot, keypad: this.keypad, display: this.lcd, clock: this.clock, random: this.random, flash: options.flash },
+      { reader: options.reader ?? options.readerOverSlot?.(this.slot) ?? this.slot, keypad: this.keypad, display: this.lcd, clock: this.clock, random: this.random, flash: options.flash },
       options.config,
       options.usage,
       {

@@ -6,6 +6,8 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parseScript, runScript, ScriptError, type ScriptStep } from '../../hal/sim/script.js';
 import { TerminalRig, type RigOutput } from '../../hal/sim/rig.js';
+import type { SimCardSlot } from '../../hal/sim/card-slot.js';
+import { SimLineReader } from '../../hal/sim/line-slot.js';
 import { openSimulation, type Simulation } from './simulation.js';
 import { PcscReader, PcscSetupError } from '../../hal/pcsc/reader.js';
 import { runScriptOnReader } from '../pcsc/reader-script.js';
@@ -20,8 +22,11 @@ Options:
   --script FILE    replay a session (one event a line; FILE "-" reads standard input) and print JSON lines
   --time ISO       the terminal clock's start, e.g. 2026-11-23T09:00:00Z (default: now)
   --timeout SEC    keypad timeout in seconds (default 30)
-  --reader pcsc    use a PC/SC reader (pcscd) instead of the simulated slot; "insert" then waits
-                   for a card in the reader and "remove" for it to leave (default: sim)
+  --reader KIND    sim: the simulated slot, the card answering byte by byte over ISO 7816-3
+                   (ATR, PPS, T=1) as on the board's UART (default);
+                   apdu: the simulated slot passing whole APDUs (no byte line);
+                   pcsc: a PC/SC reader (pcscd); "insert" then waits for a card in the reader
+                   and "remove" for it to leave
   --reader-name N  which PC/SC reader (exact name or its start; default: the first with a card)
   --help           this text
 
@@ -54,6 +59,16 @@ let pcsc: PcscReader | null = null;
 function play(rig: TerminalRig, simulation: Simulation, steps: ScriptStep[], onStep?: (step: ScriptStep) => void): Promise<void> {
   if (pcsc) return runScriptOnReader(rig, pcsc, steps, onStep, (line) => process.stderr.write(`simulator: ${line}\n`));
   return runScript(rig, steps, (name) => simulation.card(name), onStep);
+}
+
+/** What crossed the simulated card contacts: the last session's protocol and rate, all bytes. */
+function lineSummary(reader: SimLineReader): Record<string, unknown> {
+  const session = reader.lastSession;
+  const stats = reader.line.stats;
+  return {
+    protocol: session ? `T=${session.protocol}` : null, pps: session?.pps ?? null, fi: session?.fi ?? null, di: session?.di ?? null,
+    bytesToCard: stats.toCard, bytesToTerminal: stats.toTerminal, lineSeconds: Number(stats.seconds.toFixed(3)),
+  };
 }
 
 async function runScripted(simulation: Simulation, rig: TerminalRig, steps: ScriptStep[]): Promise<void> {
@@ -193,10 +208,11 @@ async function main(): Promise<void> {
       throw error;
     }
     process.stderr.write(`simulator: PC/SC reader "${pcsc.name}" (${pcsc.cardPresent ? 'card present' : 'empty'})\n`);
-  } else if (values.reader !== 'sim') {
-    fail(`--reader must be sim or pcsc, got "${values.reader}"`);
+  } else if (values.reader !== 'sim' && values.reader !== 'apdu') {
+    fail(`--reader must be sim, apdu or pcsc, got "${values.reader}"`);
   }
   const scripted = steps !== null;
+  let lineReader: SimLineReader | null = null;
   const rig = new TerminalRig({
     config: simulation.config,
     usage: simulation.usage,
@@ -204,7 +220,7 @@ async function main(): Promise<void> {
     startTime,
     seed: `terminal ${startTime}`,
     terminal: { keypadTimeoutMs: timeoutSeconds * 1000 },
-    ...(pcsc ? { reader: pcsc } : {}),
+    ...(pcsc ? { reader: pcsc } : values.reader === 'sim' ? { readerOverSlot: (slot: SimCardSlot) => (lineReader = new SimLineReader(slot)) } : {}),
     onOutput: (output) => {
       if (scripted) process.stdout.write(`${jsonLine(output)}\n`);
       else if (output.kind === 'event') process.stdout.write(`${describeEvent(output)}\n`);
@@ -215,6 +231,7 @@ async function main(): Promise<void> {
   if (steps) {
     await runScripted(simulation, rig, steps);
     pcsc?.close();
+    if (lineReader) process.stdout.write(`${JSON.stringify({ line: lineSummary(lineReader) })}\n`);
   }
   else await runInteractive(simulation, rig);
 }
