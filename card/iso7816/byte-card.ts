@@ -88,6 +88,10 @@ export class SimByteCard implements ByteCard {
     else protocol?.receive(byte);
   }
 
+  idle(at: number): void {
+    if (this.#state === 'running' && this.#protocol instanceof T1Card) this.#protocol.idle(at);
+  }
+
   #collectPps(byte: number, parityError: boolean): void {
     if (parityError) return void (this.#state = 'mute');
     this.#pps.push(byte);

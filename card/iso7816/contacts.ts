@@ -20,6 +20,12 @@ export interface ByteCard {
   powerOff(): void;
   /** One character from the terminal, with its parity verdict and arrival time. */
   receive(raw: number, parityError: boolean, at: number): void;
+  /**
+   * The terminal stopped sending at `at` (its last character has ended) and stays quiet at least
+   * BGT (22 etu, §11.4.3) before it sends again: the moment a card's UART timer would tell it that
+   * the characters it holds are all there is.
+   */
+  idle?(at: number): void;
   /** The terminal kept signalling parity errors on a character the card sent (§7.3): it gives up. */
   sendFailed(): void;
 }

@@ -6,9 +6,6 @@ import {
 } from '../../firmware/iso7816/block.js';
 import { concatBytes } from '../../firmware/protocol/bytes.js';
 
-/** Characters closer than this to the previous one, right after a block, belong to no block. */
-const SETTLE_ETU = 20;
-
 export interface T1CardOptions {
   readonly process: (apdu: Uint8Array) => Uint8Array;
   readonly send: (bytes: Uint8Array, delayEtu?: number) => number;
@@ -35,7 +32,10 @@ export class T1Card {
   #last: Block | null = null;
   #lastI: Extract<Block, { kind: 'I' }> | null = null;
   #afterWtx: (() => void) | null = null;
-  #settling = false;
+  /** A block whose LEN says it is complete, held until the line is quiet (idle). */
+  #complete: { readonly bytes: Uint8Array; readonly parity: boolean } | null = null;
+  /** Characters came after #complete: LEN was wrong or noise hit the line. */
+  #trailing = false;
   /** Blocks the card found invalid (tests read it). */
   invalidBlocks = 0;
 
@@ -47,11 +47,10 @@ export class T1Card {
     if (at < this.#busyUntil) return; // the card was sending: a collision, not a character
     const gap = at - this.#lastAt;
     this.#lastAt = at;
-    if (this.#settling) {
-      // After a block, characters that follow it closely are noise, not the next block: the
-      // terminal's next block comes only after the card's answer (BGT, §11.2).
-      if (gap <= SETTLE_ETU * this.#options.etuSeconds) return;
-      this.#settling = false;
+    if (this.#complete) {
+      // More characters before the line went quiet: the block is not what LEN said (§11.6.3.2).
+      this.#trailing = true;
+      return;
     }
     if (this.#bytes.length > 0 && gap > this.#options.cwtEtu * this.#options.etuSeconds) {
       this.#bytes = []; // CWT passed: the partial block is dropped (§11.4.3)
@@ -60,15 +59,28 @@ export class T1Card {
     this.#bytes.push(byte);
     this.#parity ||= parityError;
     if (this.#bytes.length < 3 || this.#bytes.length < 3 + this.#bytes[2]! + edcLength(this.#options.edc)) return;
-    const bytes = Uint8Array.from(this.#bytes);
-    const parity = this.#parity;
+    this.#complete = { bytes: Uint8Array.from(this.#bytes), parity: this.#parity };
     this.#bytes = [];
     this.#parity = false;
-    this.#settling = true;
-    if (parity) return this.#invalid(R_ERROR.EDC);
+  }
+
+  /**
+   * The terminal has stopped sending. A block is acted on only now, once nothing followed it: a
+   * corrupted LEN or an extra character can make a prefix of the line look like a block whose
+   * EDC checks (one time in 256 with LRC), and the characters after it are what gives it away.
+   * The terminal applies the same rule to the card's blocks (firmware/iso7816/t1.ts).
+   */
+  idle(_at: number): void {
+    const complete = this.#complete;
+    const trailing = this.#trailing;
+    this.#complete = null;
+    this.#trailing = false;
+    if (!complete) return; // nothing, or a block cut short: CWT drops it when the next one starts
+    if (complete.parity) return this.#invalid(R_ERROR.EDC);
+    if (trailing) return this.#invalid(R_ERROR.OTHER);
     let block: Block;
     try {
-      block = decodeBlock(bytes, this.#options.edc).block;
+      block = decodeBlock(complete.bytes, this.#options.edc).block;
     } catch (error) {
       if (error instanceof BlockError) return this.#invalid(error.code);
       throw error;
@@ -93,8 +105,10 @@ export class T1Card {
         const lastI = this.#lastI;
         if (lastI && lastI.more && block.nr !== lastI.ns) return this.#sendNextPiece(0); // chain acknowledged
         if (lastI && block.nr === lastI.ns) return this.#send(lastI);
-        // S-responses are not repeated: R(N(R)) tells the terminal which I-block the card expects.
-        if (this.#last) return this.#send(this.#last, 0, false);
+        // An R-block acknowledging the card's last I-block asks for the terminal's next one, which
+        // was lost: R(N(R)) tells the terminal which I-block the card expects (§11.6.3.2), never
+        // the old answer again. S-responses are not repeated either; an R-ack or S(WTX) request is.
+        if (this.#last && this.#last.kind !== 'I') return this.#send(this.#last, 0, false);
         return this.#send(rBlock(this.#nr), 0, false);
       }
       case 'S': {

@@ -83,7 +83,7 @@ export class BlockError extends Error {
   }
 }
 
-/** Decodes a whole block; throws BlockError for EDC, length or PCB faults. */
+/** Decodes a whole block; throws BlockError for EDC, length, NAD or PCB faults. */
 export function decodeBlock(bytes: Uint8Array, edc: Edc): { nad: number; block: Block } {
   const tail = edcLength(edc);
   if (bytes.length < 3 + tail) throw new BlockError(R_ERROR.OTHER, `block of ${bytes.length} bytes is too short`);
@@ -94,6 +94,9 @@ export function decodeBlock(bytes: Uint8Array, edc: Edc): { nad: number; block: 
   const good = edc === 'lrc' ? lrc(body) === bytes[3 + len] : crc16(body) === (bytes[3 + len]! | (bytes[4 + len]! << 8));
   if (!good) throw new BlockError(R_ERROR.EDC, `${edc.toUpperCase()} mismatch`);
   const nad = bytes[0]!;
+  // Neither side uses node addressing: NAD is 00 (§11.3.2.1); another value is a shifted or damaged
+  // prologue whose EDC checks by chance (an LRC does one time in 256).
+  if (nad !== 0) throw new BlockError(R_ERROR.OTHER, `NAD ${nad.toString(16)}: node addressing is not used`);
   const pcb = bytes[1]!;
   const inf = bytes.slice(3, 3 + len);
   if (!(pcb & 0x80)) {

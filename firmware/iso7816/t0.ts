@@ -57,7 +57,7 @@ export class T0Transport {
     if (kind === 1) return this.#finish(await this.#tpdu(header, 0, null, 0), new Uint8Array(0));
     if (kind === 2) {
       answer = await this.#tpdu(header, le & 0xff, null, le);
-      if (answer.sw1 === 0x6c) answer = await this.#tpdu(header, answer.sw2, null, answer.sw2 || 256); // §12.2.3
+      if (answer.sw1 === 0x6c) answer = announced(await this.#tpdu(header, answer.sw2, null, answer.sw2 || 256), '6Cxx'); // §12.2.3
     } else {
       answer = await this.#tpdu(header, lc, apdu.subarray(5, 5 + lc), 0);
     }
@@ -73,6 +73,7 @@ export class T0Transport {
       const wanted = Math.min(answer.sw2 || 256, le);
       answer = await this.#tpdu(Uint8Array.from(GET_RESPONSE), wanted & 0xff, null, wanted);
       if (answer.sw1 === 0x6c) answer = await this.#tpdu(Uint8Array.from(GET_RESPONSE), answer.sw2, null, answer.sw2 || 256);
+      announced(answer, '61xx');
       parts.push(answer.data);
     }
     return this.#finish(answer, concatBytes(...parts));
@@ -128,6 +129,18 @@ export class T0Transport {
     const extra = await this.#port.receive(this.#quiet);
     if (extra !== LINE.TIMEOUT) throw new TransmissionError(`T=0: character ${hex(extra & 0xff)} after the status word: card and terminal are out of step`);
   }
+}
+
+/**
+ * After 61xx or 6Cxx the card has announced data (§12.2.3, §12.2.4): an answer without any is not
+ * the command's, but a card out of step (a GET RESPONSE or resend it read as something else), and
+ * handing its status word up would report the command's outcome wrongly.
+ */
+function announced(answer: Tpdu, after: string): Tpdu {
+  if (answer.data.length === 0 && answer.sw1 !== 0x61) {
+    throw new TransmissionError(`T=0: card announced data with ${after}, then answered ${hex(answer.sw1)}${hex(answer.sw2)} without any`);
+  }
+  return answer;
 }
 
 function hex(value: number): string {

@@ -199,6 +199,8 @@ export class SimCardLine implements CardLine {
       }
       if (this.#powered !== card) return;
     }
+    // The terminal's write is over: it receives (BGT at least) before it sends again.
+    card.idle?.(this.#now);
   }
 
   async receive(timeoutEtu: number): Promise<number> {
