@@ -6,7 +6,6 @@
 // and at the card's best PPS (TA1 96: F 512, D 32).
 import assert from 'node:assert/strict';
 import { FAULTS } from '../hal/sim/card-line.js';
-import { routeSlotThroughLine } from '../hal/sim/line-slot.js';
 import { CardMuteError } from '../hal/reader.js';
 import { fromHex, toHex } from '../firmware/protocol/bytes.js';
 import { bench, cardAtr, CASES, echoCard } from './scenarios/iso7816-scenarios.js';
@@ -102,9 +101,9 @@ describe('ISO 7816-3 card line', function () {
       ['T=1, 9,600 bit/s (PPS for T=1, card keeps default rate)', {}],
       ['T=1, PPS TA1 96 (F 512, D 32, 223 kbit/s)', {}],
     ] as const) {
-      const world = await makeWorld();
       const refuse = name.includes('keeps default');
-      const { line, reader } = routeSlotThroughLine(world.rig.slot, { reader: readerOptions, ...(refuse ? { card: { pps: 'refuse' } } : {}) });
+      const world = await makeWorld({ line: { reader: readerOptions, ...(refuse ? { card: { pps: 'refuse' } } : {}) } });
+      const { line, reader } = world.line!;
       const card = world.card({ label: 'alice' });
       await world.rig.insert(card);
       await registerPin(world.rig, '2468');

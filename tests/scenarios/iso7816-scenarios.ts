@@ -12,7 +12,6 @@ import { ProtocolReader, type ProtocolReaderOptions } from '../../firmware/iso78
 import { asciiBytes, fromHex, toHex } from '../../firmware/protocol/bytes.js';
 import { CardMuteError } from '../../hal/reader.js';
 import { FAULTS, SimCardLine, type Fault, type FaultPlan } from '../../hal/sim/card-line.js';
-import { routeSlotThroughLine } from '../../hal/sim/line-slot.js';
 import { equal, ok, rejects, type Scenario } from './scenario.js';
 import { ALICE, makeWorld, registerPin } from './world.js';
 
@@ -326,9 +325,9 @@ const terminalScenarios: Scenario[] = [
   {
     name: 'the whole terminal flow over the byte line: insertion, PIN registration and a service in T=1 after PPS',
     async run() {
-      const world = await makeWorld();
+      const world = await makeWorld({ line: {} });
       const { rig } = world;
-      const { reader, line } = routeSlotThroughLine(rig.slot);
+      const { reader, line } = world.line!;
       await rig.insert(world.card({ label: 'alice' }));
       equal([reader.session?.protocol, reader.session?.pps], [1, 'accepted'], 'T=1 at TA1 rate');
       await registerPin(rig, '2468');

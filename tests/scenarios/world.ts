@@ -8,6 +8,7 @@ import { createIssuerKey, issueCard, provisionTerminal, type CardRequest, type I
 import type { CardDevice } from '../../hal/sim/card-slot.js';
 import { SeededRandom } from '../../hal/sim/random.js';
 import { TerminalRig } from '../../hal/sim/rig.js';
+import { SimLineReader, type SimLineOptions } from '../../hal/sim/line-slot.js';
 import { SimFlash } from '../../hal/sim/flash.js';
 import { SimCard } from '../../hal/sim/sim-card.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
@@ -20,6 +21,8 @@ export interface World {
   readonly rig: TerminalRig;
   readonly usage: UsageJournal;
   readonly random: SeededRandom;
+  /** The byte line under the slot, when the world was made with `line`. */
+  readonly line: SimLineReader | null;
   card(request: Partial<CardRequest> & { label: string }, issuer?: IssuerKey): SimCard;
 }
 
@@ -29,6 +32,8 @@ export interface WorldOptions {
   readonly suite?: number;
   readonly config?: (issuer: IssuerKey, random: SeededRandom) => TerminalConfig;
   readonly flashSectors?: number;
+  /** Put the slot's contacts behind the simulated ISO 7816-3 byte line (ATR, PPS, T=1/T=0). */
+  readonly line?: SimLineOptions;
 }
 
 export async function makeWorld(options: WorldOptions = {}): Promise<World> {
@@ -38,10 +43,14 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
     ?? provisionTerminal(issuer, { terminalId: 'T0001', validFrom: '2026-01-01', validTo: '2031-12-31' }, random.source);
   const flash = new SimFlash({ sectorSize: 4096, sectorCount: options.flashSectors ?? 4 });
   const usage = UsageJournal.open(flash, config.terminalId);
-  const rig = new TerminalRig({ config, usage, flash, startTime: START, seed: 'rig', terminal: { keypadTimeoutMs: 30_000, messageMs: 3_000 } });
+  let line: SimLineReader | null = null;
+  const rig = new TerminalRig({
+    config, usage, flash, startTime: START, seed: 'rig', terminal: { keypadTimeoutMs: 30_000, messageMs: 3_000 },
+    ...(options.line ? { readerOverSlot: (slot) => (line = new SimLineReader(slot, options.line)) } : {}),
+  });
   await rig.start();
   return {
-    issuer, config, rig, usage, random,
+    issuer, config, rig, usage, random, line,
     card(request, cardIssuer = issuer) {
       const issued = issueCard(cardIssuer, { ...ALICE, ...request }, random.source);
       return SimCard.personalise(issued.personalisation, request.label, random.source);
