@@ -60,7 +60,7 @@ export interface BenchRow {
   readonly instructions: number | null;
   readonly instructionsProfile: string | null;
   readonly estEsp32Ms: number | null;
-  /** Above the baseline with no memory pressure (host profile: GC seldom runs, so this is what the flow allocates). */
+  /** Peak above the baseline on the host profile (no limits: chunks are not collected, so this is what the flow allocates). */
   readonly allocatedChunks: number;
   readonly allocatedSlots: number;
   readonly fitsEsp32: boolean;
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
   const text = [
     `machine: ${result.machine}`,
     `engine: ${result.engine}`,
-    `est. ESP32 ms = instructions / ${HOST_INSTRUCTIONS_PER_ESP32_MS.toLocaleString('en-US')} (see tools/bench/bench.ts); alloc = peak above the baseline without memory pressure; min = smallest chunk bytes (slots unlimited) and slots (chunks unlimited) that complete the flow`,
+    `est. ESP32 ms = instructions / ${HOST_INSTRUCTIONS_PER_ESP32_MS.toLocaleString('en-US')} (see tools/bench/bench.ts); alloc = peak above the baseline on the host profile (no limits); min = smallest chunk bytes (slots unlimited) and slots (chunks unlimited) that complete the flow`,
     `line: ${LINE_ASSUMPTIONS.summary}`,
     '',
     table(rows),

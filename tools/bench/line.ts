@@ -30,7 +30,7 @@ export interface LineTimes {
 export const LINE_ASSUMPTIONS = Object.freeze({
   clockHz: CLOCK_HZ,
   characterEtu: CHARACTER_ETU,
-  summary: `T=0 at f = 3.57 MHz, 12 etu per character, 1 procedure byte per APDU, ATR at 9,600 bit/s; "best" = TA1 of the card's own ATR (+ 8 PPS characters); the recorded ATR (card/atr.ts) has no TA1, so best = 9,600 bit/s; with TA1 = 0x96 (Fi 512, Di 32: 223 kbit/s) see msFastCard in the JSON`,
+  summary: 'T=0 at f = 3.57 MHz, 12 etu per character, 1 procedure byte per APDU, ATR at 9,600 bit/s; "best" = the rate TA1 of the recorded ATR offers (row.line.best in the JSON), with 8 PPS characters per reset; no TA1 means 9,600 bit/s; msFastCard = TA1 0x96 (Fi 512, Di 32: 223 kbit/s)',
 });
 
 function etuSeconds(fi: number, di: number): number {
