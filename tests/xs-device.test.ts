@@ -41,6 +41,19 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     assert.equal(run.report.status, 'ok', explain(run));
   });
 
+  it('with the firmware\'s small-heap curve tables, P-256 and Ed25519 registration and service fit the esp32 profile too', async function () {
+    const { fixtures, problems } = await recordFixtures([1, 2], ['full-service', 'registration']);
+    assert.deepEqual(problems, []);
+    const small = await bundleDevice({ ...fixtures, smallHeap: true }, 'xs-device-test-small-heap');
+    for (const arg of ['1:full-service', '1:registration', '2:full-service', '2:registration']) {
+      const run = await runDevice(small, arg, { profile: 'esp32' });
+      assert.equal(run.report.status, 'ok', `${arg}: ${explain(run)}`);
+    }
+    const library = await bundleDevice(fixtures, 'xs-device-test-library-tables');
+    const full = await runDevice(library, '1:registration', { profile: 'esp32' });
+    assert.equal(full.report.memoryFull, true, `the library's default table does not fit: ${explain(full)}`);
+  });
+
   it('reports memory full (exit 4) for one allocation bigger than the esp32 chunk heap', async function () {
     const run = await runDevice(script, '0:oversize', { profile: 'esp32' });
     assert.equal(run.report.memoryFull, true, explain(run));

@@ -10,6 +10,7 @@
 // "0:slots" keeps 10,000 small objects alive; both must end in "memory full" under the esp32 profile.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
+import { useSmallHeapCurveTables } from '../../firmware/crypto/curve-tables.js';
 import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
 import { SimFlash } from '../../hal/sim/flash.js';
@@ -36,6 +37,8 @@ export interface CurveTuning {
 export interface DeviceFixtures {
   readonly suites: Readonly<Record<string, SuiteFixture>>;
   readonly tuning?: CurveTuning;
+  /** Run as the firmware does on an ESP32 without PSRAM: firmware/crypto/curve-tables.ts. */
+  readonly smallHeap?: boolean;
 }
 
 interface Running {
@@ -62,6 +65,7 @@ async function limitProbe(name: string): Promise<void> {
 export function installDevice(fixtures: DeviceFixtures): void {
   // The terminal's NOR flash partition: a chip, not RAM, so it is made during the load phase.
   const flash = new SimFlash(DEVICE_FLASH);
+  if (fixtures.smallHeap) useSmallHeapCurveTables();
   if (fixtures.tuning) {
     p256.Point.BASE.precompute(fixtures.tuning.baseWindow, !fixtures.tuning.eager);
     ed25519.Point.BASE.precompute(fixtures.tuning.baseWindow, !fixtures.tuning.eager);
