@@ -66,17 +66,25 @@ export class SimCardSlot implements CardReader {
   async transmit(command: Uint8Array): Promise<Uint8Array> {
     const card = this.#requireCard();
     if (!this.#powered) throw new CardMuteError('card is not powered: call powerOn first');
+    return this.carry(command, () => card.process(command.slice()));
+  }
+
+  /**
+   * Runs one exchange with the card as the contacts would: the test hook may pull the card
+   * first, and a power cut while the card writes opens the contacts, so the card is gone.
+   * Readers layered over this slot (the byte line) carry their exchanges through here too.
+   */
+  async carry<T>(command: Uint8Array, exchange: () => T | Promise<T>): Promise<T> {
     if (this.#pullBeforeCommand?.(command)) {
       this.#pullBeforeCommand = null;
       this.remove();
       throw new CardRemovedError('card removed before the command completed');
     }
     try {
-      return card.process(command.slice());
+      return await exchange();
     } catch (error) {
-      // The contacts opened while the card was writing: power is gone, and so is the card.
       if (error instanceof PowerCutError) {
-        this.remove();
+        if (this.#card) this.remove();
         throw new CardRemovedError('card removed while it was writing');
       }
       throw error;

@@ -46,7 +46,7 @@ export class SimLineReader implements CardReader {
   }
 
   transmit(command: Uint8Array): Promise<Uint8Array> {
-    return this.reader.transmit(command);
+    return this.#slot.carry(command, () => this.reader.transmit(command));
   }
 
   powerOff(): Promise<void> {

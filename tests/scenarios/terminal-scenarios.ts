@@ -65,7 +65,7 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
     ];
   }
 
-  const scenarios: Array<Scenario & { readonly apduSlotOnly?: boolean }> = [
+  const scenarios: Scenario[] = [
     ...suiteScenarios(1, 'P-256'),
     ...suiteScenarios(2, 'Ed25519'),
     ...suiteScenarios(3, 'ESIGN'),
@@ -192,7 +192,6 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
       },
     },
     {
-      apduSlotOnly: true,
       name: 'card removed mid-flow: during insertion, at the PIN screen, in registration, during a call',
       async run() {
         const world = await newWorld();
@@ -222,7 +221,6 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
       },
     },
     {
-      apduSlotOnly: true,
       name: 'power cut at every byte of the REGISTER PIN write: the card holds the old or the new PIN, never a mix',
       async run() {
         const world = await newWorld();
@@ -323,11 +321,9 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
       },
     },
   ];
-  return scenarios
-    .filter((scenario) => contacts === 'apdu' || !scenario.apduSlotOnly)
-    .map(({ name, run }) => ({ name: contacts === 'apdu' ? name : `over the byte line (T=1): ${name}`, run }));
+  return scenarios.map(({ name, run }) => ({ name: contacts === 'apdu' ? name : `over the byte line (T=1): ${name}`, run }));
 }
 
-// Once with whole APDUs through the slot, once over the ISO 7816-3 byte line (ATR, PPS, T=1). The
-// slot's test hooks (pull before a command, tear an EEPROM write) exist only in the first.
+// Once with whole APDUs through the slot, once over the ISO 7816-3 byte line (ATR, PPS, T=1): the
+// slot's hooks (pull the card before a command, a power cut while the card writes) act on both.
 export const terminalScenarios: Scenario[] = [...terminalScenariosOn('apdu'), ...terminalScenariosOn('line')];
