@@ -64,9 +64,14 @@ export interface PcscReaderOptions {
   readonly binding?: PcscBinding;
 }
 
+const SMARTCARD_PACKAGE = 'smartcard';
+
 async function loadSmartcard(): Promise<PcscBinding> {
   try {
-    const module = (await import('smartcard')) as unknown as PcscBinding & { default?: PcscBinding };
+    // An optional dependency (it needs libpcsclite-dev to build): named through a variable so the
+    // project still compiles, and the simulator still runs, where it could not be installed.
+    const specifier: string = SMARTCARD_PACKAGE;
+    const module = (await import(specifier)) as PcscBinding & { default?: PcscBinding };
     return module.Context ? module : module.default!;
   } catch (error) {
     throw new PcscSetupError(`cannot load the PC/SC binding (npm package "smartcard"): ${(error as Error).message}. ` +
