@@ -4,7 +4,7 @@
 import { sha256 } from '../firmware/crypto/hash.js';
 import { suiteById } from '../firmware/crypto/suites.js';
 import type { RandomBytes } from '../firmware/crypto/suite.js';
-import { ApduStatusError, encodeResponse, parseCommand, type CommandApdu, type ResponseApdu } from '../firmware/protocol/apdu.js';
+import { ApduStatusError, encodeResponse, parseCommand, statusOnly, type CommandApdu, type ResponseApdu } from '../firmware/protocol/apdu.js';
 import { asciiBytes, concatBytes, constantTimeEqual } from '../firmware/protocol/bytes.js';
 import { aid, CHALLENGE_LENGTH, CLA_ISO, CLA_PROPRIETARY, INS, REFERENCE } from '../firmware/protocol/commands.js';
 import {
@@ -24,13 +24,8 @@ import { TransactionBuffer } from './transaction.js';
 const AUTH_RANDOM_MIN = 8;
 const AUTH_RANDOM_MAX = 32;
 
-interface Response {
-  readonly data?: Uint8Array;
-  readonly sw: number;
-}
-
-const ok = (data?: Uint8Array): Response => (data ? { data, sw: SW.OK } : { sw: SW.OK });
-const status = (sw: number): Response => ({ sw });
+const ok = (data?: Uint8Array): ResponseApdu => (data ? { data, sw: SW.OK } : statusOnly(SW.OK));
+const status = statusOnly;
 
 /** Session state: RAM only, gone at reset or when another application is selected. */
 interface Session {
@@ -84,7 +79,7 @@ export class CardApplication {
       if (error instanceof PowerCutError) throw error;
       this.#chain.clear();
       this.#responses.clear();
-      response = { data: new Uint8Array(0), sw: error instanceof ApduStatusError ? error.sw : error instanceof TlvError ? SW.WRONG_DATA : SW.UNKNOWN_ERROR };
+      response = status(error instanceof ApduStatusError ? error.sw : error instanceof TlvError ? SW.WRONG_DATA : SW.UNKNOWN_ERROR);
     }
     return encodeResponse(response);
   }
@@ -92,19 +87,18 @@ export class CardApplication {
   /** Chains in, long answers out; everything between sees whole commands and whole answers. */
   #receive(apdu: CommandApdu): ResponseApdu {
     if (apdu.cla === CLA_ISO && apdu.ins === INS.GET_RESPONSE) {
-      if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return { data: new Uint8Array(0), sw: SW.INCORRECT_P1P2 };
+      if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return status(SW.INCORRECT_P1P2);
       return this.#responses.next(apdu.le);
     }
     this.#responses.clear();
     if (apdu.ins === INS.SELECT) this.#chain.clear();
     const step = this.#chain.add(apdu);
-    if (step.kind === 'refused') return { data: new Uint8Array(0), sw: step.sw };
-    if (step.kind === 'more') return { data: new Uint8Array(0), sw: SW.OK };
-    const response = this.#dispatch(step.apdu);
-    return this.#responses.send({ data: response.data ?? new Uint8Array(0), sw: response.sw }, step.apdu.le);
+    if (step.kind === 'refused') return status(step.sw);
+    if (step.kind === 'more') return ok();
+    return this.#responses.send(this.#dispatch(step.apdu), step.apdu.le);
   }
 
-  #dispatch(apdu: CommandApdu): Response {
+  #dispatch(apdu: CommandApdu): ResponseApdu {
     if (apdu.cla !== CLA_ISO && apdu.cla !== CLA_PROPRIETARY) return status(SW.CLA_NOT_SUPPORTED);
     if (apdu.ins === INS.SELECT) return apdu.cla === CLA_ISO ? this.#select(apdu) : status(SW.CLA_NOT_SUPPORTED);
     const handler = this.#handlers[apdu.ins];
@@ -118,7 +112,7 @@ export class CardApplication {
     return handler.run(apdu, card);
   }
 
-  readonly #handlers: Readonly<Record<number, { cla: number; run: (apdu: CommandApdu, card: StaticData) => Response }>> = Object.freeze({
+  readonly #handlers: Readonly<Record<number, { cla: number; run: (apdu: CommandApdu, card: StaticData) => ResponseApdu }>> = Object.freeze({
     [INS.READ_CARD_DATA]: { cla: CLA_PROPRIETARY, run: (apdu, card) => this.#readCardData(apdu, card) },
     [INS.VERIFY]: { cla: CLA_ISO, run: (apdu, card) => this.#verify(apdu, card) },
     [INS.REGISTER_PIN]: { cla: CLA_PROPRIETARY, run: (apdu, card) => this.#registerPin(apdu, card) },
@@ -127,7 +121,7 @@ export class CardApplication {
     [INS.BLOCK_CARD]: { cla: CLA_PROPRIETARY, run: (apdu, card) => this.#blockCard(apdu, card) },
   });
 
-  #select(apdu: CommandApdu): Response {
+  #select(apdu: CommandApdu): ResponseApdu {
     if (apdu.p1 !== 0x04 || (apdu.p2 !== 0x00 && apdu.p2 !== 0x0c)) return status(SW.INCORRECT_P1P2);
     // Selecting anything, even this application again, ends the verified states.
     this.#session = freshSession();
@@ -138,14 +132,14 @@ export class CardApplication {
   }
 
   // Patent [0011], [0019]: Nt, SA2 and SA1 to the terminal.
-  #readCardData(apdu: CommandApdu, card: StaticData): Response {
+  #readCardData(apdu: CommandApdu, card: StaticData): ResponseApdu {
     if (apdu.p1 !== 0x00 || apdu.p2 !== 0x01) return status(SW.INCORRECT_P1P2);
     if (apdu.data.length > 0) return status(SW.WRONG_LENGTH);
     if (apdu.le === null) return status(SW.WRONG_LENGTH);
     return ok(card.encodedCardData.slice()); // longer than Le: the rest follows GET RESPONSE
   }
 
-  #verify(apdu: CommandApdu, card: StaticData): Response {
+  #verify(apdu: CommandApdu, card: StaticData): ResponseApdu {
     if (apdu.p1 !== 0x00) return status(SW.INCORRECT_P1P2);
     if (apdu.p2 === REFERENCE.PIN) return this.#verifyPin(apdu.data);
     if (apdu.p2 === REFERENCE.SETTING_NUMBER) return this.#verifySettingNumber(apdu.data, card);
@@ -153,7 +147,7 @@ export class CardApplication {
   }
 
   // [0012]: Ns' against Ns, here as H(salt ‖ Ns') against the commitment C.
-  #verifySettingNumber(entered: Uint8Array, card: StaticData): Response {
+  #verifySettingNumber(entered: Uint8Array, card: StaticData): ResponseApdu {
     const tries = this.#byte(LAYOUT.SETTING_NUMBER_TRIES);
     if (entered.length === 0) return this.#session.settingNumberVerified ? ok() : tries === 0 ? status(SW.AUTHENTICATION_METHOD_BLOCKED) : status(triesLeftStatus(tries));
     const rule = DIGIT_RULES.settingNumber;
@@ -174,7 +168,7 @@ export class CardApplication {
   }
 
   // [0014]: Nc' against Nc.
-  #verifyPin(entered: Uint8Array): Response {
+  #verifyPin(entered: Uint8Array): ResponseApdu {
     const tries = this.#byte(LAYOUT.PIN_TRIES);
     const length = this.#byte(LAYOUT.PIN_LENGTH);
     if (entered.length === 0) {
@@ -202,7 +196,7 @@ export class CardApplication {
   }
 
   // [0012], [0017]: a new PIN, signed by a terminal the issuer certified, after Ns was shown.
-  #registerPin(apdu: CommandApdu, card: StaticData): Response {
+  #registerPin(apdu: CommandApdu, card: StaticData): ResponseApdu {
     if (apdu.p1 !== 0x00 || apdu.p2 !== REFERENCE.PIN) return status(SW.INCORRECT_P1P2);
     if (!this.#session.settingNumberVerified) return status(SW.SECURITY_STATUS_NOT_SATISFIED);
     const fields = tlvMap(apdu.data,
@@ -247,7 +241,7 @@ export class CardApplication {
     return suite.verify(card.issuerPublicKey, certificateMessage(unsigned), signature) ? certificate : null;
   }
 
-  #getChallenge(apdu: CommandApdu): Response {
+  #getChallenge(apdu: CommandApdu): ResponseApdu {
     if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return status(SW.INCORRECT_P1P2);
     if (apdu.data.length > 0 || apdu.le === null) return status(SW.WRONG_LENGTH);
     if (apdu.le !== CHALLENGE_LENGTH) return status(exactLengthStatus(CHALLENGE_LENGTH));
@@ -257,7 +251,7 @@ export class CardApplication {
   }
 
   // [0016], [0018]: X ‖ SU(R ‖ X), proving the card holds pU, qU.
-  #internalAuthenticate(apdu: CommandApdu, card: StaticData): Response {
+  #internalAuthenticate(apdu: CommandApdu, card: StaticData): ResponseApdu {
     if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return status(SW.INCORRECT_P1P2);
     if (apdu.data.length < AUTH_RANDOM_MIN || apdu.data.length > AUTH_RANDOM_MAX) return status(SW.WRONG_LENGTH);
     const terminalRandom = apdu.data.slice();
@@ -268,7 +262,7 @@ export class CardApplication {
   }
 
   // [0013], [0019]: a certified terminal marks the card unusable, signing this session's challenge.
-  #blockCard(apdu: CommandApdu, card: StaticData): Response {
+  #blockCard(apdu: CommandApdu, card: StaticData): ResponseApdu {
     if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return status(SW.INCORRECT_P1P2);
     const challenge = this.#session.challenge;
     this.#session.challenge = null;

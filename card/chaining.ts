@@ -1,6 +1,6 @@
 // Long commands and long answers in short APDUs (ISO/IEC 7816-4 §5.4.1 command chaining, §5.1.3
 // `61xx` with GET RESPONSE). With ESIGN, card data, certificates and signatures pass 255 bytes.
-import type { CommandApdu, ResponseApdu } from '../firmware/protocol/apdu.js';
+import { statusOnly, type CommandApdu, type ResponseApdu } from '../firmware/protocol/apdu.js';
 import { concatBytes } from '../firmware/protocol/bytes.js';
 import { CLA_CHAINING } from '../firmware/protocol/commands.js';
 import { moreDataStatus, SW } from '../firmware/protocol/status-words.js';
@@ -68,8 +68,8 @@ export class ResponseBuffer {
   /** GET RESPONSE: the next part, with the answer's own status word after the last one. */
   next(le: number | null): ResponseApdu {
     const rest = this.#rest;
-    if (!rest) return { data: new Uint8Array(0), sw: SW.CONDITIONS_NOT_SATISFIED };
-    if (le === null) return { data: new Uint8Array(0), sw: SW.WRONG_LENGTH };
+    if (!rest) return statusOnly(SW.CONDITIONS_NOT_SATISFIED);
+    if (le === null) return statusOnly(SW.WRONG_LENGTH);
     const part = rest.slice(0, le);
     this.#rest = rest.length > le ? rest.slice(le) : null;
     return { data: part, sw: this.#rest ? moreDataStatus(this.#rest.length) : this.#finalStatus };

@@ -2,7 +2,7 @@
 // writes these, the simulator keeps its demo cards this way, so a PIN registered today is there
 // tomorrow, and the PC/SC virtual card loads them.
 import { fromHex, toHex } from '../firmware/protocol/bytes.js';
-import { personaliseImage, readStaticData } from './layout.js';
+import { readStaticData } from './layout.js';
 import { SimEeprom } from './eeprom.js';
 import type { CardImage, CardPersonalisation } from './personalisation.js';
 
@@ -32,9 +32,7 @@ export function decodeCardImage(json: unknown): CardImage {
 }
 
 /** The EEPROM of a new card, as the issuing machine leaves it. */
-export function personaliseCard(personalisation: CardPersonalisation): Uint8Array {
-  return personaliseImage(personalisation);
-}
+export { personaliseImage as personaliseCard } from './layout.js';
 
 /** What the issuer wrote into an EEPROM image, read back (for `issuer show` and tests). */
 export function readPersonalisation(eeprom: Uint8Array): CardPersonalisation {

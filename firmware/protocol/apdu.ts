@@ -57,6 +57,11 @@ export interface ResponseApdu {
   readonly sw: number;
 }
 
+/** A response with a status word and no data. */
+export function statusOnly(sw: number): ResponseApdu {
+  return { data: new Uint8Array(0), sw };
+}
+
 export function encodeResponse(response: ResponseApdu): Uint8Array {
   return concatBytes(response.data, Uint8Array.of(response.sw >> 8, response.sw & 0xff));
 }

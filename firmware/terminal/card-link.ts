@@ -36,15 +36,13 @@ export class CardLink {
 
   /** Sends one command; a card removed meanwhile surfaces as the reader's CardRemovedError. */
   async send(apdu: CommandApdu): Promise<ResponseApdu> {
-    let response: ResponseApdu | null = null;
-    for (let offset = 0; response === null || offset < apdu.data.length; offset += MAX_SHORT_DATA) {
-      const last = offset + MAX_SHORT_DATA >= apdu.data.length;
-      const part = { ...apdu, data: apdu.data.subarray(offset, offset + MAX_SHORT_DATA) };
-      response = await this.#exchange(last ? part : { ...part, cla: apdu.cla | CLA_CHAINING, le: null });
-      if (!last && response.sw !== SW.OK) return response; // the card refused the chain
-      if (last) break;
+    let offset = 0;
+    for (; apdu.data.length - offset > MAX_SHORT_DATA; offset += MAX_SHORT_DATA) {
+      const link = { ...apdu, cla: apdu.cla | CLA_CHAINING, data: apdu.data.subarray(offset, offset + MAX_SHORT_DATA), le: null };
+      const response = await this.#exchange(link);
+      if (response.sw !== SW.OK) return response; // the card refused the chain
     }
-    return this.#collect(response);
+    return this.#collect(await this.#exchange({ ...apdu, data: apdu.data.subarray(offset) }));
   }
 
   /** Follows 61xx with GET RESPONSE until the card gives its final status word. */
