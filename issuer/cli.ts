@@ -20,7 +20,7 @@ import { digitProblem, type DigitKind } from '../firmware/protocol/digits.js';
 import { DEFAULT_TARIFF, type IssuerPublicKey, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
 import { SeededRandom } from '../hal/sim/random.js';
 import type { CardPersonalisation } from '../card/personalisation.js';
-import { decodeCardImage, encodeCardImage, personaliseCard, readPersonalisation } from '../card/image.js';
+import { CardImageError, decodeCardImage, encodeCardImage, personaliseCard, readPersonalisation } from '../card/image.js';
 import { createIssuerKey, issueCard, IssuerError, provisionTerminal, type IssuerKey } from './issuer.js';
 import {
   FileExistsError, FileFormatError, FORMAT, issuerKeyFromJson, issuerKeyPaths, issuerPublicKeyFromJson, jsonText, loadIssuerKey,
@@ -467,7 +467,7 @@ const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
 function isUserError(error: unknown): error is Error {
   return error instanceof UsageError || error instanceof FileFormatError || error instanceof FileExistsError
     || error instanceof IssuerError || error instanceof UnknownSuiteError || error instanceof DateError || error instanceof TlvError
-    || (error instanceof Error && error.name === 'CardImageError');
+    || error instanceof CardImageError;
 }
 
 /** File system refusals (permissions, a full disk) are the operator's to fix too. */

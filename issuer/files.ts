@@ -7,8 +7,9 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, s
 import { dirname, join } from 'node:path';
 import { suiteById } from '../firmware/crypto/suites.js';
 import type { SignatureSuite } from '../firmware/crypto/suite.js';
-import { fromHex, toHex } from '../firmware/protocol/bytes.js';
+import { asciiBytes, constantTimeEqual, fromHex, toHex } from '../firmware/protocol/bytes.js';
 import { CARD_NUMBER_LENGTH, decodeCertificate, certificateMessage, type TerminalCertificate } from '../firmware/protocol/data-objects.js';
+import { CARD_IMAGE_FORMAT } from '../card/image.js';
 import type { IssuerPublicKey, Tariff, TerminalConfig } from '../firmware/terminal/config.js';
 import type { IssuerKey } from './issuer.js';
 
@@ -26,7 +27,7 @@ export const FORMAT = Object.freeze({
   ISSUER_KEY: 'icc-issuer-key/1',
   ISSUER_PUBLIC_KEY: 'icc-issuer-public-key/1',
   TERMINAL_CONFIG: 'icc-terminal-config/1',
-  CARD_IMAGE: 'icc-card-image/1',
+  CARD_IMAGE: CARD_IMAGE_FORMAT,
 } as const);
 
 /** The two files `create-key` writes into its directory. */
@@ -132,7 +133,7 @@ function checkKeyPair(suite: SignatureSuite, secretKey: Uint8Array, publicKey: U
   if (length !== undefined && secretKey.length !== length) {
     throw new FileFormatError(`${where}: "${field}" must be ${length} bytes for ${suite.name}, got ${secretKey.length}`);
   }
-  const probe = Uint8Array.from([0x70, 0x72, 0x6f, 0x62, 0x65]);
+  const probe = asciiBytes('probe');
   let matches = false;
   try {
     matches = suite.verify(publicKey, probe, suite.sign(secretKey, probe));
@@ -156,14 +157,7 @@ export function issuerPublicKeyToJson(key: IssuerPublicKey): IssuerPublicKeyJson
 }
 
 export function issuerKeyToJson(key: IssuerKey): IssuerKeyJson {
-  return {
-    format: FORMAT.ISSUER_KEY,
-    suite: key.suite,
-    suiteName: suiteById(key.suite).name,
-    keyId: key.keyId,
-    publicKey: toHex(key.publicKey),
-    secretKey: toHex(key.secretKey),
-  };
+  return { ...issuerPublicKeyToJson(key), format: FORMAT.ISSUER_KEY, secretKey: toHex(key.secretKey) };
 }
 
 function publicKeyFields(json: JsonObject, where: string): IssuerPublicKey {
@@ -239,10 +233,6 @@ function hotlistFromJson(value: unknown): string[] {
   });
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return toHex(a) === toHex(b);
-}
-
 /**
  * Checks CT against the config it sits in: same terminal id and nT, issued under one of the
  * issuer keys the terminal trusts, and the signature verifies. A terminal with a bad CT could
@@ -258,7 +248,7 @@ function checkCertificate(certificate: Uint8Array, config: Omit<TerminalConfig, 
   if (cert.terminalId !== config.terminalId) {
     throw new FileFormatError(`${where}: certificate is for terminal "${cert.terminalId}", not "${config.terminalId}"`);
   }
-  if (!sameBytes(cert.terminalPublicKey, config.terminalPublicKey)) {
+  if (!constantTimeEqual(cert.terminalPublicKey, config.terminalPublicKey)) {
     throw new FileFormatError(`${where}: certificate is for a different terminal public key`);
   }
   const issuer = config.issuerKeys.find((key) => key.suite === cert.suite && key.keyId === cert.keyId);
@@ -294,11 +284,6 @@ export function terminalConfigFromJson(value: unknown): TerminalConfig {
   return { ...rest, certificate };
 }
 
-/** The decoded CT of a config (already checked by terminalConfigFromJson). */
-export function terminalCertificateOf(config: TerminalConfig): TerminalCertificate {
-  return decodeCertificate(config.certificate);
-}
-
 // ---------------------------------------------------------------------------------------------
 // File IO
 
@@ -324,12 +309,12 @@ export function refuseExisting(paths: readonly string[], force = false): void {
  * Writes the whole file or nothing: a temporary file with the final mode, then a rename (force)
  * or a hard link, which fails if the name was taken meanwhile, so nothing is ever clobbered.
  */
-export function writeNewFile(path: string, text: string, options: WriteOptions = {}): void {
+export function writeNewFile(path: string, data: string | Uint8Array, options: WriteOptions = {}): void {
   const mode = options.mode ?? PUBLIC_FILE_MODE;
   refuseExisting([path], options.force);
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text, { mode, flag: 'w' });
+  writeFileSync(temporary, data, { mode, flag: 'w' });
   chmodSync(temporary, mode); // the umask may have narrowed it; never widened past `mode`
   try {
     if (options.force) {
@@ -400,20 +385,19 @@ export function saveIssuerKey(directory: string, key: IssuerKey, options: { read
   return paths;
 }
 
+/** The key directory's file `which`, or the path itself when it is not a directory. */
+function keyFile(directoryOrFile: string, which: keyof IssuerKeyPaths): string {
+  return existsSync(directoryOrFile) && statSync(directoryOrFile).isDirectory() ? issuerKeyPaths(directoryOrFile)[which] : directoryOrFile;
+}
+
 /** Loads the issuer's secret key from its directory or from the key file itself. */
 export function loadIssuerKey(directoryOrFile: string): IssuerKey {
-  const path = existsSync(directoryOrFile) && statSync(directoryOrFile).isDirectory()
-    ? issuerKeyPaths(directoryOrFile).secret
-    : directoryOrFile;
-  return fromFile(path, issuerKeyFromJson);
+  return fromFile(keyFile(directoryOrFile, 'secret'), issuerKeyFromJson);
 }
 
 /** Loads nA from the public key file, the key directory, or the secret key file (public half only). */
 export function loadIssuerPublicKey(directoryOrFile: string): IssuerPublicKey {
-  const path = existsSync(directoryOrFile) && statSync(directoryOrFile).isDirectory()
-    ? issuerKeyPaths(directoryOrFile).public
-    : directoryOrFile;
-  return fromFile(path, (json) => {
+  return fromFile(keyFile(directoryOrFile, 'public'), (json) => {
     if (isObject(json) && json.format === FORMAT.ISSUER_KEY) {
       const { suite, keyId, publicKey } = issuerKeyFromJson(json);
       return { suite, keyId, publicKey };

@@ -5,11 +5,32 @@
 // modelled time for a whole service transaction at 9,600 bit/s (F 372, D 1, 3.5712 MHz, no PPS)
 // and at the card's best PPS (TA1 96: F 512, D 32).
 import assert from 'node:assert/strict';
-import { FAULTS } from '../hal/sim/card-line.js';
+import { FAULTS, type FaultPlan } from '../hal/sim/card-line.js';
 import { CardMuteError } from '../hal/reader.js';
+import type { ApduCard } from '../card/iso7816/contacts.js';
 import { fromHex, toHex } from '../firmware/protocol/bytes.js';
-import { bench, cardAtr, CASES, echoCard } from './scenarios/iso7816-scenarios.js';
+import { bench, cardAtr, CASES, echoCard, type Bench } from './scenarios/iso7816-scenarios.js';
 import { makeWorld, registerPin } from './scenarios/world.js';
+
+/** Command i of the soak: null when the answer is the card's own; the CardMuteError otherwise; a wrong answer fails. */
+async function soakCommand(b: Bench, device: ApduCard, i: number): Promise<Error | null> {
+  const command = fromHex(CASES[i % CASES.length]![1]);
+  try {
+    assert.equal(toHex(await b.reader.transmit(command)), toHex(device.process(command)), `never a wrong answer (command ${i})`);
+    return null;
+  } catch (error) {
+    if (error instanceof assert.AssertionError) throw error;
+    assert.ok(error instanceof CardMuteError, `${(error as Error).name}: ${(error as Error).message}`);
+    return error;
+  }
+}
+
+/** A new activation on a quiet line, then the faults again. */
+async function reactivateQuietly(b: Bench, faults: FaultPlan): Promise<void> {
+  b.line.faults = FAULTS.none;
+  await b.reader.powerOn();
+  b.line.faults = faults;
+}
 
 describe('ISO 7816-3 card line', function () {
   this.timeout(120_000);
@@ -29,20 +50,14 @@ describe('ISO 7816-3 card line', function () {
       let reactivations = 0;
       const before = b.card.commands;
       for (let i = 0; i < 150; i++) {
-        const command = fromHex(CASES[i % CASES.length]![1]);
-        try {
-          assert.equal(toHex(await b.reader.transmit(command)), toHex(device.process(command)), `never a wrong answer (command ${i})`);
+        if (!(await soakCommand(b, device, i))) {
           right++;
-        } catch (error) {
-          if (error instanceof assert.AssertionError) throw error;
-          assert.ok(error instanceof CardMuteError, `${(error as Error).name}: ${(error as Error).message}`);
+        } else {
           errors++;
           if (b.reader.t1?.dead) {
             // The soak is about T=1: the new activation (ATR, PPS) runs on a quiet line, or a PPS
             // lost to noise would fall back to T=0 (§9.3).
-            b.line.faults = FAULTS.none;
-            await b.reader.powerOn();
-            b.line.faults = faults;
+            await reactivateQuietly(b, faults);
             reactivations++;
           }
         }
@@ -72,18 +87,13 @@ describe('ISO 7816-3 card line', function () {
       let right = 0;
       const errors: Record<string, number> = {};
       for (let i = 0; i < 150; i++) {
-        const command = fromHex(CASES[i % CASES.length]![1]);
-        try {
-          assert.equal(toHex(await b.reader.transmit(command)), toHex(device.process(command)), `never a wrong answer (command ${i})`);
+        const error = await soakCommand(b, device, i);
+        if (!error) {
           right++;
-        } catch (error) {
-          if (error instanceof assert.AssertionError) throw error;
-          assert.ok(error instanceof CardMuteError, `${(error as Error).name}: ${(error as Error).message}`);
-          errors[(error as Error).name] = (errors[(error as Error).name] ?? 0) + 1;
+        } else {
+          errors[error.name] = (errors[error.name] ?? 0) + 1;
           // After a T=0 error the reader refuses until the card is reset (§10: no way back into step).
-          b.line.faults = FAULTS.none;
-          await b.reader.powerOn();
-          b.line.faults = faults;
+          await reactivateQuietly(b, faults);
         }
       }
       const failed = Object.values(errors).reduce((n, e) => n + e, 0);

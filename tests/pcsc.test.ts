@@ -10,6 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answerToReset } from '../card/atr.js';
+import { fromHex as bytes, toHex as hex } from '../firmware/protocol/bytes.js';
 import { CardMuteError, CardRemovedError } from '../hal/reader.js';
 import { PcscReader, PcscSetupError, type PcscBinding } from '../hal/pcsc/reader.js';
 import { encodeVpcdFrame, VpcdFrameReader, VPCD_MAX_PAYLOAD } from '../tools/pcsc/vpcd-frame.js';
@@ -21,8 +22,6 @@ const SIMULATOR = 'build/tools/simulator/main.js';
 const READER = 'Virtual PCD 00 00';
 const SELECT = '00A4040006F04943435201';
 const READ_CARD_DATA = '80CA000100';
-const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
-const hex = (data: Uint8Array) => Buffer.from(data).toString('hex').toUpperCase();
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,8 +2,10 @@
 // ATR, PPS (ISO/IEC 7816-3 §9) and T=0 or T=1. The simulated line drives it character by character.
 import { parseAtr, type Atr } from '../../firmware/iso7816/atr.js';
 import { encodeFor, type Convention } from '../../firmware/iso7816/convention.js';
-import { ppsLength } from '../../firmware/iso7816/pps.js';
-import { blockWaitingTimeEtu, characterWaitingTimeEtu, DEFAULTS, DI_TABLE, FI_TABLE, guardTimeEtu, waitingTimeEtu } from '../../firmware/iso7816/timing.js';
+import { ppsLength, ppsMessage } from '../../firmware/iso7816/pps.js';
+import {
+  blockWaitingTimeEtu, characterWaitingTimeEtu, DEFAULTS, DI_TABLE, etuSeconds, FI_TABLE, protocolLineSettings, rateOf, waitingTimeEtu,
+} from '../../firmware/iso7816/timing.js';
 import { DEFAULT_LINE_SETTINGS } from '../../hal/card-line.js';
 import type { ApduCard, ByteCard, CardContacts } from './contacts.js';
 import { T0Card } from './t0-card.js';
@@ -18,7 +20,6 @@ export interface ByteCardOptions {
   readonly processingEtu?: number;
   /** T=0: move data one byte per ~INS procedure byte. */
   readonly ackEachByte?: boolean;
-  readonly clockHz?: number;
 }
 
 type State = 'off' | 'after-atr' | 'pps' | 'running' | 'mute';
@@ -88,8 +89,8 @@ export class SimByteCard implements ByteCard {
     else protocol?.receive(byte);
   }
 
-  idle(at: number): void {
-    if (this.#state === 'running' && this.#protocol instanceof T1Card) this.#protocol.idle(at);
+  idle(): void {
+    if (this.#state === 'running' && this.#protocol instanceof T1Card) this.#protocol.idle();
   }
 
   #collectPps(byte: number, parityError: boolean): void {
@@ -105,17 +106,16 @@ export class SimByteCard implements ByteCard {
     const asked = request[1]! & 0x10 ? request[2]! : null;
     const own = atr.ta1 ?? DEFAULTS.ta1;
     const acceptable = asked !== null && this.#options.pps !== 'refuse' && supports(own, asked);
-    const answer = acceptable ? [0xff, 0x10 | protocol, asked] : [0xff, protocol];
-    this.#send(Uint8Array.from([...answer, answer.reduce((x, b) => x ^ b, 0)]));
-    const rate = acceptable ? asked : DEFAULTS.ta1;
-    this.#start(protocol, FI_TABLE[rate >> 4]![0], DI_TABLE[rate & 0x0f]!);
+    this.#send(ppsMessage(protocol, acceptable ? asked : null));
+    const { fi, di } = rateOf(acceptable ? asked : DEFAULTS.ta1);
+    this.#start(protocol, fi, di);
   }
 
   #start(protocol: number, fi: number, di: number): void {
     const atr = this.#atr!;
     const contacts = this.#contacts!;
     this.#state = 'running';
-    contacts.configure({ fi, di, parity: this.#convention() === 'direct' ? 'even' : 'odd', guardEtu: guardTimeEtu(atr.n, protocol), errorSignal: protocol === 0 });
+    contacts.configure(protocolLineSettings(this.#convention(), atr.n, fi, di, protocol));
     const process = (apdu: Uint8Array): Uint8Array => {
       this.commands++;
       return this.#device.process(apdu);
@@ -127,7 +127,7 @@ export class SimByteCard implements ByteCard {
         send: (bytes, delayEtu) => this.#send(bytes, delayEtu),
         ifsc: atr.t1.ifsc, edc: atr.t1.edc,
         bwtEtu: blockWaitingTimeEtu(atr.t1.bwi, fi, di), cwtEtu: characterWaitingTimeEtu(atr.t1.cwi),
-        etuSeconds: fi / (di * (this.#options.clockHz ?? DEFAULTS.clockHz)),
+        etuSeconds: etuSeconds({ fi, di, clockHz: contacts.clockHz }),
         processingEtu,
       });
     } else {

@@ -4,6 +4,8 @@
 import type { LineSettings } from '../../hal/card-line.js';
 
 export interface CardContacts {
+  /** The clock the terminal drives on CLK, in Hz: the card's etu follow from it. */
+  readonly clockHz: number;
   /**
    * Queues raw characters towards the terminal, starting `delayEtu` after the later of the last
    * character received and the last one sent; returns when (seconds) the last one ends.
@@ -21,11 +23,11 @@ export interface ByteCard {
   /** One character from the terminal, with its parity verdict and arrival time. */
   receive(raw: number, parityError: boolean, at: number): void;
   /**
-   * The terminal stopped sending at `at` (its last character has ended) and stays quiet at least
-   * BGT (22 etu, §11.4.3) before it sends again: the moment a card's UART timer would tell it that
+   * The terminal stopped sending (its last character has ended) and stays quiet at least BGT
+   * (22 etu, §11.4.3) before it sends again: the moment a card's UART timer would tell it that
    * the characters it holds are all there is.
    */
-  idle?(at: number): void;
+  idle?(): void;
   /** The terminal kept signalling parity errors on a character the card sent (§7.3): it gives up. */
   sendFailed(): void;
 }

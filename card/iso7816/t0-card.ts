@@ -1,6 +1,9 @@
 // T=0 on the card's side (ISO/IEC 7816-3 §10, §12.2): header, procedure bytes, data, SW1 SW2.
 // Whether P3 counts data in or out the card knows from INS; a case 4 command arrives as case 3
 // and its answer waits behind 61xx for GET RESPONSE; a case 2 Le that does not fit gets 6Cxx.
+import { readUint16 } from '../../firmware/protocol/bytes.js';
+import { exactLengthStatus, moreDataStatus } from '../../firmware/protocol/status-words.js';
+
 const NULL = 0x60;
 const GET_RESPONSE = 0xc0;
 
@@ -67,19 +70,17 @@ export class T0Card {
     if (held && held.header.every((b, i) => b === header[i]) && held.data.length === le) return this.#answer(held.data, held.sw);
     if (ins === GET_RESPONSE && header[0] === 0x00 && this.#pending) {
       const pending = this.#pending;
-      if (le > pending.data.length) return this.#status(0x6c00 | (pending.data.length & 0xff));
+      if (le > pending.data.length) return this.#status(exactLengthStatus(pending.data.length));
       this.#pending = le < pending.data.length ? { data: pending.data.subarray(le), sw: pending.sw } : null;
       const rest = pending.data.length - le;
-      return this.#answer(pending.data.subarray(0, le), rest > 0 ? 0x6100 | (Math.min(rest, 256) & 0xff) : pending.sw);
+      return this.#answer(pending.data.subarray(0, le), rest > 0 ? moreDataStatus(rest) : pending.sw);
     }
     this.#pending = null;
-    const response = this.#options.process(Uint8Array.from(header));
-    const data = response.subarray(0, response.length - 2);
-    const sw = (response[response.length - 2]! << 8) | response[response.length - 1]!;
+    const { data, sw } = split(this.#options.process(Uint8Array.from(header)));
     if (data.length === 0) return this.#status(sw);
     if (data.length !== le) {
       this.#resend = { header: header.slice(0, 4), data, sw };
-      return this.#status(0x6c00 | (data.length & 0xff));
+      return this.#status(exactLengthStatus(data.length));
     }
     this.#answer(data, sw);
   }
@@ -87,13 +88,11 @@ export class T0Card {
   #run(command: Uint8Array): void {
     this.#pending = null;
     this.#resend = null;
-    const response = this.#options.process(command);
-    const data = response.subarray(0, response.length - 2);
-    const sw = (response[response.length - 2]! << 8) | response[response.length - 1]!;
+    const { data, sw } = split(this.#options.process(command));
     if (data.length > 0) {
       // Case 4 over T=0: the data waits for GET RESPONSE (§12.2.4).
       this.#pending = { data: data.slice(), sw };
-      return this.#status(0x6100 | (Math.min(data.length, 256) & 0xff));
+      return this.#status(moreDataStatus(data.length));
     }
     this.#status(sw);
   }
@@ -125,4 +124,9 @@ export class T0Card {
     }
     return left;
   }
+}
+
+/** A response APDU as data and status word. */
+function split(response: Uint8Array): { data: Uint8Array; sw: number } {
+  return { data: response.subarray(0, response.length - 2), sw: readUint16(response, response.length - 2) };
 }

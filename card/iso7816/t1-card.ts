@@ -70,7 +70,7 @@ export class T1Card {
    * EDC checks (one time in 256 with LRC), and the characters after it are what gives it away.
    * The terminal applies the same rule to the card's blocks (firmware/iso7816/t1.ts).
    */
-  idle(_at: number): void {
+  idle(): void {
     const complete = this.#complete;
     const trailing = this.#trailing;
     this.#complete = null;

@@ -27,6 +27,7 @@ import { invert, mod, pow } from '@noble/curves/abstract/modular.js';
 import { bitLen, bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { asciiBytes, readUint16, uint16 } from '../protocol/bytes.js';
 import { emsa5FromDigest, ESIGN_HASH, hashMessage, isHashId, type EsignHashId } from './esign/emsa5.js';
 import { randomPrime } from './esign/primes.js';
 import type { KeyPair, RandomBytes, SignatureSuite } from './suite.js';
@@ -65,14 +66,10 @@ export interface EsignSecretKey extends EsignPublicKey {
 
 const HEADER = 3;
 const SECRET_HEADER = 5;
-const R_LABEL = new Uint8Array([0x45, 0x53, 0x49, 0x47, 0x4e, 0x2d, 0x44]); // "ESIGN-D"
+const R_LABEL = asciiBytes('ESIGN-D');
 
 function byteLength(bits: number): number {
   return Math.ceil(bits / 8);
-}
-
-function readUint16(bytes: Uint8Array, offset: number): number {
-  return (bytes[offset]! << 8) | bytes[offset + 1]!;
 }
 
 function isExponent(e: number): boolean {
@@ -99,8 +96,7 @@ export function decodePublicKey(bytes: Uint8Array): EsignPublicKey | null {
 export function encodePublicKey(key: EsignPublicKey): Uint8Array {
   const out = new Uint8Array(HEADER + byteLength(3 * key.pLen));
   out[0] = key.hash;
-  out[1] = Number(key.e >> 8n);
-  out[2] = Number(key.e & 0xffn);
+  out.set(uint16(Number(key.e)), 1);
   out.set(numberToBytesBE(key.n, out.length - HEADER), HEADER);
   return out;
 }
@@ -135,8 +131,7 @@ export function encodeSecretKey(key: EsignSecretKey): Uint8Array {
   const pBytes = byteLength(key.pLen);
   const out = new Uint8Array(SECRET_HEADER + 2 * pBytes + ESIGN_PARAMS.seedLength);
   out.set(encodePublicKey(key).subarray(0, HEADER));
-  out[3] = key.pLen >> 8;
-  out[4] = key.pLen & 0xff;
+  out.set(uint16(key.pLen), 3);
   out.set(numberToBytesBE(key.p, pBytes), SECRET_HEADER);
   out.set(numberToBytesBE(key.q, pBytes), SECRET_HEADER + pBytes);
   out.set(key.seed, SECRET_HEADER + 2 * pBytes);
@@ -148,7 +143,7 @@ export function publicKeyOf(key: EsignSecretKey): EsignPublicKey {
 }
 
 /** IFVP-ESIGN (P1363a §8.2): the top pLen bits of s^e mod n. */
-export function esignVerifyPrimitive(key: EsignPublicKey, s: bigint): bigint {
+function esignVerifyPrimitive(key: EsignPublicKey, s: bigint): bigint {
   return pow(s, key.e, key.n) >> BigInt(2 * key.pLen);
 }
 
@@ -189,7 +184,7 @@ export function esignSignWithR(key: EsignSecretKey, f: bigint, r: bigint): bigin
 }
 
 /** ESIGN-D's r number `counter` for a message digest: the leftmost 2·pLen bits of HMAC blocks. */
-export function esignDeriveR(key: EsignSecretKey, digest: Uint8Array, counter: number): bigint {
+function esignDeriveR(key: EsignSecretKey, digest: Uint8Array, counter: number): bigint {
   const bits = 2 * key.pLen;
   const length = byteLength(bits);
   const out = new Uint8Array(Math.ceil(length / 32) * 32);
@@ -239,9 +234,13 @@ export function generateEsignKey(random: RandomBytes, options: EsignKeyOptions =
 }
 
 /** The keys suite 3 accepts: SHA-256 and |n| of at least suiteMinModulusBits. */
+function isSuiteKey(key: EsignPublicKey): boolean {
+  return key.hash === ESIGN_HASH.SHA256 && 3 * key.pLen >= ESIGN_PARAMS.suiteMinModulusBits;
+}
+
 function suitePublicKey(bytes: Uint8Array): EsignPublicKey | null {
   const key = decodePublicKey(bytes);
-  return key && key.hash === ESIGN_HASH.SHA256 && 3 * key.pLen >= ESIGN_PARAMS.suiteMinModulusBits ? key : null;
+  return key && isSuiteKey(key) ? key : null;
 }
 
 export const esign: SignatureSuite = Object.freeze({
@@ -253,7 +252,7 @@ export const esign: SignatureSuite = Object.freeze({
   },
   sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
     const key = decodeSecretKey(secretKey);
-    if (suitePublicKey(encodePublicKey(key)) === null) throw new RangeError('ESIGN: suite 3 signs only with SHA-256 keys of at least 1536 bits');
+    if (!isSuiteKey(key)) throw new RangeError('ESIGN: suite 3 signs only with SHA-256 keys of at least 1536 bits');
     return esignSign(key, message);
   },
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {

@@ -109,11 +109,11 @@ export function parseAtr(bytes: Uint8Array): Atr {
   const required = announced.some((t) => t !== 0); // §8.2.5: TCK absent if only T=0 is indicated
   const tckByte = rest.length === k + 1 ? rest[k]! : null;
   if (rest.length > k + 1) problems.push(`${rest.length - k} byte(s) after the ${k} historical bytes, where ${required ? 'only TCK' : 'none'} should follow`);
-  let tckValid: boolean | null = null;
-  if (tckByte !== null) tckValid = bytes.subarray(1).reduce((x, b) => x ^ b, 0) === 0;
+  const tckXor = tckByte === null ? null : bytes.subarray(1).reduce((x, b) => x ^ b, 0);
+  const tckValid = tckXor === null ? null : tckXor === 0;
   if (required && tckByte === null && rest.length <= k) problems.push('TCK missing: a protocol other than T=0 is offered');
   if (!required && tckByte !== null) problems.push('TCK present although only T=0 is offered');
-  if (tckValid === false) problems.push(`TCK ${hex(tckByte!)} is wrong: XOR of T0..TCK is ${hex(bytes.subarray(1).reduce((x, b) => x ^ b, 0))}, not 00`);
+  if (tckValid === false) problems.push(`TCK ${hex(tckByte!)} is wrong: XOR of T0..TCK is ${hex(tckXor!)}, not 00`);
 
   const protocols = announced.filter((t) => t !== 15).filter((t, i, all) => all.indexOf(t) === i);
   if (protocols.length === 0) protocols.push(0);

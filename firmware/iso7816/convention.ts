@@ -26,18 +26,9 @@ export function encodeFor(convention: Convention, bytes: Uint8Array): Uint8Array
   return convention === 'direct' ? bytes.slice() : bytes.map(invertByte);
 }
 
-export const decodeFor = encodeFor;
-
 /** The convention a raw TS character announces, or null if it is neither (§8.1). */
 export function conventionOf(rawTs: number): Convention | null {
   if (rawTs === TS_RAW.direct) return 'direct';
   if (rawTs === TS_RAW.inverse) return 'inverse';
   return null;
-}
-
-/** Parity of the character as sent: even over the byte in direct, odd in the raw reading of inverse. */
-export function parityBit(convention: Convention, raw: number): number {
-  let ones = 0;
-  for (let v = raw; v !== 0; v &= v - 1) ones++;
-  return convention === 'direct' ? ones & 1 : (ones & 1) ^ 1;
 }

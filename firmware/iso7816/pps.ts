@@ -6,7 +6,8 @@ import type { CharacterPort } from './port.js';
 export const PPSS = 0xff;
 const PPS1_PRESENT = 0x10;
 
-export function ppsRequest(protocol: number, ta1: number | null): Uint8Array {
+/** A PPS request, or the card's answer, which has the same form: PPSS, PPS0, PPS1 if any, PCK. */
+export function ppsMessage(protocol: number, ta1: number | null): Uint8Array {
   const body = ta1 === null ? [PPSS, protocol & 0x0f] : [PPSS, PPS1_PRESENT | (protocol & 0x0f), ta1];
   return Uint8Array.from([...body, body.reduce((x, b) => x ^ b, 0)]);
 }
@@ -37,7 +38,7 @@ export function checkPpsResponse(request: Uint8Array, response: Uint8Array): Pps
 
 /** Sends the request and reads the answer within the initial waiting time. */
 export async function exchangePps(port: CharacterPort, protocol: number, ta1: number | null, waitEtu: number): Promise<PpsResult> {
-  const request = ppsRequest(protocol, ta1);
+  const request = ppsMessage(protocol, ta1);
   await port.send(request);
   const response: number[] = [];
   for (let need = 2; response.length < need;) {

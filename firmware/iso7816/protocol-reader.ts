@@ -5,7 +5,7 @@
 // offered (else the card's first protocol), propose the card's TA1 by PPS (§9) and fall back to a
 // fresh reset at the default rate and first protocol when the card refuses or stays mute, then
 // S(IFS) for IFSD in T=1. transmit: the APDU as opaque bytes through T=1 or T=0.
-import { LINE, type CardLine, type LineSettings } from '../../hal/card-line.js';
+import { DEFAULT_LINE_SETTINGS, LINE, type CardLine } from '../../hal/card-line.js';
 import { CardMuteError, type CardReader } from '../../hal/reader.js';
 import { expectedAtrLength, parseAtr, requireValidAtr, type Atr } from './atr.js';
 import { conventionOf, invertByte, TS } from './convention.js';
@@ -14,7 +14,7 @@ import { CharacterPort } from './port.js';
 import { exchangePps } from './pps.js';
 import { T0Transport } from './t0.js';
 import { T1Transport } from './t1.js';
-import { blockWaitingTimeEtu, characterWaitingTimeEtu, DEFAULTS, guardTimeEtu, waitingTimeEtu } from './timing.js';
+import { blockWaitingTimeEtu, characterWaitingTimeEtu, DEFAULTS, protocolLineSettings, rateOf, waitingTimeEtu } from './timing.js';
 
 export type PpsOutcome = 'not-needed' | 'accepted' | 'default-rate' | 'failed-fallback' | 'specific-mode' | 'off';
 
@@ -97,7 +97,7 @@ export class ProtocolReader implements CardReader {
       ta1 = null;
       pps = 'off';
     } else if (protocol !== offered[0] || (ta1 !== null && ta1 !== DEFAULTS.ta1)) {
-      const result = await exchangePps(this.#port, protocol, ta1 !== null && ta1 !== DEFAULTS.ta1 ? ta1 : null, waitingTimeEtu(atr.wi, 1));
+      const result = await exchangePps(this.#port, protocol, ta1 === DEFAULTS.ta1 ? null : ta1, waitingTimeEtu(atr.wi, 1));
       if (result.ok) {
         pps = result.ta1 === null ? 'default-rate' : 'accepted';
         ta1 = result.ta1;
@@ -115,9 +115,8 @@ export class ProtocolReader implements CardReader {
       ta1 = null;
     }
     if (protocol !== 0 && protocol !== 1) throw new TransmissionError(`card offers only T=${protocol}, which this terminal does not run`);
-    const fi = ta1 === null ? DEFAULTS.fi : parseAtr(Uint8Array.of(0x3b, 0x10, ta1)).fi!;
-    const di = ta1 === null ? DEFAULTS.di : parseAtr(Uint8Array.of(0x3b, 0x10, ta1)).di!;
-    this.line.configure(this.#settings(session, fi, di, protocol));
+    const { fi, di } = ta1 === null ? DEFAULTS : rateOf(ta1);
+    this.line.configure(protocolLineSettings(session.convention, session.n, fi, di, protocol));
     let transport: Transport;
     if (protocol === 1) {
       const t1 = session.t1!;
@@ -192,7 +191,7 @@ export class ProtocolReader implements CardReader {
     const convention = conventionOf(first & 0xff); // TS is read whatever its parity (§8.1)
     if (!convention) throw new AtrError(`TS ${(first & 0xff).toString(16)} is neither direct (3B) nor inverse (3F)`);
     this.#port.convention = convention;
-    this.line.configure({ fi: DEFAULTS.fi, di: DEFAULTS.di, parity: convention === 'direct' ? 'even' : 'odd', guardEtu: 12, errorSignal: false });
+    this.line.configure({ ...DEFAULT_LINE_SETTINGS, parity: convention === 'direct' ? 'even' : 'odd' });
     const bytes = [convention === 'direct' ? TS.direct : invertByte(first & 0xff)];
     for (;;) {
       const need = expectedAtrLength(Uint8Array.from(bytes));
@@ -204,14 +203,5 @@ export class ProtocolReader implements CardReader {
       bytes.push(next);
     }
     return Uint8Array.from(bytes);
-  }
-
-  #settings(atr: Atr, fi: number, di: number, protocol: number): LineSettings {
-    return {
-      fi, di,
-      parity: atr.convention === 'inverse' ? 'odd' : 'even',
-      guardEtu: guardTimeEtu(atr.n, protocol),
-      errorSignal: protocol === 0,
-    };
   }
 }

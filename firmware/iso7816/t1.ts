@@ -9,9 +9,9 @@ import { BlockError, decodeBlock, describeBlock, edcLength, encodeBlock, iBlock,
 import { ProtocolAbortError, TransmissionError } from './errors.js';
 import type { CharacterPort } from './port.js';
 
-/** Attempts at one step before RESYNCH, and RESYNCH attempts before giving up (§11.6.3.2). */
 const BGT_ETU = 22;
 
+/** Attempts at one step before RESYNCH, and RESYNCH attempts before giving up (§11.6.3.2). */
 export const T1_LIMITS = Object.freeze({ retries: 3, resynch: 3 } as const);
 
 export interface T1Options {
@@ -104,8 +104,7 @@ export class T1Transport {
    */
   async #step(block: Block, accept: (answer: Block) => Verdict): Promise<Block> {
     let failures = 0;
-    let outgoing = block;
-    await this.#send(outgoing);
+    await this.#send(block);
     for (;;) {
       const received = await this.#receive();
       let problem: { error: number; reason: string } | null = null;
@@ -136,8 +135,7 @@ export class T1Transport {
         if (verdict === 'retransmit') {
           if (++failures >= T1_LIMITS.retries) return this.#resynchronise(`card kept asking for ${describeBlock(block)} again`);
           this.counters.retransmissions++;
-          outgoing = block;
-          await this.#send(outgoing);
+          await this.#send(block);
           continue;
         }
         problem = { error: R_ERROR.OTHER, reason: `unexpected ${describeBlock(answer)} after ${describeBlock(block)}` };
@@ -147,9 +145,8 @@ export class T1Transport {
       this.counters.invalidBlocks++;
       if (++failures >= T1_LIMITS.retries) return this.#resynchronise(problem.reason);
       // An S-request is repeated; otherwise R(N(R)) asks for the block we are waiting for (§11.6.3.2).
-      outgoing = block.kind === 'S' && !block.response ? block : rBlock(this.#nr, problem.error);
       this.counters.retransmissions++;
-      await this.#send(outgoing);
+      await this.#send(block.kind === 'S' && !block.response ? block : rBlock(this.#nr, problem.error));
     }
   }
 

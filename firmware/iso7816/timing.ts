@@ -1,5 +1,7 @@
 // Transmission parameters and waiting times (ISO/IEC 7816-3 §7.1, §8.3, §10.2, §11.4.3). Time on
 // the line is counted in etu of the current rate; these helpers turn the ATR integers into etu.
+import type { LineSettings } from '../../hal/card-line.js';
+import type { Convention } from './convention.js';
 
 /** Table 7: Fi and fmax (MHz) by the high nibble of TA1; null where RFU. */
 export const FI_TABLE: readonly (readonly [number, number] | null)[] = Object.freeze([
@@ -41,8 +43,9 @@ export function etuSeconds(rate: Rate): number {
   return rate.fi / (rate.di * rate.clockHz);
 }
 
-export function bitsPerSecond(rate: Rate): number {
-  return 1 / etuSeconds(rate);
+/** Fi and Di of a TA1 (or PPS1) value whose nibbles are not RFU (Tables 7 and 8). */
+export function rateOf(ta1: number): { readonly fi: number; readonly di: number } {
+  return { fi: FI_TABLE[ta1 >> 4]![0], di: DI_TABLE[ta1 & 0x0f]! };
 }
 
 /** WT for T=0: WI × 960 × Fi / f seconds = WI × 960 × Di etu (§10.2). */
@@ -67,4 +70,12 @@ export function blockWaitingTimeEtu(bwi: number, fi: number, di: number): number
 export function guardTimeEtu(n: number, protocol: number): number {
   if (n === 255) return protocol === 1 ? 11 : 12;
   return 12 + n;
+}
+
+/**
+ * The UART settings once a protocol runs, the same on both sides of the contacts: parity sense
+ * from the convention (§8.1), guard time from N (§8.3), error signal in T=0 only (§7.3, §11.2).
+ */
+export function protocolLineSettings(convention: Convention | null, n: number, fi: number, di: number, protocol: number): LineSettings {
+  return { fi, di, parity: convention === 'inverse' ? 'odd' : 'even', guardEtu: guardTimeEtu(n, protocol), errorSignal: protocol === 0 };
 }

@@ -7,6 +7,7 @@
 import { CardRemovedError } from '../reader.js';
 import { DEFAULT_LINE_SETTINGS, LINE, type CardLine, type LineSettings } from '../card-line.js';
 import { LineParityError } from '../../firmware/iso7816/errors.js';
+import { DEFAULTS } from '../../firmware/iso7816/timing.js';
 import type { ByteCard, CardContacts } from '../../card/iso7816/contacts.js';
 
 export type Direction = 'to-card' | 'to-terminal';
@@ -122,7 +123,7 @@ export class SimCardLine implements CardLine {
   #stats = { toCard: 0, toTerminal: 0, repetitions: 0, faults: 0, start: 0 };
 
   constructor(options: SimCardLineOptions = {}) {
-    this.clockHz = options.clockHz ?? 3_571_200;
+    this.clockHz = options.clockHz ?? DEFAULTS.clockHz;
     this.faults = options.faults ?? FAULTS.none;
     this.#maxRepetitions = options.maxRepetitions ?? 3;
     if (typeof options.card === 'function') this.#source = options.card;
@@ -200,7 +201,7 @@ export class SimCardLine implements CardLine {
       if (this.#powered !== card) return;
     }
     // The terminal's write is over: it receives (BGT at least) before it sends again.
-    card.idle?.(this.#now);
+    card.idle?.();
   }
 
   async receive(timeoutEtu: number): Promise<number> {
@@ -254,6 +255,7 @@ export class SimCardLine implements CardLine {
 
   #contacts(card: ByteCard): CardContacts {
     return {
+      clockHz: this.clockHz,
       send: (raw, delayEtu = 0) => (this.#powered === card ? this.#sendToTerminal(card, raw, delayEtu) : this.#now),
       configure: (settings) => {
         if (this.#powered === card) this.#card = Object.freeze({ ...settings });

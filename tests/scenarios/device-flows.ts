@@ -12,14 +12,14 @@ import type { Flash } from '../../hal/flash.js';
 import type { CardDevice } from '../../hal/sim/card-slot.js';
 import { TerminalRig } from '../../hal/sim/rig.js';
 import { AssertionFailed } from './scenario.js';
-import { ALICE, registerPin, START } from './world.js';
+import { BENCH_FLASH, BENCH_RIG, registerPin } from './world.js';
 
 export const DEVICE_PIN = '2468';
-export const DEVICE_FLASH = Object.freeze({ sectorSize: 4096, sectorCount: 4 });
+export const DEVICE_FLASH = BENCH_FLASH;
 
 /** The rig as both sides build it: same clock, seed and timings, so the terminal sends the same bytes. */
 export function deviceRig(config: TerminalConfig, usage: UsageStore, flash: Flash): TerminalRig {
-  return new TerminalRig({ config, usage, flash, startTime: START, seed: 'rig', terminal: { keypadTimeoutMs: 30_000, messageMs: 3_000 } });
+  return new TerminalRig({ config, usage, flash, ...BENCH_RIG });
 }
 
 export interface DeviceFlow {
@@ -81,7 +81,7 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
     title: 'PIN registration (Nt, Ns, new PIN twice, ST signed, REGISTER PIN)',
     cardHasPin: false,
     setup: insert,
-    run: (rig) => registerPin(rig, DEVICE_PIN, ALICE.registrationNumber, ALICE.settingNumber),
+    run: (rig) => registerPin(rig, DEVICE_PIN),
     check: (rig) => expectOnce(rig, 'pin-registered', 'PIN not registered'),
   },
   {

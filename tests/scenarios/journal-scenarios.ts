@@ -3,6 +3,7 @@
 // Engine-neutral: these run on Node and on XS; tests/journal.test.ts reuses the helpers.
 import { PowerCutError } from '../../hal/flash.js';
 import { SimFlash } from '../../hal/sim/flash.js';
+import { SeededRandom } from '../../hal/sim/random.js';
 import type { UsageRecord } from '../../firmware/journal/record.js';
 import { JournalFullError, UsageJournal } from '../../firmware/journal/usage-journal.js';
 import { SERVICE, type UsageEntry } from '../../firmware/terminal/usage-store.js';
@@ -112,18 +113,9 @@ export function checkAcknowledgeCuts(): number {
   });
 }
 
-/** Deterministic noise (a 32-bit xorshift), so a garbage sector is the same on every engine. */
+/** Deterministic noise, so a garbage sector is the same on every engine. */
 export function noise(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return new SeededRandom(`noise ${seed}`).bytes(length);
 }
 
 export const journalScenarios: Scenario[] = [

@@ -15,6 +15,11 @@ import { UsageJournal } from '../../firmware/journal/usage-journal.js';
 
 export const START = Date.UTC(2026, 10, 23, 9, 0, 0); // 2026-11-23 09:00 UTC
 
+/** The bench terminal's clock, seed and timings: the same in every world, and in the device flows. */
+export const BENCH_RIG = Object.freeze({ startTime: START, seed: 'rig', terminal: Object.freeze({ keypadTimeoutMs: 30_000, messageMs: 3_000 }) });
+/** Its NOR flash partition. */
+export const BENCH_FLASH = Object.freeze({ sectorSize: 4096, sectorCount: 4 });
+
 export interface World {
   readonly issuer: IssuerKey;
   readonly config: TerminalConfig;
@@ -41,11 +46,11 @@ export async function makeWorld(options: WorldOptions = {}): Promise<World> {
   const issuer = createIssuerKey(options.suite ?? 1, 1, random.source);
   const config = options.config?.(issuer, random)
     ?? provisionTerminal(issuer, { terminalId: 'T0001', validFrom: '2026-01-01', validTo: '2031-12-31' }, random.source);
-  const flash = new SimFlash({ sectorSize: 4096, sectorCount: options.flashSectors ?? 4 });
+  const flash = new SimFlash({ ...BENCH_FLASH, sectorCount: options.flashSectors ?? BENCH_FLASH.sectorCount });
   const usage = UsageJournal.open(flash, config.terminalId);
   let line: SimLineReader | null = null;
   const rig = new TerminalRig({
-    config, usage, flash, startTime: START, seed: 'rig', terminal: { keypadTimeoutMs: 30_000, messageMs: 3_000 },
+    config, usage, flash, ...BENCH_RIG,
     ...(options.line ? { readerOverSlot: (slot) => (line = new SimLineReader(slot, options.line)) } : {}),
   });
   await rig.start();

@@ -161,6 +161,13 @@ function num(value: number | null): string {
   return value === null ? '-' : value.toLocaleString('en-US');
 }
 
+/** A Markdown table: the first `leftColumns` columns aligned left, the rest right. */
+function markdownTable(head: readonly string[], body: readonly string[][], leftColumns: number): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i < leftColumns ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
 function table(rows: readonly BenchRow[]): string {
   const head = ['suite', 'flow', 'computrons', 'instructions', 'est. ESP32 ms', 'alloc chunks', 'alloc slots', 'min chunks', 'min slots', 'esp32', 'psram', 'APDUs', 'bytes out/in', 'line ms 9600', 'line ms best'];
   const body = rows.map((r) => [
@@ -169,9 +176,7 @@ function table(rows: readonly BenchRow[]): string {
     r.fitsEsp32 ? 'fits' : `FULL@${r.esp32Phase}`, r.fitsPsram ? 'fits' : `FULL@${r.psramPhase}`,
     String(r.apdus), `${r.bytesOut}/${r.bytesIn}`, r.line.ms9600.toFixed(0), `${r.line.msBest.toFixed(0)}`,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
+  return markdownTable(head, body, 2);
 }
 
 export interface CutRow {
@@ -216,9 +221,7 @@ async function measureCuts(fixtures: DeviceFixtures): Promise<CutRow[]> {
 function cutTable(rows: readonly CutRow[]): string {
   const head = ['cut', 'suite', 'flow', 'esp32', 'computrons', 'load +chunks', 'load +slots'];
   const body = rows.map((r) => [r.cut, SUITE_NAMES[r.suite] ?? String(r.suite), r.flow, r.fitsEsp32 ? 'fits' : `FULL@${r.failure?.includes('setup') ? 'setup' : 'flow'}`, r.fitsEsp32 ? num(r.computrons) : '-', kb(r.baselineChunks), num(r.baselineSlots)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i < 3 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
+  return markdownTable(head, body, 3);
 }
 
 function compareWith(previousFile: string, rows: readonly BenchRow[]): string {

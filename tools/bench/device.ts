@@ -1,7 +1,6 @@
 // Node side of the device runner: records each flow on Node (issuer, card and terminal all here),
 // bundles the terminal side with the recordings for XS, and runs build/xs/bin/device-runner.
 // Used by `npm run bench` (tools/bench/bench.ts) and tests/xs-device.test.ts.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
@@ -10,10 +9,9 @@ import { DEVICE_FLASH, DEVICE_FLOWS, DEVICE_PIN, deviceFlow, deviceRig, Recordin
 import type { DeviceFixtures, SuiteFixture } from '../../tests/scenarios/device-main.js';
 import { makeWorld, registerPin } from '../../tests/scenarios/world.js';
 import { bundle } from '../xs/bundle.mjs';
-import { ROOT, XS_BUILD_DIR } from '../xs/xsnap.mjs';
+import { DEVICE_RUNNER, ROOT, runCaptured } from '../xs/xsnap.mjs';
 
-export const DEVICE_RUNNER = join(XS_BUILD_DIR, 'bin', 'device-runner');
-export const DEVICE_BUILD_DIR = join(ROOT, 'build', 'device');
+const DEVICE_BUILD_DIR = join(ROOT, 'build', 'device');
 
 export function requireDeviceRunner(): string {
   if (!existsSync(DEVICE_RUNNER)) {
@@ -138,38 +136,21 @@ function runnerArgs(script: string, arg: string, options: RunOptions): string[] 
 }
 
 /** Runs device-runner on a bundle; never rejects for the flow's own failures (read report.status). */
-export function runDevice(script: string, arg: string, options: RunOptions = {}): Promise<DeviceRun> {
+export async function runDevice(script: string, arg: string, options: RunOptions = {}): Promise<DeviceRun> {
   const runner = requireDeviceRunner();
   const args = runnerArgs(script, arg, options);
   const outFile = join(DEVICE_BUILD_DIR, `callgrind.${process.pid}.${Date.now()}.out`);
   const command = options.callgrind ? 'valgrind' : runner;
   const commandArgs = options.callgrind ? ['--tool=callgrind', `--callgrind-out-file=${outFile}`, '--dump-instr=no', runner, ...args] : args;
   mkdirSync(DEVICE_BUILD_DIR, { recursive: true });
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30 * 60_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${command}: ${error.message}`));
-    });
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"runner":"device-runner"'));
-      if (!line) {
-        reject(new Error(`device-runner printed no report (exit ${status}):\n${stdout}\n${stderr}`));
-        return;
-      }
-      let instructions: number | null = null;
-      if (options.callgrind) {
-        const match = /==\d+== Collected : (\d+)/.exec(stderr) ?? /summary: (\d+)/.exec(stderr);
-        instructions = match ? Number(match[1]) : null;
-        rmSync(outFile, { force: true });
-      }
-      resolve({ report: JSON.parse(line) as DeviceReport, stderr, status, instructions });
-    });
-  });
+  const { stdout, stderr, status } = await runCaptured(command, commandArgs, options.timeoutMs ?? 30 * 60_000);
+  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"runner":"device-runner"'));
+  if (!line) throw new Error(`device-runner printed no report (exit ${status}):\n${stdout}\n${stderr}`);
+  let instructions: number | null = null;
+  if (options.callgrind) {
+    const match = /==\d+== Collected : (\d+)/.exec(stderr) ?? /summary: (\d+)/.exec(stderr);
+    instructions = match ? Number(match[1]) : null;
+    rmSync(outFile, { force: true });
+  }
+  return { report: JSON.parse(line) as DeviceReport, stderr, status, instructions };
 }

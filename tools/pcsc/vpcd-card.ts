@@ -27,7 +27,7 @@ export interface VpcdCardOptions {
   readonly retryMs?: number;
   /** Called after a command that changed the card's persistent memory, before the answer leaves. */
   readonly afterWrite?: () => void;
-  /** True when the last command programmed EEPROM (compared before and after each command). */
+  /** EEPROM bytes programmed so far; a change across a command means it wrote (then afterWrite runs). */
   readonly programmed?: () => number;
   readonly log?: (line: string) => void;
 }

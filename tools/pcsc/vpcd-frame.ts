@@ -4,6 +4,7 @@
 // a longer one is a command APDU. The card answers get-ATR with the ATR and each APDU with the
 // response APDU, in the same framing; it answers nothing to the other control codes.
 // Engine-neutral (Uint8Array only), so it can be tested byte by byte and reused anywhere.
+import { concatBytes, readUint16, uint16 } from '../../firmware/protocol/bytes.js';
 
 export const VPCD_DEFAULT_PORT = 35963;
 /** The largest payload the 2-byte length can announce. */
@@ -38,11 +39,7 @@ function decodePayload(payload: Uint8Array): VpcdMessage {
 /** One frame: length prefix and payload in a single buffer, so the card answers in one write. */
 export function encodeVpcdFrame(payload: Uint8Array): Uint8Array {
   if (payload.length > VPCD_MAX_PAYLOAD) throw new RangeError(`vpcd frame payload of ${payload.length} bytes exceeds ${VPCD_MAX_PAYLOAD}`);
-  const frame = new Uint8Array(2 + payload.length);
-  frame[0] = payload.length >>> 8;
-  frame[1] = payload.length & 0xff;
-  frame.set(payload, 2);
-  return frame;
+  return concatBytes(uint16(payload.length), payload);
 }
 
 /**
@@ -59,10 +56,10 @@ export class VpcdFrameReader {
   }
 
   push(chunk: Uint8Array): VpcdMessage[] {
-    let buffer = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
+    let buffer = this.#buffer.length === 0 ? chunk : concatBytes(this.#buffer, chunk);
     const messages: VpcdMessage[] = [];
     while (buffer.length >= 2) {
-      const length = (buffer[0]! << 8) | buffer[1]!;
+      const length = readUint16(buffer);
       if (buffer.length < 2 + length) break;
       messages.push(decodePayload(buffer.slice(2, 2 + length)));
       buffer = buffer.subarray(2 + length);
@@ -77,14 +74,7 @@ export class VpcdFrameReader {
     this.#buffer = new Uint8Array(0);
     if (pending.length === 0) return null;
     if (pending.length === 1) return 'stream ended inside a frame length (1 of 2 bytes)';
-    const length = (pending[0]! << 8) | pending[1]!;
+    const length = readUint16(pending);
     return `stream ended inside a frame: ${pending.length - 2} of ${length} payload bytes`;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a, 0);
-  joined.set(b, a.length);
-  return joined;
 }

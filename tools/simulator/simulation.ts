@@ -3,7 +3,7 @@
 // flash, so state carries from one run to the next. A folder that does not exist yet gets the
 // demo: issuer, terminal T0001 and the cards alice and bob, made from a fixed seed.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCardImage, encodeCardImage, readPersonalisation } from '../../card/image.js';
 import { toHex } from '../../firmware/protocol/bytes.js';
@@ -13,7 +13,7 @@ import { SimFlash } from '../../hal/sim/flash.js';
 import { SeededRandom } from '../../hal/sim/random.js';
 import { SimCard } from '../../hal/sim/sim-card.js';
 import { createIssuerKey, issueCard, provisionTerminal } from '../../issuer/issuer.js';
-import { jsonText, loadIssuerKey, loadTerminalConfig, readJsonFile, saveIssuerKey, saveTerminalConfig } from '../../issuer/files.js';
+import { jsonText, loadIssuerKey, loadTerminalConfig, readJsonFile, saveIssuerKey, saveTerminalConfig, writeNewFile } from '../../issuer/files.js';
 
 /** The terminal's flash partition for the usage journal: 16 sectors of 4 KiB, as on the ESP32 board. */
 export const FLASH_GEOMETRY = Object.freeze({ sectorSize: 4096, sectorCount: 16 });
@@ -43,13 +43,6 @@ export interface Simulation {
   describeRecords(): string;
 }
 
-function writeAtomically(path: string, data: string | Uint8Array): void {
-  // A crash while saving leaves the previous file, never half of one.
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, data);
-  renameSync(temporary, path);
-}
-
 function createDemo(dir: string, log: (line: string) => void): void {
   const random = new SeededRandom(DEMO.seed);
   const issuer = createIssuerKey(1, 1, random.source);
@@ -60,7 +53,7 @@ function createDemo(dir: string, log: (line: string) => void): void {
   for (const request of DEMO.cards) {
     const { personalisation } = issueCard(issuer, request, random.source);
     const card = SimCard.personalise(personalisation, request.label, random.source);
-    writeAtomically(join(dir, FILES.cards, `${request.label}.card.json`), jsonText(encodeCardImage(card.image)));
+    writeNewFile(join(dir, FILES.cards, `${request.label}.card.json`), jsonText(encodeCardImage(card.image)), { force: true });
     log(`  ${request.label.padEnd(6)} Nt ${request.registrationNumber}  Ns ${request.settingNumber}  (no PIN yet: press REGISTER at "Enter PIN")`);
   }
 }
@@ -91,8 +84,8 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
     usage,
     card: (label) => cards.get(label),
     save(options = {}) {
-      if (options.cards !== false) for (const card of cards.values()) writeAtomically(join(cardDir, `${card.label}.card.json`), jsonText(encodeCardImage(card.image)));
-      writeAtomically(flashPath, flash.image);
+      if (options.cards !== false) for (const card of cards.values()) writeNewFile(join(cardDir, `${card.label}.card.json`), jsonText(encodeCardImage(card.image)), { force: true });
+      writeNewFile(flashPath, flash.image, { force: true });
     },
     introduction() {
       return [

@@ -11,11 +11,9 @@
 // Usage: node tools/xs/build-device-runner.mjs
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
-import { ROOT, XS_BUILD_DIR, xsnapPackage } from './xsnap.mjs';
+import { buildJobs, DEVICE_RUNNER, platformDir, ROOT, XS_BUILD_DIR, xsnapPackage } from './xsnap.mjs';
 
-export const DEVICE_RUNNER = join(XS_BUILD_DIR, 'bin', 'device-runner');
 const RUNNER_SOURCE = join(ROOT, 'tools', 'xs', 'device-runner.c');
 
 /** @param {string} message */
@@ -34,7 +32,7 @@ function compile(cc, args) {
 }
 
 async function main() {
-  if (process.platform !== 'linux' && process.platform !== 'darwin') fail(`Linux or macOS only, not ${process.platform}`);
+  if (!platformDir()) fail(`Linux or macOS only, not ${process.platform}`);
   const pkg = xsnapPackage();
   const moddable = join(pkg.dir, 'moddable');
   const xsnapSources = join(pkg.dir, 'xsnap-native', 'xsnap', 'sources');
@@ -78,9 +76,9 @@ async function main() {
     return statSync(source).mtimeMs > built || newestHeader > built;
   });
   const queue = [...stale];
-  const workers = Array.from({ length: Math.max(1, Math.min(availableParallelism(), 8)) }, async () => {
+  const workers = Array.from({ length: buildJobs() }, async () => {
     for (let source = queue.shift(); source; source = queue.shift()) {
-      await compile(cc, [source, ...flags, '-c', '-o', join(tmp, `${basename(source, '.c')}.o`)]);
+      await compile(cc, [source, ...flags, '-c', '-o', objects[sources.indexOf(source)]]);
     }
   });
   try {

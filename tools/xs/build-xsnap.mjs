@@ -5,9 +5,8 @@
 // Usage: node tools/xs/build-xsnap.mjs
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
-import { platformDir, ROOT, XS_BUILD_DIR, xsnapPackage, xsnapPath, xsVersion } from './xsnap.mjs';
+import { buildJobs, platformDir, ROOT, XS_BUILD_DIR, xsnapPackage, xsnapPath, xsVersion } from './xsnap.mjs';
 
 /** @param {string} message */
 function fail(message) {
@@ -57,7 +56,7 @@ function main() {
     `MODDABLE=${moddable}`,
     `BUILD_DIR=${XS_BUILD_DIR}`,
     `CC=${cc}`,
-    `-j${Math.max(1, Math.min(availableParallelism(), 8))}`,
+    `-j${buildJobs()}`,
   ], { cwd: makefiles, stdio: ['ignore', 'inherit', 'inherit'] });
   if (make.error) fail(`cannot run make: ${make.error.message}`);
   if (make.status !== 0) fail(`make -f xsnap.mk exited with ${make.status ?? make.signal} (in ${makefiles})`);

@@ -156,17 +156,6 @@ static long totalSlots(txMachine* the)
 	return total;
 }
 
-static long chunkRoom(txMachine* the)
-{
-	long room = 0;
-	txBlock* block = the->firstBlock;
-	while (block) {
-		room += (long)(block->limit - block->current);
-		block = block->nextBlock;
-	}
-	return room;
-}
-
 static long gxBallast = 0;
 
 /* Applies the profile above the current (just collected) state. Returns 0 or an error message. */
@@ -351,10 +340,6 @@ int main(int argc, char* argv[])
 			runPhase(machine, "flow", arg);
 			computronsFlow = computronsNow(machine) - mark;
 			if (gxSettled != 1) goto done;
-			flowPeakChunks = (long)machine->peakChunksSize - afterSetup.chunks;
-			flowPeakSlots = (long)machine->peakHeapCount - afterSetup.slots;
-			if ((long)machine->peakChunksSize - baseline.chunks > peakChunks) peakChunks = (long)machine->peakChunksSize - baseline.chunks;
-			if ((long)machine->peakHeapCount - baseline.slots > peakSlots) peakSlots = (long)machine->peakHeapCount - baseline.slots;
 		}
 		gxPhase = 3;
 	done:
@@ -385,12 +370,12 @@ int main(int argc, char* argv[])
 	}
 	if (message[0]) fprintf(stderr, "device-runner: %s\n", message);
 
-	/* The peaks of a phase that stopped are still worth reporting (how far it got). */
+	/* Peaks of the flow, and of a phase that stopped (how far it got). */
 	if (gxPhase == 1 && machine->abortStatus) {
 		peakChunks = (long)machine->peakChunksSize - baseline.chunks;
 		peakSlots = (long)machine->peakHeapCount - baseline.slots;
 	}
-	if (gxPhase == 2 && machine->abortStatus) {
+	if ((gxPhase == 2 && machine->abortStatus) || (gxPhase == 3 && !setupOnly)) {
 		flowPeakChunks = (long)machine->peakChunksSize - afterSetup.chunks;
 		flowPeakSlots = (long)machine->peakHeapCount - afterSetup.slots;
 		if ((long)machine->peakChunksSize - baseline.chunks > peakChunks) peakChunks = (long)machine->peakChunksSize - baseline.chunks;
@@ -414,7 +399,6 @@ int main(int argc, char* argv[])
 		peakChunks, peakSlots, flowPeakChunks, flowPeakSlots,
 		computronsSetup, computronsFlow, setupOnly ? "true" : "false");
 	fflush(stdout);
-	(void)chunkRoom;
 	if (originalStackBottom) machine->stackBottom = originalStackBottom;
 	xsDeleteMachine(machine);
 	xsTerminateSharedCluster();

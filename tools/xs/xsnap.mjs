@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +34,14 @@ export function platformDir() {
 /** Where build-xsnap.mjs puts the release xsnap binary. */
 export function xsnapPath() {
   return join(XS_BUILD_DIR, 'bin', platformDir() ?? 'unsupported', 'release', 'xsnap');
+}
+
+/** Where build-device-runner.mjs puts the device runner (tools/xs/device-runner.c). */
+export const DEVICE_RUNNER = join(XS_BUILD_DIR, 'bin', 'device-runner');
+
+/** Parallel compile jobs for the XS builds: the cores, at most 8. */
+export function buildJobs() {
+  return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
 /** The installed @agoric/xsnap package: its folder and version. */
@@ -76,17 +85,17 @@ export function xsVersion(binary = requireXsnap()) {
  */
 
 /**
- * Runs a script (an esbuild iife bundle) in xsnap and captures what it printed and how it ended.
- * Never rejects for the script's own failures: the caller judges status, signal and stderr.
- * @param {string} script path of the .js file
- * @param {{ timeoutMs?: number, binary?: string }} [options]
+ * Runs a command to its end, capturing what it printed; kills it with SIGKILL after timeoutMs.
+ * Rejects only when the command cannot be started.
+ * @param {string} command
+ * @param {string[]} args
+ * @param {number} timeoutMs
  * @returns {Promise<XsRun>}
  */
-export function runXs(script, options = {}) {
-  const { timeoutMs = 5 * 60_000, binary = requireXsnap() } = options;
+export function runCaptured(command, args, timeoutMs) {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(binary, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -98,11 +107,23 @@ export function runXs(script, options = {}) {
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
-      reject(new Error(`cannot run ${binary}: ${error.message}`));
+      reject(new Error(`cannot run ${command}: ${error.message}`));
     });
     child.on('close', (status, signal) => {
       clearTimeout(timer);
       resolve({ stdout, stderr, status, signal, timedOut, ms: Date.now() - started });
     });
   });
+}
+
+/**
+ * Runs a script (an esbuild iife bundle) in xsnap and captures what it printed and how it ended.
+ * Never rejects for the script's own failures: the caller judges status, signal and stderr.
+ * @param {string} script path of the .js file
+ * @param {{ timeoutMs?: number, binary?: string }} [options]
+ * @returns {Promise<XsRun>}
+ */
+export function runXs(script, options = {}) {
+  const { timeoutMs = 5 * 60_000, binary = requireXsnap() } = options;
+  return runCaptured(binary, [script], timeoutMs);
 }

@@ -1,8 +1,9 @@
 // EMSA5 (IEEE P1363a §12.1): the message representative is MGF1 of the message hash, cut to the
 // representative's bit length. The hash is part of the key (see ../esign.ts for the encodings).
-import { bytesToNumberBE } from '@noble/curves/utils.js';
+import { bitMask, bytesToNumberBE } from '@noble/curves/utils.js';
 import { sha1 } from '@noble/hashes/legacy.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, uint32 } from '../../protocol/bytes.js';
+import { sha256 } from '../hash.js';
 
 /** Hash ids as they appear in ESIGN key encodings. SHA-1 exists only for the published vectors. */
 export const ESIGN_HASH = Object.freeze({ SHA1: 1, SHA256: 2 } as const);
@@ -10,7 +11,7 @@ export type EsignHashId = (typeof ESIGN_HASH)[keyof typeof ESIGN_HASH];
 
 const HASHES: Readonly<Record<EsignHashId, (message: Uint8Array) => Uint8Array>> = Object.freeze({
   [ESIGN_HASH.SHA1]: (message: Uint8Array) => sha1(message),
-  [ESIGN_HASH.SHA256]: (message: Uint8Array) => sha256(message),
+  [ESIGN_HASH.SHA256]: sha256,
 });
 
 export function isHashId(id: number): id is EsignHashId {
@@ -24,11 +25,8 @@ export function hashMessage(hash: EsignHashId, message: Uint8Array): Uint8Array 
 /** MGF1 (P1363 §14.2.1, as PKCS #1 B.2.1): Hash(seed ‖ I2OSP(counter, 4)) blocks, `length` bytes. */
 export function mgf1(hash: EsignHashId, seed: Uint8Array, length: number): Uint8Array {
   const out = new Uint8Array(length);
-  const block = new Uint8Array(seed.length + 4);
-  block.set(seed);
   for (let counter = 0, filled = 0; filled < length; counter++) {
-    new DataView(block.buffer).setUint32(seed.length, counter);
-    const digest = HASHES[hash](block);
+    const digest = HASHES[hash](concatBytes(seed, uint32(counter)));
     out.set(digest.subarray(0, Math.min(digest.length, length - filled)), filled);
     filled += digest.length;
   }
@@ -38,7 +36,7 @@ export function mgf1(hash: EsignHashId, seed: Uint8Array, length: number): Uint8
 /** EMSA5 encoding of an already hashed message: f = MGF1(H(M)) as an integer of `bits` bits. */
 export function emsa5FromDigest(hash: EsignHashId, digest: Uint8Array, bits: number): bigint {
   const bytes = mgf1(hash, digest, Math.ceil(bits / 8));
-  return bytesToNumberBE(bytes) & ((1n << BigInt(bits)) - 1n);
+  return bytesToNumberBE(bytes) & bitMask(bits);
 }
 
 export function emsa5(hash: EsignHashId, message: Uint8Array, bits: number): bigint {

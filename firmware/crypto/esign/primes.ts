@@ -2,7 +2,7 @@
 // Candidates are sieved by the small primes below before any modular exponentiation, and every
 // base comes from the injected random source, so the test is reproducible with a seeded one.
 import { pow } from '@noble/curves/abstract/modular.js';
-import { bitLen, bytesToNumberBE } from '@noble/curves/utils.js';
+import { bitLen, bitMask, bytesToNumberBE } from '@noble/curves/utils.js';
 import type { RandomBytes } from '../suite.js';
 
 /** The odd primes below 2000, for the sieve and for quick answers on small inputs. */
@@ -28,7 +28,7 @@ export function randomBetween(random: RandomBytes, low: bigint, high: bigint): b
   const bits = bitLen(span);
   if (bits === 0) return low;
   const bytes = Math.ceil(bits / 8);
-  const mask = (1n << BigInt(bits)) - 1n;
+  const mask = bitMask(bits);
   for (;;) {
     const x = bytesToNumberBE(random(bytes)) & mask;
     if (x <= span) return low + x;
@@ -71,7 +71,7 @@ export function millerRabinRound(n: bigint, d: bigint, s: number, a: bigint): bo
 }
 
 /** Miller–Rabin rounds for a random candidate of this size (FIPS 186-5 B.3, error < 2^-100). */
-export function millerRabinRounds(bits: number): number {
+function millerRabinRounds(bits: number): number {
   return bits >= 1024 ? 8 : bits >= 512 ? 12 : bits >= 256 ? 20 : 40;
 }
 
@@ -80,10 +80,11 @@ export function millerRabinRounds(bits: number): number {
  * of three such primes keeps the full 3·bits length: 0.875³ > 1/2). A random start, an
  * incremental sieve over odd offsets, then Miller–Rabin on the survivors.
  */
-export function randomPrime(bits: number, random: RandomBytes, rounds = millerRabinRounds(bits)): bigint {
+export function randomPrime(bits: number, random: RandomBytes): bigint {
   if (!Number.isInteger(bits) || bits < 16) throw new RangeError(`randomPrime: ${bits} bits is too small`);
   const top = 0b111n << BigInt(bits - 3);
-  const mask = (1n << BigInt(bits)) - 1n;
+  const mask = bitMask(bits);
+  const rounds = millerRabinRounds(bits);
   for (;;) {
     const start = ((bytesToNumberBE(random(Math.ceil(bits / 8))) & mask) | top | 1n);
     const residues = SMALL_PRIMES.map((sp) => Number(start % BigInt(sp)));
