@@ -4,11 +4,11 @@
 // it those tests are skipped with the reason, except in CI, where they must run.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { answerToReset } from '../card/atr.js';
 import { fromHex as bytes, toHex as hex } from '../firmware/protocol/bytes.js';
 import { CardMuteError, CardRemovedError } from '../hal/reader.js';
@@ -200,7 +200,7 @@ describe('virtual card (npm run virtual-card) against a stand-in vpcd', function
     const saved = readFileSync(cardFile, 'utf8');
     assert.notEqual(saved, before, 'the try counter reached the file before the answer left');
     assert.equal(JSON.parse(saved).format, 'icc-card-image/1');
-    assert.ok(!existsSync(`${cardFile}.tmp`));
+    assert.deepEqual(readdirSync(dirname(cardFile)).filter((name) => name.endsWith('.tmp')), [], 'no temporary file left behind');
     // Restore the counter: the right Ns.
     assert.equal(hex((await vpcd.request(bytes('0020008204 31333537')))!), '9000');
     assert.match(card.log(), /in the reader/);

@@ -1,7 +1,7 @@
 // The main job as a person runs it: `npm start -- --script FILE` on a fresh data folder.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,6 +33,7 @@ describe('terminal simulator (npm start)', function () {
     const run = simulate(data, SESSION);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /alice.*12345678.*1357/s, 'first run prints the demo cards with Nt and Ns');
+    assert.equal(statSync(join(data, 'cards', 'alice.card.json')).mode & 0o777, 0o600, 'card images hold secrets: 0600');
     const names = run.events.map((line) => line.event);
     for (const expected of ['card-inserted', 'card-accepted', 'pin-registered', 'pin-verified', 'service-started', 'service-ended', 'record-written', 'eject']) {
       assert.ok(names.includes(expected), `event ${expected} missing from ${names.join(', ')}`);

@@ -13,7 +13,7 @@ import { SimFlash } from '../../hal/sim/flash.js';
 import { SeededRandom } from '../../hal/sim/random.js';
 import { SimCard } from '../../hal/sim/sim-card.js';
 import { createIssuerKey, issueCard, provisionTerminal } from '../../issuer/issuer.js';
-import { jsonText, loadIssuerKey, loadTerminalConfig, readJsonFile, saveIssuerKey, saveTerminalConfig, writeNewFile } from '../../issuer/files.js';
+import { jsonText, loadIssuerKey, loadTerminalConfig, readJsonFile, saveIssuerKey, saveTerminalConfig, SECRET_FILE_MODE, writeNewFile } from '../../issuer/files.js';
 
 /** The terminal's flash partition for the usage journal: 16 sectors of 4 KiB, as on the ESP32 board. */
 export const FLASH_GEOMETRY = Object.freeze({ sectorSize: 4096, sectorCount: 16 });
@@ -26,6 +26,9 @@ export const DEMO = Object.freeze({
     Object.freeze({ label: 'bob', registrationNumber: '87654321', settingNumber: '2468', expiry: '2030-12-31', cardNumber: '0000000000000B0B' }),
   ]),
 });
+
+/** Card images hold Ns and the card's secret key: written as the issuer writes them, 0600. */
+const CARD_FILE = Object.freeze({ force: true, mode: SECRET_FILE_MODE });
 
 const FILES = Object.freeze({ issuer: 'issuer', terminal: 'terminal.json', cards: 'cards', flash: 'flash.bin' });
 
@@ -53,7 +56,7 @@ function createDemo(dir: string, log: (line: string) => void): void {
   for (const request of DEMO.cards) {
     const { personalisation } = issueCard(issuer, request, random.source);
     const card = SimCard.personalise(personalisation, request.label, random.source);
-    writeNewFile(join(dir, FILES.cards, `${request.label}.card.json`), jsonText(encodeCardImage(card.image)), { force: true });
+    writeNewFile(join(dir, FILES.cards, `${request.label}.card.json`), jsonText(encodeCardImage(card.image)), CARD_FILE);
     log(`  ${request.label.padEnd(6)} Nt ${request.registrationNumber}  Ns ${request.settingNumber}  (no PIN yet: press REGISTER at "Enter PIN")`);
   }
 }
@@ -84,7 +87,7 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
     usage,
     card: (label) => cards.get(label),
     save(options = {}) {
-      if (options.cards !== false) for (const card of cards.values()) writeNewFile(join(cardDir, `${card.label}.card.json`), jsonText(encodeCardImage(card.image)), { force: true });
+      if (options.cards !== false) for (const card of cards.values()) writeNewFile(join(cardDir, `${card.label}.card.json`), jsonText(encodeCardImage(card.image)), CARD_FILE);
       writeNewFile(flashPath, flash.image, { force: true });
     },
     introduction() {
