@@ -115,10 +115,29 @@ function ourFields(atr: Atr): Analysis {
     cwi: tb === null ? null : tb & 0x0f,
     edc: tc === null ? null : tc === 0 ? 'lrc' : tc === 1 ? 'crc' : 'rfu',
     extraGuardTime: atr.groups[0]?.tc ?? null,
-    tck: atr.tck.present ? { value: atr.tck.value!.toString(16).toUpperCase().padStart(2, '0'), valid: atr.tck.valid! } : null,
-    // ATR_analysis lists everything after the interface bytes but TCK, even past K.
-    historical: toHex(atr.bytes.subarray(interfaceEnd(atr), atr.bytes.length - (atr.tck.present ? 1 : 0))),
+    tck: tckAsAnalysisSees(atr),
+    // ATR_analysis lists everything after the interface bytes but what it takes for TCK, even past K.
+    historical: toHex(atr.bytes.subarray(interfaceEnd(atr), atr.bytes.length - (analysisFindsTck(atr) ? 1 : 0))),
   };
+}
+
+/** pcsc-tools' rule is the length: the last byte is TCK when exactly K+1 bytes follow the interface bytes. */
+function analysisFindsTck(atr: Atr): boolean {
+  return atr.bytes.length - interfaceEnd(atr) === ((atr.t0 ?? 0) & 0x0f) + 1;
+}
+
+/**
+ * Ours places TCK by T0 and the TD chain (§8.2.5). Where the length rule agrees, our TCK is
+ * compared as it is; where it does not (bytes after the TCK, or one byte after the historical
+ * bytes of a T=0-only ATR), ours must call the ATR malformed, and the byte ATR_analysis looks at
+ * is then shown as it sees it.
+ */
+function tckAsAnalysisSees(atr: Atr): Analysis['tck'] {
+  const hex2 = (b: number) => b.toString(16).toUpperCase().padStart(2, '0');
+  const theirs = analysisFindsTck(atr);
+  if (theirs === atr.tck.present) return atr.tck.present ? { value: hex2(atr.tck.value!), valid: atr.tck.valid! } : null;
+  assert.ok(!atr.valid && atr.problems.some((p) => /byte\(s\) after the/.test(p)), `${toHex(atr.bytes)}: TCK placement differs from the length rule, so ours must name the stray bytes: ${atr.problems.join('; ')}`);
+  return theirs ? { value: hex2(atr.bytes.at(-1)!), valid: atr.bytes.subarray(1).reduce((x, b) => x ^ b, 0) === 0 } : null;
 }
 
 function interfaceEnd(atr: Atr): number {
@@ -181,6 +200,9 @@ describe('ISO 7816-3 ATR parser against pcsc-tools', function () {
       literal.find((a) => parseAtr(fromHex(a)).specificMode !== null),
       literal.find((a) => parseAtr(fromHex(a)).classIndicator !== null),
       literal.find((a) => { const p = parseAtr(fromHex(a)); return p.tck.present && p.tck.valid === false; }),
+      // Where T0 and the TD chain and the length disagree on TCK.
+      literal.find((a) => parseAtr(fromHex(a)).problems.some((p) => /after the TCK/.test(p))),
+      literal.find((a) => parseAtr(fromHex(a)).problems.some((p) => /only T=0 is offered: no TCK/.test(p))),
     ].filter((a): a is string => a !== undefined);
     let compared = 0;
     for (const text of [...sample, ...special]) {
@@ -206,6 +228,13 @@ describe('ISO 7816-3 ATR parser against pcsc-tools', function () {
     const bad = spawnSync(process.execPath, ['build/tools/atr/main.js', '3B 80 01 00'], { encoding: 'utf8' });
     assert.equal(bad.status, 1, 'a malformed ATR exits 1');
     assert.match(bad.stdout, /TCK 00 is wrong/);
+    // TCK sits where T0 and the TD chain put it (T=1 offered by TD2), not at the last byte.
+    const stray = spawnSync(process.execPath, ['build/tools/atr/main.js', '3B 84 80 01 01 11 20 03 36 90 00'], { encoding: 'utf8' });
+    assert.equal(stray.status, 1, 'bytes after the TCK make the ATR malformed');
+    const strayJson = JSON.parse(stray.stdout) as Record<string, unknown>;
+    assert.deepEqual(strayJson.tck, { present: true, required: true, value: '36', valid: true });
+    assert.deepEqual(strayJson.problems, ['2 byte(s) after the TCK, where the ATR should end']);
+    assert.equal(strayJson.historical, '01112003');
     assert.equal(spawnSync(process.execPath, ['build/tools/atr/main.js', 'zz'], { encoding: 'utf8' }).status, 2);
   });
 });

@@ -43,7 +43,9 @@ export interface Atr {
   readonly convention: Convention | null;
   readonly t0: number | null;
   readonly groups: readonly InterfaceGroup[];
+  /** The K bytes (T0 low nibble) after the interface bytes; fewer if the ATR is cut short. */
   readonly historical: Uint8Array;
+  /** TCK at the place T0 and the TD chain give it (§8.2.5: required unless only T=0 is offered), never simply the last byte. */
   readonly tck: { readonly present: boolean; readonly required: boolean; readonly value: number | null; readonly valid: boolean | null };
   /** Protocols offered, in ATR order, T=15 left out; [0] when no TD is present. */
   readonly protocols: readonly number[];
@@ -102,17 +104,24 @@ export function parseAtr(bytes: Uint8Array): Atr {
     protocol = td & 0x0f;
   }
 
-  const rest = bytes.subarray(Math.min(at, bytes.length));
-  const historical = rest.slice(0, k);
-  if (t0 !== null && rest.length < k) problems.push(`${k} historical bytes announced, ${rest.length} present`);
+  // §8.2: T0 and the TD chain say where everything is: K historical bytes after the interface
+  // bytes, then TCK if it is required. The total length decides nothing; it is only checked.
+  const historicalEnd = at + k;
+  const historical = bytes.slice(at, Math.min(historicalEnd, bytes.length));
+  if (t0 !== null && historical.length < k) problems.push(`${k} historical bytes announced, ${historical.length} present`);
   const announced = groups.map((g) => g.td).filter((td): td is number => td !== null).map((td) => td & 0x0f);
   const required = announced.some((t) => t !== 0); // §8.2.5: TCK absent if only T=0 is indicated
-  const tckByte = rest.length === k + 1 ? rest[k]! : null;
-  if (rest.length > k + 1) problems.push(`${rest.length - k} byte(s) after the ${k} historical bytes, where ${required ? 'only TCK' : 'none'} should follow`);
-  const tckXor = tckByte === null ? null : bytes.subarray(1).reduce((x, b) => x ^ b, 0);
+  const tckAt = required ? historicalEnd : null;
+  const tckByte = tckAt !== null && tckAt < bytes.length ? bytes[tckAt]! : null;
+  if (required && tckByte === null) problems.push('TCK missing: a protocol other than T=0 is offered');
+  const end = tckAt === null ? historicalEnd : tckAt + 1;
+  if (t0 !== null && bytes.length > end) {
+    problems.push(required
+      ? `${bytes.length - end} byte(s) after the TCK, where the ATR should end`
+      : `${bytes.length - end} byte(s) after the ${k} historical bytes, where the ATR should end (only T=0 is offered: no TCK)`);
+  }
+  const tckXor = tckByte === null ? null : bytes.subarray(1, tckAt! + 1).reduce((x, b) => x ^ b, 0); // T0..TCK
   const tckValid = tckXor === null ? null : tckXor === 0;
-  if (required && tckByte === null && rest.length <= k) problems.push('TCK missing: a protocol other than T=0 is offered');
-  if (!required && tckByte !== null) problems.push('TCK present although only T=0 is offered');
   if (tckValid === false) problems.push(`TCK ${hex(tckByte!)} is wrong: XOR of T0..TCK is ${hex(tckXor!)}, not 00`);
 
   const protocols = announced.filter((t) => t !== 15).filter((t, i, all) => all.indexOf(t) === i);

@@ -1,5 +1,6 @@
 // Every engine-neutral scenario list, in one place: tests/scenarios.test.ts runs them on Node and
 // tests/xs.test.ts bundles xs-main.ts, which runs them inside the XS engine. Add a new list here.
+import { atrScenarios } from './atr-scenarios.js';
 import { cardScenarios } from './card-scenarios.js';
 import { esignScenarios } from './esign-scenarios.js';
 import { iso7816Scenarios } from './iso7816-scenarios.js';
@@ -27,4 +28,5 @@ export const allScenarios: readonly Scenario[] = gather(
   cardScenarios,
   terminalScenarios,
   iso7816Scenarios,
+  atrScenarios,
 );
