@@ -14,10 +14,10 @@ import { suiteById, suiteByName } from '../firmware/crypto/suites.js';
 import { UnknownSuiteError } from '../firmware/crypto/suite.js';
 import { toHex } from '../firmware/protocol/bytes.js';
 import { certificateMessage, decodeCertificate, sa1Message, sa2Message } from '../firmware/protocol/data-objects.js';
-import { checkDate, dateOf, DateError } from '../firmware/protocol/dates.js';
+import { checkDate, dateOf, DateError, formatUtcOffset, parseUtcOffset } from '../firmware/protocol/dates.js';
 import { TlvError } from '../firmware/protocol/tlv.js';
 import { digitProblem, type DigitKind } from '../firmware/protocol/digits.js';
-import { DEFAULT_TARIFF, type IssuerPublicKey, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
+import { DEFAULT_TARIFF, DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
 import { SeededRandom } from '../hal/sim/random.js';
 import type { CardPersonalisation } from '../card/personalisation.js';
 import { CardImageError, decodeCardImage, encodeCardImage, personaliseCard, readPersonalisation } from '../card/image.js';
@@ -278,6 +278,7 @@ Options:
   --tariff-unit-seconds N    length of a unit in seconds (default ${DEFAULT_TARIFF.unitSeconds})
   --currency CODE            ISO 4217 code, e.g. JPY (default ${DEFAULT_TARIFF.currency})
   --hotlist IDU,...          card numbers (16 hex digits each) the terminal must refuse
+  --utc-offset +hh:mm        the terminal's local time, for expiry dates and receipts (default +09:00)
   --out FILE                 terminal config file to write
   --force                    replace an existing config file
 ${SEED_HELP}`,
@@ -291,6 +292,7 @@ ${SEED_HELP}`,
     'tariff-unit-seconds': { type: 'string' },
     currency: { type: 'string' },
     hotlist: { type: 'string' },
+    'utc-offset': { type: 'string' },
     out: { type: 'string' },
     force: { type: 'boolean' },
     seed: { type: 'string' },
@@ -307,12 +309,21 @@ ${SEED_HELP}`,
     const hotlist = hotlistText === undefined || hotlistText.trim() === ''
       ? []
       : [...new Set(hotlistText.split(',').map((idu) => cardNumber('hotlist', idu.trim())))];
+    const offsetText = optional(values, 'utc-offset');
+    let utcOffsetMinutes = DEFAULT_UTC_OFFSET_MINUTES;
+    if (offsetText !== undefined) {
+      try {
+        utcOffsetMinutes = parseUtcOffset(offsetText);
+      } catch (error) {
+        throw new UsageError(`--utc-offset: ${(error as Error).message}`);
+      }
+    }
     const out = required(values, 'out');
     const force = values.force === true;
     refuseExisting([out], force);
     const issuer = loadIssuerKey(keyPath);
 
-    const config = provisionTerminal(issuer, { terminalId, validFrom, validTo, tariff, hotlist }, randomSource(values, io, `terminal ${terminalId}`));
+    const config = provisionTerminal(issuer, { terminalId, validFrom, validTo, tariff, hotlist, utcOffsetMinutes }, randomSource(values, io, `terminal ${terminalId}`));
     saveTerminalConfig(out, config, { force });
 
     io.out(`terminal ${terminalId} config written to ${out}`);
@@ -320,6 +331,7 @@ ${SEED_HELP}`,
     io.out(`certificate CT: valid ${validFrom} to ${validTo}, issuer key ${issuer.keyId}, ${suiteLabel(issuer.suite)}`);
     io.out(`tariff: ${describeTariff(config.tariff)}`);
     io.out(`hotlist: ${config.hotlist.length === 0 ? '(empty)' : config.hotlist.join(', ')}`);
+    io.out(`local time: UTC${formatUtcOffset(config.utcOffsetMinutes)}`);
   },
 };
 
@@ -451,6 +463,7 @@ function showTerminalConfig(config: TerminalConfig, trusted: IssuerPublicKey | u
   for (const key of config.issuerKeys) io.out(`  trusted issuer key ${key.keyId}, ${suiteLabel(key.suite)}: ${toHex(key.publicKey)}`);
   io.out(`  tariff: ${describeTariff(config.tariff)}`);
   io.out(`  hotlist: ${config.hotlist.length === 0 ? '(empty)' : config.hotlist.join(', ')}`);
+  io.out(`  local time: UTC${formatUtcOffset(config.utcOffsetMinutes)}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import type { SignatureSuite } from '../firmware/crypto/suite.js';
 import { asciiBytes, constantTimeEqual, fromHex, toHex } from '../firmware/protocol/bytes.js';
 import { CARD_NUMBER_LENGTH, decodeCertificate, certificateMessage, type TerminalCertificate } from '../firmware/protocol/data-objects.js';
 import { CARD_IMAGE_FORMAT } from '../card/image.js';
-import type { IssuerPublicKey, Tariff, TerminalConfig } from '../firmware/terminal/config.js';
+import { DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
+import { formatUtcOffset, parseUtcOffset } from '../firmware/protocol/dates.js';
 import type { IssuerKey } from './issuer.js';
 
 /** A file (or JSON value) that is not what it claims to be; the message names the field. */
@@ -69,6 +70,8 @@ export interface TerminalConfigJson {
   readonly certificate: string;
   readonly tariff: Tariff;
   readonly hotlist: readonly string[];
+  /** The terminal's local time as "+09:00"; absent in files written before it was provisioned. */
+  readonly utcOffset?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,7 +210,19 @@ export function terminalConfigToJson(config: TerminalConfig): TerminalConfigJson
       unitSeconds: config.tariff.unitSeconds,
     },
     hotlist: config.hotlist.map((idu) => idu.toUpperCase()),
+    utcOffset: formatUtcOffset(config.utcOffsetMinutes),
   };
+}
+
+/** "+09:00" → 540; a config without the field is a Japanese terminal from before the field existed. */
+function utcOffsetFromJson(value: unknown): number {
+  if (value === undefined) return DEFAULT_UTC_OFFSET_MINUTES;
+  if (typeof value !== 'string') throw new FileFormatError('terminal config: "utcOffset" must be a string such as "+09:00"');
+  try {
+    return parseUtcOffset(value);
+  } catch (error) {
+    throw new FileFormatError(`terminal config: "utcOffset": ${(error as Error).message}`);
+  }
 }
 
 function tariffFromJson(value: unknown): Tariff {
@@ -278,7 +293,7 @@ export function terminalConfigFromJson(value: unknown): TerminalConfig {
   const certificate = hexField(json, 'certificate', where);
   const rest = {
     terminalId, issuerKeys, suite: suite.id, terminalSecretKey, terminalPublicKey,
-    tariff: tariffFromJson(json.tariff), hotlist: hotlistFromJson(json.hotlist),
+    tariff: tariffFromJson(json.tariff), hotlist: hotlistFromJson(json.hotlist), utcOffsetMinutes: utcOffsetFromJson(json.utcOffset),
   };
   checkCertificate(certificate, rest, where);
   return { ...rest, certificate };

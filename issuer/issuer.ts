@@ -5,14 +5,14 @@ import { sha256 } from '../firmware/crypto/hash.js';
 import { suiteById } from '../firmware/crypto/suites.js';
 import type { RandomBytes } from '../firmware/crypto/suite.js';
 import { fromHex, toHex } from '../firmware/protocol/bytes.js';
-import { checkDate } from '../firmware/protocol/dates.js';
+import { checkDate, checkUtcOffset } from '../firmware/protocol/dates.js';
 import { checkDigits } from '../firmware/protocol/digits.js';
 import {
   CARD_NUMBER_LENGTH, SALT_LENGTH, certificateMessage, encodeCertificate, sa1Message, sa2Message,
   settingNumberCommitment, type CardData, type TerminalCertificate,
 } from '../firmware/protocol/data-objects.js';
 import type { CardPersonalisation } from '../card/personalisation.js';
-import { DEFAULT_TARIFF, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
+import { DEFAULT_TARIFF, DEFAULT_UTC_OFFSET_MINUTES, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
 
 export class IssuerError extends Error {
   override name = 'IssuerError';
@@ -83,6 +83,8 @@ export interface TerminalRequest {
   readonly validTo: string;
   readonly tariff?: Tariff;
   readonly hotlist?: readonly string[];
+  /** The terminal's local time, minutes east of UTC (default +540, Japan). */
+  readonly utcOffsetMinutes?: number;
 }
 
 /** Provisions a terminal: key pair T and CT = Sig_A(terminal id ‖ nT ‖ validity). */
@@ -108,6 +110,7 @@ export function provisionTerminal(issuer: IssuerKey, request: TerminalRequest, r
     certificate,
     tariff: request.tariff ?? DEFAULT_TARIFF,
     hotlist: (request.hotlist ?? []).map((idu) => idu.toUpperCase()),
+    utcOffsetMinutes: checkUtcOffset(request.utcOffsetMinutes ?? DEFAULT_UTC_OFFSET_MINUTES),
   };
 }
 

@@ -40,9 +40,42 @@ export function decodeDate(bytes: Uint8Array): string {
   return checkDate(text);
 }
 
-/** The calendar date of a UTC millisecond time, as "YYYY-MM-DD". */
-export function dateOf(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10);
+/** The calendar date of a UTC millisecond time, as "YYYY-MM-DD", at `utcOffsetMinutes` from UTC. */
+export function dateOf(epochMs: number, utcOffsetMinutes = 0): string {
+  return new Date(epochMs + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
+}
+
+/** Fixed offsets as ISO 8601 writes them: -12:00 .. +14:00, whole minutes. */
+const UTC_OFFSET = /^([+-])(\d{2}):(\d{2})$/;
+export const UTC_OFFSET_RANGE_MINUTES = Object.freeze({ min: -12 * 60, max: 14 * 60 } as const);
+
+/** "+09:00" → 540; throws DateError for anything else (no names: the device has no tz database). */
+export function parseUtcOffset(text: string): number {
+  const match = UTC_OFFSET.exec(text);
+  if (!match || Number(match[3]) > 59) throw new DateError(`UTC offset must be +hh:mm or -hh:mm, such as +09:00, got "${text}"`);
+  const minutes = (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]));
+  checkUtcOffset(minutes);
+  return minutes;
+}
+
+/** Throws DateError unless `minutes` is a whole number within UTC_OFFSET_RANGE_MINUTES. */
+export function checkUtcOffset(minutes: number): number {
+  if (!Number.isInteger(minutes) || minutes < UTC_OFFSET_RANGE_MINUTES.min || minutes > UTC_OFFSET_RANGE_MINUTES.max) {
+    throw new DateError(`UTC offset must be whole minutes from -12:00 to +14:00, got ${minutes} minutes`);
+  }
+  return minutes;
+}
+
+/** 540 → "+09:00". */
+export function formatUtcOffset(minutes: number): string {
+  const size = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${String(Math.floor(size / 60)).padStart(2, '0')}:${String(size % 60).padStart(2, '0')}`;
+}
+
+/** A UTC millisecond time as local time for people: "YYYY-MM-DD hh:mm:ss +09:00". */
+export function localTimeText(epochMs: number, utcOffsetMinutes: number): string {
+  const local = new Date(epochMs + utcOffsetMinutes * 60_000).toISOString();
+  return `${local.slice(0, 10)} ${local.slice(11, 19)} ${formatUtcOffset(utcOffsetMinutes)}`;
 }
 
 /** A card is usable up to and including its expiry day. */

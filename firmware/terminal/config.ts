@@ -26,7 +26,15 @@ export interface TerminalConfig {
   readonly tariff: Tariff;
   /** Card numbers (IDU, hex) the issuer has blocked ([0019]). */
   readonly hotlist: readonly string[];
+  /**
+   * The terminal's local time, minutes east of UTC (Japan: +540). Expiry dates are judged, and
+   * usage records shown, in local time; records and the clock keep UTC.
+   */
+  readonly utcOffsetMinutes: number;
 }
+
+/** Japan Standard Time, for configs written before the offset was provisioned. */
+export const DEFAULT_UTC_OFFSET_MINUTES = 540;
 
 export const DEFAULT_TARIFF: Tariff = Object.freeze({ currency: 'JPY', connectionFee: 10, unitFee: 10, unitSeconds: 60 });
 

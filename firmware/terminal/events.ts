@@ -12,20 +12,24 @@ export type RejectReason =
 
 export type TerminalEvent =
   | { readonly event: 'card-inserted' }
-  | { readonly event: 'card-accepted'; readonly registrationNumber: string; readonly cardNumber: string; readonly expiry: string; readonly pinRegistered: boolean }
+  | { readonly event: 'card-accepted'; readonly registrationNumber: string; readonly cardNumber: string; readonly expiry: string; readonly pinRegistered: boolean; readonly pinBlocked: boolean }
   | { readonly event: 'card-rejected'; readonly reason: RejectReason; readonly detail: string }
   | { readonly event: 'card-blocked'; readonly by: 'terminal' | 'card'; readonly step: string }
   | { readonly event: 'wrong-entry'; readonly step: 'registration-number' | 'setting-number' | 'pin'; readonly triesLeft: number }
+  | { readonly event: 'entry-too-short'; readonly digits: number; readonly minDigits: number }
   | { readonly event: 'pin-not-registered' }
   | { readonly event: 'pin-registered'; readonly change: boolean }
   | { readonly event: 'pin-verified' }
+  /** The third wrong PIN: the PIN is blocked, the card is not (a new PIN needs Ns). */
+  | { readonly event: 'pin-blocked' }
   | { readonly event: 'service-started'; readonly number: string }
-  | { readonly event: 'service-ended'; readonly durationSeconds: number; readonly fee: number; readonly currency: string }
-  | { readonly event: 'record-written'; readonly sequence: number; readonly registrationNumber: string; readonly fee: number }
+  | { readonly event: 'service-ended'; readonly durationSeconds: number; readonly fee: number; readonly currency: string; readonly endedBy: 'end' | 'card-removed' | 'shutdown' }
+  | { readonly event: 'record-written'; readonly sequence: number; readonly registrationNumber: string; readonly fee: number; /** D in the terminal's local time, "YYYY-MM-DD hh:mm:ss +hh:mm" (the record keeps UTC). */ readonly localTime: string }
   | { readonly event: 'service-refused'; readonly reason: string }
   | { readonly event: 'card-removed'; readonly during: string }
   | { readonly event: 'timeout'; readonly during: string }
   | { readonly event: 'card-error'; readonly during: string; readonly detail: string }
-  | { readonly event: 'eject'; readonly reason: string };
+  | { readonly event: 'eject'; readonly reason: string }
+  | { readonly event: 'shutdown' };
 
 export type EventSink = (event: TerminalEvent) => void;

@@ -10,8 +10,11 @@ import type { CardLink } from './card-link.js';
 import type { TerminalConfig } from './config.js';
 import type { RejectReason } from './events.js';
 
+/** The PIN as the card reports it: not registered yet, registered, or blocked by wrong tries. */
+export type PinState = 'none' | 'set' | 'blocked';
+
 export type InsertionResult =
-  | { readonly ok: true; readonly card: CardData; readonly pinRegistered: boolean }
+  | { readonly ok: true; readonly card: CardData; readonly pin: PinState }
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 function reject(reason: RejectReason, detail: string): InsertionResult {
@@ -47,15 +50,19 @@ export async function checkInsertedCard(link: CardLink, config: TerminalConfig, 
 
   const problem = verifyCardData(card, config);
   if (problem) return reject(problem.reason, problem.detail);
-  const today = dateOf(nowMs);
+  const today = dateOf(nowMs, config.utcOffsetMinutes); // the card's expiry day ends at local midnight
   if (isExpired(card.expiry, today)) return reject('expired', `expired ${card.expiry}, today is ${today}`);
   const cardNumber = toHex(card.cardNumber);
   if (config.hotlist.includes(cardNumber)) return reject('hotlisted', `card ${cardNumber} is on the hotlist`);
 
   // VERIFY without data asks the PIN state without spending a try (ISO 7816-4 §11.5.6).
   const state = await link.send(COMMANDS.triesLeft(REFERENCE.PIN));
-  if (state.sw === SW.AUTHENTICATION_METHOD_BLOCKED) return reject('blocked', 'the card reports itself blocked');
-  if (state.sw === SW.REFERENCE_DATA_NOT_USABLE) return { ok: true, card, pinRegistered: false };
-  if (state.sw === SW.OK || triesLeftFrom(state.sw) !== null) return { ok: true, card, pinRegistered: true };
-  return reject('unreadable', `PIN state: ${describeStatus(state.sw)}`);
+  if (state.sw === SW.REFERENCE_DATA_NOT_USABLE) return { ok: true, card, pin: 'none' };
+  if (state.sw === SW.OK || triesLeftFrom(state.sw) !== null) return { ok: true, card, pin: 'set' };
+  if (state.sw !== SW.AUTHENTICATION_METHOD_BLOCKED) return reject('unreadable', `PIN state: ${describeStatus(state.sw)}`);
+  // 6983 for the PIN: the PIN alone is blocked, or the whole card. The setting number tells them
+  // apart: a blocked card answers 6983 to it too, a PIN-blocked one its tries left ([0012]).
+  const settingNumber = await link.send(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER));
+  if (settingNumber.sw === SW.OK || (triesLeftFrom(settingNumber.sw) ?? 0) > 0) return { ok: true, card, pin: 'blocked' };
+  return reject('blocked', 'the card reports itself blocked');
 }

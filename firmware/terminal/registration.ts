@@ -9,18 +9,23 @@ import { SW, triesLeftFrom } from '../protocol/status-words.js';
 import { blockCard } from './block-card.js';
 import { pause, readEntry } from './prompt.js';
 import { SCREENS } from './screens.js';
-import { SessionStop, TRY_LIMIT, type AcceptedCard, type SessionContext } from './session.js';
+import { SessionStop, TRY_LIMIT, type CardVisit, type SessionContext } from './session.js';
 
 export type RegistrationOutcome = 'registered' | 'cancelled';
 
-/** Fig. 4 step 1: Nt typed by the person, compared with the card's Nt in the terminal. */
-async function confirmRegistrationNumber(context: SessionContext, card: AcceptedCard): Promise<boolean> {
+/**
+ * Fig. 4 step 1: Nt typed by the person, compared with the card's Nt in the terminal. Misses
+ * count over the whole insertion (`visit`), not per REGISTER press; a right number does not
+ * reset them, since the card keeps no count of its own.
+ */
+async function confirmRegistrationNumber(context: SessionContext, visit: CardVisit): Promise<boolean> {
   const rule = DIGIT_RULES.registrationNumber;
-  for (let attempt = 1; attempt <= TRY_LIMIT; attempt++) {
+  const card = visit.card;
+  while (visit.wrongRegistrationNumbers < TRY_LIMIT) {
     const entry = await readEntry(context, { screen: SCREENS.registrationNumber, minDigits: rule.min, maxDigits: rule.max, masked: false });
     if (entry.kind !== 'digits') return false;
     if (entry.digits === card.data.registrationNumber) return true; // Nt is not secret: the card sent it
-    const triesLeft = TRY_LIMIT - attempt;
+    const triesLeft = TRY_LIMIT - ++visit.wrongRegistrationNumbers;
     context.emit({ event: 'wrong-entry', step: 'registration-number', triesLeft });
     if (triesLeft > 0) await pause(context, SCREENS.wrong('number', triesLeft), context.messageMs);
   }
@@ -66,8 +71,16 @@ async function chooseNewPin(context: SessionContext): Promise<string | null> {
   }
 }
 
-export async function registerPin(context: SessionContext, card: AcceptedCard, change: boolean): Promise<RegistrationOutcome> {
-  if (!(await confirmRegistrationNumber(context, card))) return 'cancelled';
+/**
+ * Fig. 4 from the REGISTER key to the card's answer. `visit.pin` says whether this sets a first
+ * PIN, changes one, or replaces a blocked one (the card restores the PIN's tries); it becomes
+ * 'set' on success. Returns 'cancelled' on END; throws SessionStop when the card is blocked or
+ * refuses the new PIN, CardRemovedError / PromptTimeout / TerminalShutdown as readEntry does.
+ */
+export async function registerPin(context: SessionContext, visit: CardVisit): Promise<RegistrationOutcome> {
+  const card = visit.card;
+  const change = visit.pin !== 'none';
+  if (!(await confirmRegistrationNumber(context, visit))) return 'cancelled';
   if (!(await verifySettingNumber(context))) return 'cancelled';
   const pin = await chooseNewPin(context);
   if (pin === null) return 'cancelled';
@@ -80,6 +93,7 @@ export async function registerPin(context: SessionContext, card: AcceptedCard, c
     throw new SessionStop(['PIN not registered', answer.sw === SW.WRONG_DATA ? 'Terminal not trusted' : 'Card refused'], `REGISTER PIN answered ${answer.sw.toString(16)}`);
   }
   context.emit({ event: 'pin-registered', change });
+  visit.pin = 'set';
   await pause(context, SCREENS.registered(change), context.messageMs);
   return 'registered';
 }

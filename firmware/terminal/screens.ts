@@ -5,7 +5,11 @@ export const SCREENS = Object.freeze({
   idle: ['IC CARD TELEPHONE', '', 'Please insert card', ''],
   reading: ['Reading card...', '', '', ''],
   takeCard: (first: string, second = '') => [first, second, '', 'Please take card'],
-  enterPin: (entry: string) => ['Enter PIN', entry, 'REGISTER: set PIN', 'END: cancel'],
+  enterPin: (entry: string, pinRegistered: boolean) => ['Enter PIN', entry, pinRegistered ? 'REGISTER: change PIN' : 'REGISTER: set PIN', 'END: cancel'],
+  /** A card whose PIN is blocked: only a new PIN through the setting number helps ([0012]). */
+  pinBlocked: ['PIN blocked', 'REGISTER: new PIN', 'with setting number', 'END: cancel'],
+  wrongPinBlocked: ['Wrong PIN', 'PIN now blocked', 'Setting number can', 'set a new PIN'],
+  tooShort: (minDigits: number) => ['Too short', `At least ${minDigits} digits`, '', 'Please try again'],
   registrationNumber: (entry: string) => ['PIN registration', 'Registration no.:', entry, 'ENTER ok  END cancel'],
   settingNumber: (entry: string) => ['PIN registration', 'Setting number:', entry, 'ENTER ok  END cancel'],
   newPin: (entry: string) => ['PIN registration', 'New PIN:', entry, 'ENTER ok  END cancel'],

@@ -6,14 +6,21 @@ import { DIGIT_RULES } from '../protocol/digits.js';
 import { SW, triesLeftFrom } from '../protocol/status-words.js';
 import { CardRemovedError } from '../../hal/reader.js';
 import { feeFor } from './config.js';
-import { pause, readEntry, type Entry } from './prompt.js';
+import { pause, readEntry, TerminalShutdown, type Entry } from './prompt.js';
 import { elapsedText, SCREENS } from './screens.js';
+import { localTimeText } from '../protocol/dates.js';
+import type { PinState } from './insertion.js';
 import { SessionStop, type AcceptedCard, type SessionContext } from './session.js';
 import { SERVICE } from './usage-store.js';
 
-export type PinOutcome = 'verified' | 'wrong' | 'not-registered';
+export type PinOutcome = 'verified' | 'wrong' | 'not-registered' | 'blocked';
 
-/** Fig. 5: Nc' to the card; the card compares it with Nc and counts the tries ([0014]). */
+/**
+ * Fig. 5: Nc' to the card; the card compares it with Nc and counts the tries ([0014]). The
+ * third wrong PIN blocks the PIN, not the card: 'blocked' sends the person to the PIN-blocked
+ * screen, where the setting number can still set a new one. Throws UnexpectedStatusError for an
+ * answer that is none of 9000, 63Cx, 6983, 6984.
+ */
 export async function verifyPin(context: SessionContext, pin: string): Promise<PinOutcome> {
   const answer = await context.link.send(COMMANDS.verifyPin(pin));
   if (answer.sw === SW.OK) {
@@ -27,8 +34,9 @@ export async function verifyPin(context: SessionContext, pin: string): Promise<P
   }
   const triesLeft = triesLeftFrom(answer.sw);
   if (answer.sw === SW.AUTHENTICATION_METHOD_BLOCKED || triesLeft === 0) {
-    context.emit({ event: 'card-blocked', by: 'card', step: 'pin' });
-    throw new SessionStop(['Card blocked', 'Too many wrong PINs'], 'PIN blocked on the card');
+    context.emit({ event: 'pin-blocked' });
+    await pause(context, SCREENS.wrongPinBlocked, context.messageMs);
+    return 'blocked';
   }
   if (triesLeft === null) throw new UnexpectedStatusError('VERIFY PIN', answer.sw);
   context.emit({ event: 'wrong-entry', step: 'pin', triesLeft });
@@ -38,7 +46,24 @@ export async function verifyPin(context: SessionContext, pin: string): Promise<P
 
 const NUMBER_RULE = Object.freeze({ min: 3, max: 16 });
 
-/** [0015]: "the number can be dialled", the call, then (Nt, D, V) into the terminal's memory. */
+/**
+ * The in-call screen's next refresh, ms after the start: the next whole second, or the next
+ * tariff unit boundary if that comes first (a unit need not be whole seconds).
+ */
+function nextRefreshMs(elapsedMs: number, unitMs: number): number {
+  const nextSecond = (Math.floor(elapsedMs / 1000) + 1) * 1000;
+  const nextUnit = (Math.floor(elapsedMs / unitMs) + 1) * unitMs;
+  return Math.min(nextSecond, nextUnit);
+}
+
+/**
+ * [0015]: "the number can be dialled", the call, then (Nt, D, V) into the terminal's memory.
+ * The screen shows the elapsed time (m:ss), refreshed every second, and the fee hanging up now
+ * would bill: the fee of a call one millisecond longer than the elapsed time, which is constant
+ * until the next refresh because refreshes fall on every unit boundary. Ends with END, the card
+ * leaving (still billed, then CardRemovedError) or a shutdown (billed, then TerminalShutdown):
+ * every call that started is recorded.
+ */
 export async function giveService(context: SessionContext, card: AcceptedCard): Promise<readonly [string, string]> {
   if (!context.usage.hasSpace()) {
     // Records the centre has not collected yet must never be overwritten.
@@ -50,18 +75,20 @@ export async function giveService(context: SessionContext, card: AcceptedCard): 
   const number = dialled.digits;
 
   const tariff = context.config.tariff;
+  const unitMs = tariff.unitSeconds * 1000;
   const startedAt = context.clock.now();
   context.emit({ event: 'service-started', number });
-  let cardRemoved = false;
-  // The screen shows the running fee, refreshed once per tariff unit.
+  let endedBy: 'end' | 'card-removed' | 'shutdown' = 'end';
   for (;;) {
     const elapsedMs = context.clock.now() - startedAt;
-    const seconds = Math.floor(elapsedMs / 1000);
-    context.display.show(SCREENS.inCall(number, elapsedText(seconds), `${feeFor(tariff, elapsedMs)} ${tariff.currency}`));
-    const unitMs = tariff.unitSeconds * 1000;
-    const input = await context.inputs.next(unitMs - (elapsedMs % unitMs));
+    context.display.show(SCREENS.inCall(number, elapsedText(Math.floor(elapsedMs / 1000)), `${feeFor(tariff, elapsedMs + 1)} ${tariff.currency}`));
+    const input = await context.inputs.next(nextRefreshMs(elapsedMs, unitMs) - elapsedMs);
     if (input.kind === 'removed') {
-      cardRemoved = true; // the call ends with the card; it is still charged
+      endedBy = 'card-removed'; // the call ends with the card; it is still charged
+      break;
+    }
+    if (input.kind === 'shutdown') {
+      endedBy = 'shutdown';
       break;
     }
     if (input.kind === 'key' && input.key === 'END') break;
@@ -69,7 +96,7 @@ export async function giveService(context: SessionContext, card: AcceptedCard): 
   const durationMs = context.clock.now() - startedAt;
   const durationSeconds = Math.ceil(durationMs / 1000);
   const fee = feeFor(tariff, durationMs);
-  context.emit({ event: 'service-ended', durationSeconds, fee, currency: tariff.currency });
+  context.emit({ event: 'service-ended', durationSeconds, fee, currency: tariff.currency, endedBy });
   const sequence = context.usage.append({
     registrationNumber: card.data.registrationNumber,
     cardNumber: card.data.cardNumber,
@@ -79,13 +106,23 @@ export async function giveService(context: SessionContext, card: AcceptedCard): 
     durationSeconds,
     dialled: number,
   });
-  context.emit({ event: 'record-written', sequence, registrationNumber: card.data.registrationNumber, fee });
-  if (cardRemoved) throw new CardRemovedError('card removed during the call');
+  context.emit({ event: 'record-written', sequence, registrationNumber: card.data.registrationNumber, fee, localTime: localTimeText(startedAt, context.config.utcOffsetMinutes) });
+  if (endedBy === 'card-removed') throw new CardRemovedError('card removed during the call');
+  if (endedBy === 'shutdown') throw new TerminalShutdown();
   return [`Fee ${fee} ${tariff.currency}`, 'Thank you'];
 }
 
-/** The PIN screen: a PIN for the service, or REGISTER to set or change the PIN ([0011]). */
-export async function readPinOrRegister(context: SessionContext): Promise<Entry> {
+/**
+ * The PIN screen: a PIN for the service, or REGISTER to set or change the PIN ([0011]). A card
+ * whose PIN is blocked offers REGISTER and END only: the setting number can still set a new PIN.
+ */
+export async function readPinOrRegister(context: SessionContext, pin: PinState): Promise<Entry> {
   const rule = DIGIT_RULES.pin;
-  return readEntry(context, { screen: SCREENS.enterPin, minDigits: rule.min, maxDigits: rule.max, masked: true, allowRegister: true });
+  if (pin === 'blocked') {
+    for (;;) {
+      const entry = await readEntry(context, { screen: () => SCREENS.pinBlocked, minDigits: 0, maxDigits: 0, masked: true, allowRegister: true });
+      if (entry.kind !== 'digits') return entry;
+    }
+  }
+  return readEntry(context, { screen: (entry) => SCREENS.enterPin(entry, pin === 'set'), minDigits: rule.min, maxDigits: rule.max, masked: true, allowRegister: true });
 }

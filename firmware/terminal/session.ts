@@ -6,6 +6,7 @@ import type { CardData } from '../protocol/data-objects.js';
 import type { CardLink } from './card-link.js';
 import type { TerminalConfig } from './config.js';
 import type { EventSink } from './events.js';
+import type { PinState } from './insertion.js';
 import type { InputQueue } from './inputs.js';
 import type { UsageStore } from './usage-store.js';
 
@@ -26,6 +27,17 @@ export interface SessionContext {
 export interface AcceptedCard {
   readonly data: CardData;
   readonly cardNumberHex: string;
+}
+
+/** What the terminal learns about the card while it stays inserted (one insertion). */
+export interface CardVisit {
+  readonly card: AcceptedCard;
+  pin: PinState;
+  /**
+   * Wrong registration numbers typed so far, over every REGISTER press of this insertion: the
+   * third blocks the card ([0013]), however the attempts were spread.
+   */
+  wrongRegistrationNumbers: number;
 }
 
 /** How a session ended, which decides what the terminal says while the card comes out. */

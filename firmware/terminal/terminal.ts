@@ -10,11 +10,11 @@ import type { TerminalConfig } from './config.js';
 import type { EventSink, TerminalEvent } from './events.js';
 import { checkInsertedCard } from './insertion.js';
 import { InputQueue } from './inputs.js';
-import { PromptTimeout } from './prompt.js';
+import { PromptTimeout, TerminalShutdown } from './prompt.js';
 import { registerPin } from './registration.js';
 import { REJECT_TEXT, SCREENS } from './screens.js';
 import { giveService, readPinOrRegister, verifyPin } from './service.js';
-import { SessionStop, type AcceptedCard, type SessionContext } from './session.js';
+import { SessionStop, type AcceptedCard, type CardVisit, type SessionContext } from './session.js';
 import type { UsageStore } from './usage-store.js';
 
 export interface TerminalOptions {
@@ -61,19 +61,33 @@ export class Terminal {
     return this.#context.link.log;
   }
 
-  /** Runs for ever: one card session after another. */
-  async run(): Promise<never> {
-    for (;;) {
+  /**
+   * One card session after another, until shutdown(): then the session under way ends (a call
+   * is hung up and recorded first), the card is powered off, and run() resolves.
+   */
+  async run(): Promise<void> {
+    while (!this.#inputs.shuttingDown) {
       this.#step = 'idle';
       this.#context.display.show(SCREENS.idle);
       while (!this.#hal.reader.cardPresent) {
         const input = await this.#inputs.next(null);
-        if (input.kind === 'inserted') break;
+        if (input.kind === 'inserted' || input.kind === 'shutdown') break;
       }
+      if (this.#inputs.shuttingDown) break;
       if (!this.#hal.reader.cardPresent) continue;
       const cardStillIn = await this.#session();
       if (cardStillIn) await this.#waitForRemoval();
     }
+    this.#emit({ event: 'shutdown' });
+  }
+
+  /**
+   * Asks the terminal to stop (power going down, the simulator quitting). What is under way ends
+   * as safely as it can: a call is billed and recorded, a prompt is cancelled, the card is
+   * powered off. run() resolves once that is done.
+   */
+  shutdown(): void {
+    this.#inputs.shutdown();
   }
 
   /** One card from insertion to ejection; false when the card was pulled out on the way. */
@@ -90,6 +104,8 @@ export class Terminal {
       if (error instanceof PromptTimeout) {
         this.#emit({ event: 'timeout', during: this.#step });
         message = ['Timed out', ''];
+      } else if (error instanceof TerminalShutdown) {
+        message = ['Out of service', ''];
       } else if (error instanceof SessionStop) {
         message = error.lines;
       } else if (error instanceof ApduError || error instanceof CardMuteError || error instanceof UnexpectedStatusError) {
@@ -119,18 +135,24 @@ export class Terminal {
       return ['Card refused', REJECT_TEXT[result.reason]];
     }
     const card: AcceptedCard = { data: result.card, cardNumberHex: toHex(result.card.cardNumber) };
-    let pinRegistered = result.pinRegistered;
-    this.#emit({ event: 'card-accepted', registrationNumber: card.data.registrationNumber, cardNumber: card.cardNumberHex, expiry: card.data.expiry, pinRegistered });
+    const visit: CardVisit = { card, pin: result.pin, wrongRegistrationNumbers: 0 };
+    this.#emit({
+      event: 'card-accepted', registrationNumber: card.data.registrationNumber, cardNumber: card.cardNumberHex, expiry: card.data.expiry,
+      pinRegistered: result.pin !== 'none', pinBlocked: result.pin === 'blocked',
+    });
     for (;;) {
       this.#step = 'pin';
-      const entry = await readPinOrRegister(this.#context);
+      const entry = await readPinOrRegister(this.#context, visit.pin);
       if (entry.kind === 'end') return ['Thank you', ''];
       if (entry.kind === 'register') {
         this.#step = 'registration';
-        if ((await registerPin(this.#context, card, pinRegistered)) === 'registered') pinRegistered = true;
+        await registerPin(this.#context, visit);
         continue;
       }
-      if ((await verifyPin(this.#context, entry.digits)) !== 'verified') continue;
+      const outcome = await verifyPin(this.#context, entry.digits);
+      if (outcome === 'blocked') visit.pin = 'blocked';
+      if (outcome === 'not-registered') visit.pin = 'none';
+      if (outcome !== 'verified') continue;
       this.#step = 'service';
       return giveService(this.#context, card);
     }
@@ -140,7 +162,7 @@ export class Terminal {
     this.#step = 'eject';
     while (this.#hal.reader.cardPresent) {
       const input = await this.#inputs.next(null);
-      if (input.kind === 'removed') break;
+      if (input.kind === 'removed' || input.kind === 'shutdown') break;
     }
   }
 }

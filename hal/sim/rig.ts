@@ -46,6 +46,7 @@ export class TerminalRig {
   #wake: (() => void) | null = null;
   #failure: unknown = null;
   #started = false;
+  #running: Promise<void> | null = null;
   #onOutput: ((output: RigOutput) => void) | null;
 
   constructor(options: RigOptions) {
@@ -75,11 +76,22 @@ export class TerminalRig {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    this.terminal.run().catch((error: unknown) => {
+    this.#running = this.terminal.run().catch((error: unknown) => {
       this.#failure = error;
       this.#release();
     });
     await this.#untilIdle();
+  }
+
+  /**
+   * Switches the terminal off as a power-down would ask it to (Terminal.shutdown): a call under
+   * way is billed and recorded, the card is powered off; resolves when the firmware has stopped.
+   */
+  async shutdown(): Promise<void> {
+    if (!this.#running) return;
+    this.terminal.shutdown();
+    await this.#running;
+    if (this.#failure) throw this.#failure;
   }
 
   async insert(card: CardDevice): Promise<void> {
