@@ -118,7 +118,7 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
       },
     },
     {
-      name: 'wrong PIN: tries left shown, the third wrong PIN blocks the card, reinsertion refused',
+      name: 'wrong PIN: tries left shown; the third wrong PIN blocks the PIN, not the card, and the setting number sets a new one (issue 8.13)',
       async run() {
         const world = await newWorld();
         const card = world.card({ label: 'alice' });
@@ -131,14 +131,239 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
         equal(world.rig.eventsOf('pin-verified').length, 1, 'right PIN accepted after a wrong one');
         await world.rig.press('END');
         await world.rig.remove();
+        world.rig.events.length = 0;
         await world.rig.insert(card);
         await world.rig.press('1111', 'ENTER');
         await world.rig.press('1112', 'ENTER');
         await world.rig.press('1113', 'ENTER');
-        equal(world.rig.eventsOf('card-blocked')[0]?.step, 'pin', 'blocked on the third wrong PIN');
+        equal(world.rig.eventsOf('pin-blocked').length, 1, 'the third wrong PIN blocks the PIN');
+        equal(world.rig.eventsOf('card-blocked').length, 0, 'the card itself is not blocked');
+        await world.rig.wait(3);
+        screenHas(world, 'PIN blocked');
         await world.rig.remove();
+        world.rig.events.length = 0;
+        // Reinserted: accepted to the REGISTER path only.
         await world.rig.insert(card);
-        equal(world.rig.eventsOf('card-rejected')[0]?.reason, 'blocked', 'blocked card refused when reinserted');
+        const accepted = world.rig.eventsOf('card-accepted')[0];
+        equal([accepted?.pinRegistered, accepted?.pinBlocked], [true, true], 'a PIN-blocked card is accepted and known as such');
+        screenHas(world, 'PIN blocked');
+        screenHas(world, 'REGISTER: new PIN');
+        await world.rig.press('2468', 'ENTER');
+        equal(world.rig.eventsOf('pin-verified').length + world.rig.eventsOf('wrong-entry').length, 0, 'no PIN is sent to a PIN-blocked card');
+        await registerPin(world.rig, '8642');
+        equal(world.rig.eventsOf('pin-registered').map((e) => e.change), [true], 'new PIN set through the setting number');
+        screenHas(world, 'Enter PIN');
+        await world.rig.press('1111', 'ENTER');
+        equal(world.rig.eventsOf('wrong-entry')[0]?.triesLeft, 2, 'the PIN has its three tries back');
+        await world.rig.press('8642', 'ENTER');
+        equal(world.rig.eventsOf('pin-verified').length, 1, 'the new PIN works');
+        await world.rig.press('END');
+        await world.rig.remove();
+        world.rig.events.length = 0;
+        await world.rig.insert(card);
+        equal(world.rig.eventsOf('card-accepted')[0]?.pinBlocked, false, 'PIN no longer blocked at the next insertion');
+      },
+    },
+    {
+      name: 'a PIN-blocked card whose setting number then fails three times is blocked for good and refused',
+      async run() {
+        const world = await newWorld();
+        const card = world.card({ label: 'alice' });
+        await world.rig.insert(card);
+        await registerPin(world.rig, '2468');
+        await world.rig.press('1111', 'ENTER', '1112', 'ENTER', '1113', 'ENTER');
+        await world.rig.press('REGISTER', ALICE.registrationNumber, 'ENTER', '9999', 'ENTER', '9998', 'ENTER', '9997', 'ENTER');
+        equal(world.rig.eventsOf('card-blocked')[0]?.by, 'card', 'the card blocked itself');
+        await world.rig.remove();
+        world.rig.events.length = 0;
+        await world.rig.insert(card);
+        await rejectedFor(world, 'blocked');
+      },
+    },
+    {
+      name: 'a short entry is refused on the LCD and cleared, and costs no try: PIN, setting number, registration number, new PIN, dialled number (issue 8.6)',
+      async run() {
+        const world = await newWorld();
+        const { rig } = world;
+        await rig.insert(world.card({ label: 'alice' }));
+        // Registration number (8 to 16 digits).
+        await rig.press('REGISTER', '1234567', 'ENTER');
+        equal(rig.eventsOf('entry-too-short').map((e) => [e.digits, e.minDigits]), [[7, 8]], 'seven digits refused');
+        screenHas(world, 'Too short');
+        screenHas(world, 'At least 8 digits');
+        await rig.wait(2);
+        screenHas(world, 'Registration no.:');
+        equal(rig.lcd.lines[2]!.trim(), '', 'the entry was cleared');
+        await rig.press(ALICE.registrationNumber, 'ENTER');
+        equal(rig.eventsOf('wrong-entry').length, 0, 'no wrong registration number counted');
+        // Setting number (4 to 12 digits): a short one never reaches the card.
+        await rig.press('135', 'ENTER');
+        screenHas(world, 'At least 4 digits');
+        await rig.press(ALICE.settingNumber, 'ENTER');
+        equal(rig.eventsOf('wrong-entry').length, 0, 'no setting number try spent');
+        // New PIN (4 to 8), both entries.
+        await rig.press('246', 'ENTER');
+        await rig.press('2468', 'ENTER', '246', 'ENTER', '2468', 'ENTER');
+        equal(rig.eventsOf('entry-too-short').length, 4, 'each short entry refused');
+        equal(rig.eventsOf('pin-registered').length, 1, 'PIN 2468 registered, not 2462468');
+        // PIN: "246" then "2468" must send 2468, not 2462468.
+        await rig.press('246', 'ENTER');
+        await rig.wait(2);
+        await rig.press('2468', 'ENTER');
+        equal(rig.eventsOf('pin-verified').length, 1, 'the PIN after a short entry is verified');
+        equal(rig.eventsOf('wrong-entry').length, 0, 'and no PIN try was spent');
+        // Dialled number (3 to 16).
+        await rig.press('03', 'ENTER');
+        equal(rig.eventsOf('service-started').length, 0, 'no call to a two-digit number');
+        await rig.press('0312345678', 'ENTER');
+        equal(rig.eventsOf('service-started')[0]?.number, '0312345678', 'dialled number without the short entry');
+      },
+    },
+    {
+      name: 'the in-call screen shows the elapsed time each second and what hanging up then would bill (issue 8.7)',
+      async run() {
+        const world = await newWorld();
+        const { rig } = world;
+        await rig.insert(world.card({ label: 'alice' }));
+        await registerPin(rig, '2468');
+        await rig.press('2468', 'ENTER', '0312345678', 'ENTER');
+        const tariff = world.config.tariff;
+        screenHas(world, '0:00  20 JPY');
+        for (let second = 1; second <= 185; second++) {
+          await rig.wait(1);
+          // Hanging up at any moment of this second bills the fee of a call just over `second` s.
+          const billed = tariff.connectionFee + Math.ceil((second * 1000 + 1) / (tariff.unitSeconds * 1000)) * tariff.unitFee;
+          const expected = `${Math.floor(second / 60)}:${String(second % 60).padStart(2, '0')}  ${billed} JPY`;
+          equal(rig.lcd.lines[2]!.trim(), expected, `screen at ${second} s`);
+        }
+        await rig.wait(0.5);
+        await rig.press('END');
+        const ended = rig.eventsOf('service-ended')[0]!;
+        equal([ended.durationSeconds, ended.fee], [186, 50], 'a 185.5 s call bills 50 JPY, as the screen said');
+        screenHas(world, 'Fee 50 JPY');
+      },
+    },
+    {
+      name: 'at 1:00 the screen already shows the second minute: 30 JPY, and hanging up then bills 30',
+      async run() {
+        const world = await newWorld();
+        const { rig } = world;
+        await rig.insert(world.card({ label: 'alice' }));
+        await registerPin(rig, '2468');
+        await rig.press('2468', 'ENTER', '0312345678', 'ENTER');
+        await rig.wait(59);
+        screenHas(world, '0:59  20 JPY');
+        await rig.wait(1);
+        screenHas(world, '1:00  30 JPY');
+        await rig.wait(0.3);
+        await rig.press('END');
+        equal(rig.eventsOf('service-ended')[0]?.fee, 30, 'billed what the screen showed');
+      },
+    },
+    {
+      name: 'wrong registration numbers count over the whole insertion, not per REGISTER press (issue 8.12)',
+      async run() {
+        const world = await newWorld();
+        const { rig } = world;
+        const card = world.card({ label: 'alice' });
+        await rig.insert(card);
+        await rig.press('REGISTER', '11111111', 'ENTER', '22222222', 'ENTER');
+        equal(rig.eventsOf('wrong-entry').map((e) => e.triesLeft), [2, 1], 'two misses');
+        await rig.press('END'); // back to the PIN screen
+        screenHas(world, 'Enter PIN');
+        await rig.press('REGISTER');
+        screenHas(world, 'Registration no.:');
+        await rig.press(ALICE.registrationNumber, 'ENTER');
+        await rig.press('END'); // a right number does not wipe the misses
+        await rig.press('REGISTER', '33333333', 'ENTER');
+        equal(rig.eventsOf('wrong-entry').map((e) => e.triesLeft), [2, 1, 0], 'the third miss of this insertion');
+        equal(rig.eventsOf('card-blocked')[0]?.by, 'terminal', 'the terminal blocked the card');
+        await rig.remove();
+        rig.events.length = 0;
+        await rig.insert(card);
+        await rejectedFor(world, 'blocked');
+      },
+    },
+    {
+      name: 'expiry is judged in the terminal\'s local time: a card that expired yesterday in Japan is refused before 09:00 UTC (issue 8.11)',
+      async run() {
+        // 2026-11-23 20:00 UTC is 2026-11-24 05:00 in Japan (+09:00).
+        const japan = await newWorld();
+        equal(japan.config.utcOffsetMinutes, 540, 'terminals are provisioned for Japan by default');
+        await japan.rig.wait(11 * 3600);
+        await japan.rig.insert(japan.card({ label: 'yesterday', expiry: '2026-11-23' }));
+        await rejectedFor(japan, 'expired');
+        ok(japan.rig.eventsOf('card-rejected')[0]!.detail.includes('today is 2026-11-24'), 'the local date is named');
+        japan.rig.events.length = 0;
+        await japan.rig.insert(japan.card({ label: 'today', expiry: '2026-11-24' }));
+        equal(japan.rig.eventsOf('card-accepted').length, 1, 'a card expiring today (local) is accepted');
+        // The same instant in London is still the 23rd.
+        const london = await newWorld({
+          config: (issuer, random) => provisionTerminal(issuer, { terminalId: 'T0044', validFrom: '2026-01-01', validTo: '2031-12-31', utcOffsetMinutes: 0 }, random.source),
+        });
+        await london.rig.wait(11 * 3600);
+        await london.rig.insert(london.card({ label: 'yesterday', expiry: '2026-11-23' }));
+        equal(london.rig.eventsOf('card-accepted').length, 1, 'at UTC+00:00 the card is still valid');
+      },
+    },
+    {
+      name: 'usage records keep UTC; the record event gives the local time of the call',
+      async run() {
+        const world = await newWorld();
+        const { rig } = world;
+        await rig.insert(world.card({ label: 'alice' }));
+        await registerPin(rig, '2468');
+        await rig.press('2468', 'ENTER', '0312345678', 'ENTER');
+        const startedAt = rig.clock.now();
+        await rig.wait(10);
+        await rig.press('END');
+        equal(world.usage.records()[0]!.startedAt, startedAt, 'the record holds the UTC time');
+        const local = new Date(startedAt + 9 * 3600_000).toISOString();
+        equal(rig.eventsOf('record-written')[0]!.localTime, `${local.slice(0, 10)} ${local.slice(11, 19)} +09:00`, 'local time with its offset');
+      },
+    },
+    {
+      name: 'switching the terminal off during a call hangs up, bills and records the call first (issue 8.8)',
+      async run() {
+        const world = await newWorld();
+        const { rig } = world;
+        await rig.insert(world.card({ label: 'alice' }));
+        await registerPin(rig, '2468');
+        await rig.press('2468', 'ENTER', '0312345678', 'ENTER');
+        await rig.wait(75);
+        await rig.shutdown();
+        const ended = rig.eventsOf('service-ended')[0];
+        equal([ended?.endedBy, ended?.durationSeconds, ended?.fee], ['shutdown', 75, 30], 'the call ended by the shutdown, billed');
+        equal(world.usage.records().length, 1, 'recorded in the journal');
+        equal(world.usage.records()[0]!.fee, 30, 'with its fee');
+        equal(lastEvent(world), 'shutdown', 'the firmware stopped last');
+        ok(world.rig.slot.ejected, 'the card was powered off and given back');
+      },
+    },
+    {
+      name: 'switching the terminal off at a prompt or when idle writes nothing and stops',
+      async run() {
+        const world = await newWorld();
+        await world.rig.insert(world.card({ label: 'alice' }));
+        await world.rig.press('12');
+        await world.rig.shutdown();
+        equal(world.usage.records().length, 0, 'no record without a call');
+        equal(world.rig.eventsOf('eject')[0]?.reason, 'Out of service', 'the session ended');
+        equal(lastEvent(world), 'shutdown', 'then the firmware stopped');
+        const idle = await newWorld();
+        await idle.rig.shutdown();
+        equal(idle.rig.events.map((e) => e.event), ['shutdown'], 'an idle terminal just stops');
+      },
+    },
+    {
+      name: 'the PIN screen offers to set a PIN on a new card and to change it once one is registered',
+      async run() {
+        const world = await newWorld();
+        await world.rig.insert(world.card({ label: 'alice' }));
+        screenHas(world, 'REGISTER: set PIN');
+        await registerPin(world.rig, '2468');
+        await world.rig.wait(3);
+        screenHas(world, 'REGISTER: change PIN');
       },
     },
     {
