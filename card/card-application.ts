@@ -19,7 +19,7 @@ import { answerToReset } from './atr.js';
 import { CommandChain, ResponseBuffer } from './chaining.js';
 import type { Eeprom } from './eeprom.js';
 import { LAYOUT, LIFE_CYCLE, pinField, readStaticData, TRY_LIMIT, type StaticData } from './layout.js';
-import { TransactionBuffer } from './transaction.js';
+import { TransactionBuffer, type PendingWrite } from './transaction.js';
 
 const AUTH_RANDOM_MIN = 8;
 const AUTH_RANDOM_MAX = 32;
@@ -154,16 +154,22 @@ export class CardApplication {
     if (entered.length < rule.min || entered.length > rule.max) return status(SW.WRONG_LENGTH);
     if (decodeDigits('settingNumber', entered) === null) return status(SW.WRONG_DATA);
     if (tries === 0) return status(SW.AUTHENTICATION_METHOD_BLOCKED);
-    this.#setByte(LAYOUT.SETTING_NUMBER_TRIES, tries - 1); // before the compare: a cut never gives a free try
+    // Before the compare: a cut never gives a free try. The setting number is the last line of
+    // defence, so spending its last try blocks the card for good, in the same atomic step: a cut
+    // between the two writes would leave a card in service with no Ns tries.
+    const last = tries === 1;
+    this.#update(last
+      ? [byteAt(LAYOUT.SETTING_NUMBER_TRIES, 0), byteAt(LAYOUT.LIFE_CYCLE, LIFE_CYCLE.BLOCKED)]
+      : [byteAt(LAYOUT.SETTING_NUMBER_TRIES, tries - 1)]);
     const match = constantTimeEqual(sha256(concatBytes(card.salt, entered)), card.cardData.commitment);
     if (match) {
-      this.#setByte(LAYOUT.SETTING_NUMBER_TRIES, TRY_LIMIT);
+      this.#update(last
+        ? [byteAt(LAYOUT.SETTING_NUMBER_TRIES, TRY_LIMIT), byteAt(LAYOUT.LIFE_CYCLE, LIFE_CYCLE.ACTIVE)]
+        : [byteAt(LAYOUT.SETTING_NUMBER_TRIES, TRY_LIMIT)]);
       this.#session.settingNumberVerified = true;
       return ok(); // the first authentication notice
     }
     this.#session.settingNumberVerified = false;
-    // The setting number is the last line of defence: used up, the card blocks itself for good.
-    if (tries - 1 === 0) this.#setByte(LAYOUT.LIFE_CYCLE, LIFE_CYCLE.BLOCKED);
     return status(triesLeftStatus(tries - 1));
   }
 
@@ -285,4 +291,15 @@ export class CardApplication {
   #setByte(offset: number, value: number): void {
     this.#eeprom.write(offset, Uint8Array.of(value));
   }
+
+  /** One command's persistent effect: a single byte goes straight in, anything more through the transaction buffer. */
+  #update(writes: readonly PendingWrite[]): void {
+    const only = writes.length === 1 ? writes[0]! : null;
+    if (only && only.data.length === 1) this.#setByte(only.offset, only.data[0]!);
+    else this.#transactions.commit(writes);
+  }
+}
+
+function byteAt(offset: number, value: number): PendingWrite {
+  return { offset, data: Uint8Array.of(value) };
 }

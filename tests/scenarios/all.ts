@@ -2,6 +2,7 @@
 // tests/xs.test.ts bundles xs-main.ts, which runs them inside the XS engine. Add a new list here.
 import { atrScenarios } from './atr-scenarios.js';
 import { cardScenarios } from './card-scenarios.js';
+import { cardTearingScenarios } from './card-tearing-scenarios.js';
 import { esignScenarios } from './esign-scenarios.js';
 import { iso7816Scenarios } from './iso7816-scenarios.js';
 import { journalScenarios } from './journal-scenarios.js';
@@ -26,6 +27,7 @@ export const allScenarios: readonly Scenario[] = gather(
   journalScenarios,
   esignScenarios,
   cardScenarios,
+  cardTearingScenarios,
   terminalScenarios,
   iso7816Scenarios,
   atrScenarios,

@@ -18,7 +18,7 @@ import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import { equal, ok, rejects, type Scenario } from './scenario.js';
 import { ALICE } from './world.js';
 
-interface Bench {
+export interface Bench {
   readonly issuer: IssuerKey;
   readonly terminal: TerminalConfig;
   readonly card: SimCard;
@@ -27,7 +27,7 @@ interface Bench {
   sw(apdu: CommandApdu | string): number;
 }
 
-function bench(suite = 1): Bench {
+export function bench(suite = 1): Bench {
   const random = new SeededRandom(`card-bench-${suite}`);
   const issuer = createIssuerKey(suite, 1, random.source);
   const terminal = provisionTerminal(issuer, { terminalId: 'T0001', validFrom: '2026-01-01', validTo: '2031-12-31' }, random.source);
@@ -38,19 +38,19 @@ function bench(suite = 1): Bench {
   return { issuer, terminal, card, random, send, sw: (apdu) => send(apdu).sw };
 }
 
-function selected(suite = 1): Bench {
+export function selected(suite = 1): Bench {
   const b = bench(suite);
   equal(b.sw(COMMANDS.select()), SW.OK, 'SELECT');
   return b;
 }
 
-function registerPin(b: Bench, pin: string, signer = b.terminal): number {
+export function registerPin(b: Bench, pin: string, signer = b.terminal): number {
   const idu = decodeCardData(b.send(COMMANDS.readCardData()).data).cardNumber;
   const signature = suiteById(signer.suite).sign(signer.terminalSecretKey, pinMessage(idu, pin));
   return b.sw(COMMANDS.registerPin(encodeRegisterPin({ pin, certificate: signer.certificate, signature })));
 }
 
-function withPin(pin = '2468'): Bench {
+export function withPin(pin = '2468'): Bench {
   const b = selected();
   equal(b.sw(COMMANDS.verifySettingNumber(ALICE.settingNumber)), SW.OK, 'Ns verified');
   equal(registerPin(b, pin), SW.OK, 'PIN registered');
@@ -153,6 +153,53 @@ export const cardScenarios: Scenario[] = [
       equal(b.sw(COMMANDS.verifyPin('1112')), 0x63c1, 'wrong');
       equal(b.sw(COMMANDS.verifyPin('1113')), 0x63c0, 'wrong');
       equal(b.sw(COMMANDS.verifyPin('2468')), SW.AUTHENTICATION_METHOD_BLOCKED, 'blocked');
+    },
+  },
+  {
+    name: 'card: a PIN-blocked card is rescued with its setting number: VERIFY Ns, then REGISTER PIN gives three PIN tries',
+    async run() {
+      const b = withPin('2468');
+      equal([b.sw(COMMANDS.verifyPin('1111')), b.sw(COMMANDS.verifyPin('1112')), b.sw(COMMANDS.verifyPin('1113'))], [0x63c2, 0x63c1, 0x63c0], 'three wrong PINs');
+      b.card.reset();
+      equal(b.sw(COMMANDS.select()), SW.OK, 'SELECT');
+      equal(b.sw(COMMANDS.triesLeft(REFERENCE.PIN)), SW.AUTHENTICATION_METHOD_BLOCKED, 'PIN blocked');
+      equal(b.sw(COMMANDS.verifyPin('2468')), SW.AUTHENTICATION_METHOD_BLOCKED, 'even the right PIN');
+      // What a terminal asks to tell a PIN-blocked card (63Cx) from a blocked card (6983).
+      equal(b.sw(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER)), 0x63c3, 'Ns still usable: 63Cx, not 6983');
+      equal(b.send(COMMANDS.getChallenge()).sw, SW.OK, 'the card as a whole is in service');
+      equal(b.sw(COMMANDS.verifySettingNumber('0000')), 0x63c2, 'a wrong Ns');
+      equal(b.sw(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER)), 0x63c2, 'counts down like on any card');
+      equal(registerPin(b, '1357'), SW.SECURITY_STATUS_NOT_SATISFIED, 'no rescue without Ns');
+      equal(b.sw(COMMANDS.verifySettingNumber(ALICE.settingNumber)), SW.OK, 'right Ns');
+      equal(registerPin(b, '1357'), SW.OK, 'REGISTER PIN from a certified terminal');
+      equal(b.sw(COMMANDS.triesLeft(REFERENCE.PIN)), 0x63c3, 'three PIN tries again');
+      equal(b.sw(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER)), 0x63c3, 'and three Ns tries');
+      b.card.reset();
+      equal(b.sw(COMMANDS.select()), SW.OK, 'SELECT after reset');
+      equal(b.sw(COMMANDS.triesLeft(REFERENCE.PIN)), 0x63c3, 'kept across reset');
+      equal(b.sw(COMMANDS.verifyPin('2468')), 0x63c2, 'the old PIN is gone');
+      equal(b.sw(COMMANDS.verifyPin('1357')), SW.OK, 'the new PIN verifies');
+    },
+  },
+  {
+    name: 'card: a card blocked as a whole refuses VERIFY Ns and REGISTER PIN with 6983, by BLOCK CARD or by three wrong Ns',
+    async run() {
+      const blockedByTerminal = withPin('2468');
+      for (const pin of ['1111', '1112', '1113']) blockedByTerminal.sw(COMMANDS.verifyPin(pin)); // PIN blocked too
+      const idu = decodeCardData(blockedByTerminal.send(COMMANDS.readCardData()).data).cardNumber;
+      const challenge = blockedByTerminal.send(COMMANDS.getChallenge()).data;
+      const blockSignature = suiteById(1).sign(blockedByTerminal.terminal.terminalSecretKey, blockMessage(challenge, idu));
+      equal(blockedByTerminal.sw(COMMANDS.blockCard(encodeBlockCard(blockedByTerminal.terminal.certificate, blockSignature))), SW.OK, 'BLOCK CARD');
+      const blockedByNs = selected();
+      equal(['0000', '00000', '000000'].map((ns) => blockedByNs.sw(COMMANDS.verifySettingNumber(ns))), [0x63c2, 0x63c1, 0x63c0], 'three wrong Ns');
+      for (const [label, b] of [['BLOCK CARD', blockedByTerminal], ['three wrong Ns', blockedByNs]] as const) {
+        b.card.reset();
+        equal(b.sw(COMMANDS.select()), SW.OK, `${label}: SELECT`);
+        equal(b.sw(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER)), SW.AUTHENTICATION_METHOD_BLOCKED, `${label}: Ns query answers 6983`);
+        equal(b.sw(COMMANDS.verifySettingNumber(ALICE.settingNumber)), SW.AUTHENTICATION_METHOD_BLOCKED, `${label}: the right Ns is refused`);
+        equal(registerPin(b, '1357'), SW.AUTHENTICATION_METHOD_BLOCKED, `${label}: REGISTER PIN is refused`);
+        equal(b.sw(COMMANDS.getChallenge()), SW.AUTHENTICATION_METHOD_BLOCKED, `${label}: GET CHALLENGE is refused`);
+      }
     },
   },
   {
