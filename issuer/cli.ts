@@ -278,7 +278,8 @@ Options:
   --tariff-unit-seconds N    length of a unit in seconds (default ${DEFAULT_TARIFF.unitSeconds})
   --currency CODE            ISO 4217 code, e.g. JPY (default ${DEFAULT_TARIFF.currency})
   --hotlist IDU,...          card numbers (16 hex digits each) the terminal must refuse
-  --utc-offset +hh:mm        the terminal's local time, for expiry dates and receipts (default +09:00)
+  --utc-offset +hh:mm        the terminal's local time, for expiry dates and receipts (default +09:00;
+                             west of UTC write --utc-offset=-05:00)
   --out FILE                 terminal config file to write
   --force                    replace an existing config file
 ${SEED_HELP}`,

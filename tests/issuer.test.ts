@@ -300,6 +300,19 @@ describe('issuer CLI', function () {
       refused(terminalArgs(out, ['--tariff-connection', '-5']), /--tariff-connection/);
       refused(terminalArgs(out, ['--currency', 'YEN1']), /--currency must be a 3-letter ISO 4217 code/);
       refused(terminalArgs(out, ['--hotlist', '0123456789ABCDEF,nonsense']), /--hotlist: card number \(IDU\) must be 16 hex digits \(8 bytes\), got "nonsense"/);
+      refused(terminalArgs(out, ['--utc-offset', 'Asia/Tokyo']), /--utc-offset: UTC offset must be \+hh:mm or -hh:mm/);
+      refused(terminalArgs(out, ['--utc-offset', '+15:00']), /--utc-offset: UTC offset must be whole minutes from -12:00 to \+14:00/);
+    });
+
+    it('provisions the terminal\'s local time: +09:00 by default, --utc-offset otherwise', () => {
+      const out = join(dir, 'terminal.json');
+      ok(terminalArgs(out));
+      assert.equal(loadTerminalConfig(out).utcOffsetMinutes, 540);
+      ok(terminalArgs(out, ['--force', '--utc-offset', '+05:30']));
+      assert.equal(loadTerminalConfig(out).utcOffsetMinutes, 330);
+      assert.equal(JSON.parse(readFileSync(out, 'utf8')).utcOffset, '+05:30');
+      ok(terminalArgs(out, ['--force', '--utc-offset=-03:00'])); // a leading minus needs the = form
+      assert.equal(loadTerminalConfig(out).utcOffsetMinutes, -180);
     });
   });
 
@@ -405,6 +418,10 @@ describe('issuer files (JSON round trips and validation)', () => {
     refuses({ ...json, hotlist: ['123'] }, /hotlist\[0\] must be a card number of 16 hex digits/);
     refuses({ ...json, tariff: { ...json.tariff, unitSeconds: 0 } }, /"unitSeconds" must be an integer from 1/);
     refuses({ ...json, issuerKeys: [] }, /"issuerKeys" must be a non-empty array/);
+    refuses({ ...json, utcOffset: '+9' }, /"utcOffset": UTC offset must be \+hh:mm/);
+    refuses({ ...json, utcOffset: 540 }, /"utcOffset" must be a string such as "\+09:00"/);
+    const { utcOffset: _omitted, ...older } = json;
+    assert.equal(terminalConfigFromJson(older).utcOffsetMinutes, 540, 'a config from before the field is a Japanese terminal');
     assert.throws(() => issuerKeyFromJson({ ...issuerKeyToJson(key), publicKey: toHex(other.terminalPublicKey) }), /"secretKey" does not belong/);
   });
 });
