@@ -55,7 +55,11 @@ export class CardApplication {
     this.#transactions = new TransactionBuffer(eeprom, LAYOUT.TRANSACTION, LAYOUT.TRANSACTION_SIZE);
   }
 
-  /** Power-on or warm reset: finish an interrupted transaction, forget the session, send the ATR. */
+  /**
+   * Power-on or warm reset: finish an interrupted transaction, forget the session, send the ATR.
+   * A card left with no setting-number tries but still in service (torn by firmware that wrote
+   * the two bytes apart) is blocked here, as its third wrong setting number should have done.
+   */
   reset(): Uint8Array {
     this.#session = freshSession();
     this.#chain.clear();
@@ -63,6 +67,9 @@ export class CardApplication {
     this.#static = null;
     try {
       this.#transactions.recover();
+      if (this.#byte(LAYOUT.SETTING_NUMBER_TRIES) === 0 && this.#byte(LAYOUT.LIFE_CYCLE) === LIFE_CYCLE.ACTIVE) {
+        this.#setByte(LAYOUT.LIFE_CYCLE, LIFE_CYCLE.BLOCKED);
+      }
       this.#static = readStaticData(this.#eeprom);
     } catch (error) {
       if (error instanceof PowerCutError) throw error;

@@ -279,4 +279,22 @@ export const cardTearingScenarios: Scenario[] = [
       ok(table['VERIFY Ns right on the last try']!.spent > 0, `a cut between the two transactions of the last right Ns leaves the card blocked, as a wrong try would: ${JSON.stringify(table['VERIFY Ns right on the last try'])}`);
     },
   },
+  {
+    name: 'card tearing: a card image torn by older firmware (no setting-number tries, still in service) is blocked at reset',
+    run() {
+      const b = bench();
+      const image = b.card.eeprom.bytes;
+      image[LAYOUT.SETTING_NUMBER_TRIES] = 0; // the state the issue found: tries used up, life cycle "in use"
+      const torn = b.card.cloneFrom(image);
+      torn.reset();
+      equal(torn.eeprom.read(LAYOUT.LIFE_CYCLE, 1)[0], LIFE_CYCLE.BLOCKED, 'life cycle blocked after reset');
+      const answer = (apdu: CommandApdu): number => parseResponse(torn.process(encodeCommand(apdu))).sw;
+      equal(answer(COMMANDS.select()), SW.OK, 'SELECT still works');
+      equal(answer(COMMANDS.getChallenge()), SW.AUTHENTICATION_METHOD_BLOCKED, 'GET CHALLENGE 6983');
+      equal(answer(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER)), SW.AUTHENTICATION_METHOD_BLOCKED, 'setting number 6983');
+      const healthy = b.card.cloneFrom(b.card.eeprom.bytes);
+      healthy.reset();
+      equal(healthy.eeprom.read(LAYOUT.LIFE_CYCLE, 1)[0], LIFE_CYCLE.ACTIVE, 'a card with tries left stays in service');
+    },
+  },
 ];
