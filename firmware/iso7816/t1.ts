@@ -1,17 +1,22 @@
 // T=1, the block protocol (ISO/IEC 7816-3 §11), interface-device side: I-blocks chained both ways
 // in IFSC / IFSD pieces, R-blocks to acknowledge and to ask again, S-blocks for IFS, WTX, RESYNCH
-// and ABORT, and the error recovery of §11.6.3: an invalid or missing block is asked again, three
-// failures in a row lead to RESYNCH (itself tried three times), and then the command is reported
-// lost. A response is handed up only when every block of it was valid and in sequence.
+// and ABORT, and the error recovery of §11.6.3: an invalid or missing block is asked again, a block
+// that has gone out three times without a fitting answer leads to RESYNCH (itself tried three
+// times), and then the command is reported lost. Negotiated values (IFSC, IFSD, the WTX multiplier)
+// hold from the next block sent, in the middle of a chain too. A response is handed up only when
+// every block of it was valid and in sequence.
 import { LINE } from '../../hal/card-line.js';
 import { concatBytes } from '../protocol/bytes.js';
-import { BlockError, decodeBlock, describeBlock, edcLength, encodeBlock, iBlock, R_ERROR, rBlock, S_KIND, sBlock, type Block, type Edc } from './block.js';
+import { BLOCK, BlockError, decodeBlock, describeBlock, edcLength, encodeBlock, iBlock, R_ERROR, rBlock, S_KIND, sBlock, type Block, type Edc } from './block.js';
 import { ProtocolAbortError, TransmissionError } from './errors.js';
 import type { CharacterPort } from './port.js';
 
 const BGT_ETU = 22;
 
-/** Attempts at one step before RESYNCH, and RESYNCH attempts before giving up (§11.6.3.2). */
+/**
+ * Times one block (the same bytes) may go out while one step of an exchange waits for its answer,
+ * and RESYNCH attempts before giving up (§11.6.3.2, rule 7.4).
+ */
 export const T1_LIMITS = Object.freeze({ retries: 3, resynch: 3 } as const);
 
 export interface T1Options {
@@ -25,7 +30,18 @@ export interface T1Options {
 }
 
 type Received = { readonly block: Block } | { readonly error: number; readonly reason: string };
-type Verdict = 'done' | 'retransmit' | 'invalid';
+type IBlock = Extract<Block, { kind: 'I' }>;
+/**
+ * What an answer means for the block just sent: the one awaited ('done'), a request for our last
+ * I-block again ('resend-i', an R-block whose N(R) is its N(S), §11.6.2.3), or a valid block that
+ * fits nothing ('unexpected', handled as an invalid one, §11.6.3.2).
+ */
+type Verdict = 'done' | 'resend-i' | 'unexpected';
+
+/** The identity of a block on the line, to count how often the same block went out. */
+function blockKey(block: Block): string {
+  return Array.from(encodeBlock(block, 'lrc'), (b) => b.toString(16)).join(' ');
+}
 
 export class T1Transport {
   readonly #port: CharacterPort;
@@ -36,6 +52,8 @@ export class T1Transport {
   #ifsd: number;
   #wtx = 1;
   #dead = false;
+  /** The I-block as last sent (its INF is cut when it is sent, with the IFSC of that moment). */
+  #lastI: IBlock | null = null;
   /** Counters for tests and benchmarks. */
   readonly counters = { blocksSent: 0, blocksReceived: 0, invalidBlocks: 0, retransmissions: 0, resynchs: 0, wtx: 0 };
 
@@ -59,95 +77,136 @@ export class T1Transport {
     return this.#dead;
   }
 
-  /** S(IFS request) with the terminal's IFSD (§11.4.2). */
+  /** S(IFS request) with the terminal's IFSD (§11.4.2); the card's next I-block may use it. */
   async negotiateIfsd(): Promise<void> {
     const wanted = this.#options.ifsd;
     const request = sBlock(S_KIND.IFS, false, Uint8Array.of(wanted));
-    await this.#step(request, (b) => (b.kind === 'S' && b.type === S_KIND.IFS && b.response && b.inf[0] === wanted ? 'done' : 'invalid'));
+    await this.#step(() => request, (b) => (b.kind === 'S' && b.type === S_KIND.IFS && b.response && b.inf[0] === wanted ? 'done' : 'unexpected'));
     this.#ifsd = wanted;
   }
 
   async transmit(apdu: Uint8Array): Promise<Uint8Array> {
     if (this.#dead) throw new TransmissionError('T=1 line is out of step: reactivate the card');
-    const pieces: Uint8Array[] = [];
-    for (let at = 0; at < apdu.length || pieces.length === 0; at += this.#ifsc) pieces.push(apdu.subarray(at, at + this.#ifsc));
-    let reply: Block | null = null;
-    for (let i = 0; i < pieces.length; i++) {
-      const last = i === pieces.length - 1;
+    // The command goes out in pieces cut as each block is sent: an S(IFS request) from the card
+    // in the middle of the chain changes the size of every block after it (§11.4.2).
+    let at = 0;
+    let reply: IBlock;
+    for (;;) {
       const ns = this.#ns;
-      const block = iBlock(ns, !last, pieces[i]!);
-      if (!last) {
-        // Chaining: the card acknowledges with R(N(R) = our next N(S)) (§11.6.2.3).
-        await this.#step(block, (b) => (b.kind !== 'R' ? 'invalid' : b.nr !== ns ? 'done' : 'retransmit'));
-        this.#ns ^= 1;
-      } else {
-        reply = await this.#step(block, (b) => (b.kind === 'I' && b.ns === this.#nr ? 'done' : b.kind === 'R' && b.nr === ns ? 'retransmit' : 'invalid'));
-        this.#ns ^= 1;
+      const build = (): Block => {
+        const inf = apdu.subarray(at, at + this.#ifsc);
+        return iBlock(ns, at + inf.length < apdu.length, inf);
+      };
+      const answer = await this.#step(build, (b) => this.#answerToI(b));
+      const sent = this.#lastI!;
+      this.#ns ^= 1;
+      at += sent.inf.length;
+      if (!sent.more) {
+        reply = answer as IBlock;
+        break;
       }
     }
     // The card's answer, possibly chained: acknowledge each part with R(N(R) = its next N(S)).
     const parts: Uint8Array[] = [];
-    let current = reply as Extract<Block, { kind: 'I' }>;
-    for (;;) {
+    for (let current = reply; ;) {
       parts.push(current.inf);
       this.#nr ^= 1;
       if (!current.more) break;
-      const next = await this.#step(rBlock(this.#nr), (b) => (b.kind === 'I' && b.ns === this.#nr ? 'done' : b.kind === 'R' ? 'retransmit' : 'invalid'));
-      current = next as Extract<Block, { kind: 'I' }>;
+      current = await this.#step(() => rBlock(this.#nr), (b) => (b.kind === 'I' && b.ns === this.#nr ? 'done' : 'unexpected')) as IBlock;
     }
     return concatBytes(...parts);
   }
 
+  /** The card's answer to our last I-block (§11.6.2): R(next N(S)) inside a chain, its I-block after the last one. */
+  #answerToI(answer: Block): Verdict {
+    const sent = this.#lastI!;
+    if (answer.kind === 'R' && answer.nr === sent.ns) return 'resend-i';
+    if (sent.more) return answer.kind === 'R' ? 'done' : 'unexpected';
+    return answer.kind === 'I' && answer.ns === this.#nr ? 'done' : 'unexpected';
+  }
+
   /**
-   * Sends `block` and returns the first valid answer `accept` calls done. S-requests from the card
-   * (WTX, IFS, ABORT) are answered on the way; failures are recovered as §11.6.3 says.
+   * Sends the block `build` makes and returns the first valid answer `accept` calls done. S-requests
+   * from the card (WTX, IFS, ABORT) are answered on the way. Recovery follows §11.6.3.2: after an
+   * invalid block, or a valid one that fits nothing, the last R-block or S(request) goes out again
+   * unchanged (rules 7.2, 7.3), after an I-block or an S(response) an R-block asks for the awaited
+   * I-block (rule 7.1); an R-block naming our last I-block gets that I-block again. Each distinct
+   * block goes out at most T1_LIMITS.retries times in one step; one more is RESYNCH (rule 7.4).
    */
-  async #step(block: Block, accept: (answer: Block) => Verdict): Promise<Block> {
-    let failures = 0;
-    await this.#send(block);
+  async #step(build: () => Block, accept: (answer: Block) => Verdict): Promise<Block> {
+    const sends = new Map<string, number>();
+    let next = build();
+    let reason = '';
     for (;;) {
-      const received = await this.#receive();
-      let problem: { error: number; reason: string } | null = null;
-      if ('block' in received) {
+      const key = blockKey(next);
+      const times = (sends.get(key) ?? 0) + 1;
+      if (times > T1_LIMITS.retries) return this.#resynchronise(`${describeBlock(next)} sent ${T1_LIMITS.retries} times (${reason})`);
+      sends.set(key, times);
+      if (times > 1) this.counters.retransmissions++;
+      await this.#send(next);
+      let last = next;
+      for (;;) {
+        const received = await this.#receive();
+        if (!('block' in received)) {
+          this.counters.invalidBlocks++;
+          reason = received.reason;
+          next = this.#recovery(last, received.error);
+          break;
+        }
         const answer = received.block;
         if (answer.kind === 'S' && !answer.response) {
-          if (answer.type === S_KIND.WTX) {
-            this.#wtx = Math.max(1, answer.inf[0] ?? 1);
-            this.counters.wtx++;
-            await this.#send(sBlock(S_KIND.WTX, true, answer.inf));
+          const response = await this.#answerRequest(answer);
+          if (response) {
+            last = response;
             continue;
-          }
-          if (answer.type === S_KIND.IFS) {
-            const size = answer.inf[0] ?? 0;
-            if (size >= 1 && size <= 254) {
-              this.#ifsc = size;
-              await this.#send(sBlock(S_KIND.IFS, true, answer.inf));
-              continue;
-            }
-          }
-          if (answer.type === S_KIND.ABORT) {
-            await this.#send(sBlock(S_KIND.ABORT, true));
-            throw new ProtocolAbortError('the card aborted the chain (S(ABORT))');
           }
         }
         const verdict = accept(answer);
         if (verdict === 'done') return answer;
-        if (verdict === 'retransmit') {
-          if (++failures >= T1_LIMITS.retries) return this.#resynchronise(`card kept asking for ${describeBlock(block)} again`);
-          this.counters.retransmissions++;
-          await this.#send(block);
-          continue;
-        }
-        problem = { error: R_ERROR.OTHER, reason: `unexpected ${describeBlock(answer)} after ${describeBlock(block)}` };
-      } else {
-        problem = received;
+        reason = `${describeBlock(answer)} after ${describeBlock(last)}`;
+        next = verdict === 'resend-i' ? build() : this.#recovery(last, R_ERROR.OTHER);
+        break;
       }
-      this.counters.invalidBlocks++;
-      if (++failures >= T1_LIMITS.retries) return this.#resynchronise(problem.reason);
-      // An S-request is repeated; otherwise R(N(R)) asks for the block we are waiting for (§11.6.3.2).
-      this.counters.retransmissions++;
-      await this.#send(block.kind === 'S' && !block.response ? block : rBlock(this.#nr, problem.error));
     }
+  }
+
+  /** The block to send after an invalid or unfitting one, when `last` was the last block sent (§11.6.3.2). */
+  #recovery(last: Block, error: number): Block {
+    if (last.kind === 'R' || (last.kind === 'S' && !last.response)) return last;
+    return rBlock(this.#nr, error);
+  }
+
+  /**
+   * Answers an S-request from the card and returns the response sent; null when the request is
+   * not acceptable (an IFS of 0 or 255, a RESYNCH, which only the terminal sends): it is then
+   * handled as a block that fits nothing. S(ABORT) ends the command here.
+   */
+  async #answerRequest(request: Extract<Block, { kind: 'S' }>): Promise<Block | null> {
+    if (request.type === S_KIND.WTX) {
+      // BWT × the multiplier, for the next block only (§11.6.2.4); counted from our response.
+      this.#wtx = Math.max(1, request.inf[0]!);
+      this.counters.wtx++;
+      const response = sBlock(S_KIND.WTX, true, request.inf);
+      await this.#send(response);
+      return response;
+    }
+    if (request.type === S_KIND.IFS) {
+      const size = request.inf[0]!;
+      if (size < 1 || size > BLOCK.MAX_INF) return null;
+      // The new IFSC holds from our next I-block, in the middle of a chain too (§11.4.2).
+      this.#ifsc = size;
+      const response = sBlock(S_KIND.IFS, true, request.inf);
+      await this.#send(response);
+      return response;
+    }
+    if (request.type === S_KIND.ABORT) {
+      // The card answered our last I-block with the request: it counted that block, so its N(S)
+      // is used up even though the chain ends (§11.6.2.3).
+      if (this.#lastI && this.#lastI.ns === this.#ns) this.#ns ^= 1;
+      await this.#send(sBlock(S_KIND.ABORT, true));
+      throw new ProtocolAbortError('the card aborted the chain (S(ABORT))');
+    }
+    return null;
   }
 
   async #resynchronise(reason: string): Promise<never> {
@@ -161,6 +220,8 @@ export class T1Transport {
         this.#nr = 0;
         this.#ifsc = this.#options.ifsc;
         this.#ifsd = 32;
+        this.#wtx = 1;
+        this.#lastI = null;
         throw new TransmissionError(`T=1: ${reason}; line resynchronised, the command is lost (it may or may not have run)`);
       }
     }
@@ -173,6 +234,7 @@ export class T1Transport {
     // direction; whatever arrives meanwhile belongs to no block we wait for.
     while ((await this.#port.receive(BGT_ETU)) !== LINE.TIMEOUT);
     this.counters.blocksSent++;
+    if (block.kind === 'I') this.#lastI = block;
     this.#options.trace?.(`T=1 > ${describeBlock(block)}`);
     await this.#port.send(encodeBlock(block, this.#options.edc));
   }
@@ -202,6 +264,8 @@ export class T1Transport {
     if (trailing > 0) return { error: R_ERROR.OTHER, reason: `${trailing} character(s) right after a block` };
     try {
       const { block } = decodeBlock(Uint8Array.from(bytes), edc);
+      // An I-block longer than the IFSD we announced breaks §11.4.2: not to be trusted.
+      if (block.kind === 'I' && block.inf.length > this.#ifsd) return { error: R_ERROR.OTHER, reason: `I-block of ${block.inf.length} bytes, IFSD is ${this.#ifsd}` };
       this.counters.blocksReceived++;
       this.#options.trace?.(`T=1 < ${describeBlock(block)}`);
       return { block };

@@ -7,6 +7,7 @@ import { esignScenarios } from './esign-scenarios.js';
 import { iso7816Scenarios } from './iso7816-scenarios.js';
 import { journalScenarios } from './journal-scenarios.js';
 import { protocolScenarios } from './protocol-scenarios.js';
+import { t1AnnexAScenarios } from './t1-annex-a-scenarios.js';
 import { terminalScenarios } from './terminal-scenarios.js';
 import type { Scenario } from './scenario.js';
 
@@ -31,4 +32,5 @@ export const allScenarios: readonly Scenario[] = gather(
   terminalScenarios,
   iso7816Scenarios,
   atrScenarios,
+  t1AnnexAScenarios,
 );
