@@ -163,6 +163,8 @@ ${SEED_HELP}`,
   },
   run(values, _positionals, io) {
     const suite = suiteOption(required(values, 'suite'));
+    // No default: a second key given the first one's number would be indistinguishable to terminals.
+    if (optional(values, 'key-id') === undefined) throw new UsageError("--key-id is required: the number cards and certificates know this key by, 0 to 255 (1 for an issuer's first key)");
     const keyId = integer('key-id', required(values, 'key-id'), 0, 255);
     const out = required(values, 'out');
     const force = values.force === true;

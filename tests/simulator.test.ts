@@ -1,9 +1,11 @@
-// The main job as a person runs it: `npm start -- --script FILE` on a fresh data folder.
+// The main job as a person runs it: `npm start -- --script FILE` on a fresh data folder, and
+// the interactive console through a pipe and in a real pseudo-terminal (tmux).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { TmuxPane, tmuxMissing } from './support/tmux.js';
 
 const MAIN = 'build/tools/simulator/main.js';
 const SESSION = 'tests/sessions/register-and-call.script';
@@ -14,6 +16,42 @@ interface Line {
   readonly event?: string;
   readonly script?: string;
   readonly [key: string]: unknown;
+}
+
+/** The records in a data folder, through the script verb `records`. */
+function journal(data: string): Array<Record<string, unknown>> {
+  const script = join(data, 'records.script');
+  writeFileSync(script, 'records\n');
+  const run = simulate(data, script);
+  assert.equal(run.status, 0, run.stderr);
+  return run.events.find((line) => line.event === 'records')!.records as Array<Record<string, unknown>>;
+}
+
+/** The interactive simulator with a pipe for stdin; `input` is written at once, the pipe stays open. */
+function interactive(data: string) {
+  const child = spawn(process.execPath, [MAIN, '--data', data], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return {
+    child,
+    exited,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    async waitFor(pattern: RegExp, timeoutMs = 20000): Promise<void> {
+      const until = Date.now() + timeoutMs;
+      while (!pattern.test(stdout)) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}; output:\n${stdout}\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
 }
 
 function simulate(data: string, script: string, extra: string[] = []) {
@@ -83,6 +121,142 @@ describe('terminal simulator (npm start)', function () {
     writeFileSync(script, 'insert carol\n');
     const run = simulate(data, script);
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /script line 1: no card called "carol"/);
+    assert.match(run.stderr, /script line 1: no card called "carol" \(cards: alice, bob\)/);
+  });
+
+  it('an unknown card name further down stops the script before its first line runs', () => {
+    const script = join(data, 'later.script');
+    writeFileSync(script, 'insert alice\nkeys 2468 ENTER\nremove\n# then\ninsert carol\n');
+    const run = simulate(data, script);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^simulator: script line 5: no card called "carol"/m);
+    assert.equal(run.lines.length, 0, 'nothing ran: no LCD frame, no event');
+  });
+
+  it('scripts list the journal and the cards as JSON events; records carry UTC and the local time', () => {
+    const script = join(data, 'look.script');
+    writeFileSync(script, `${'records\n'}insert alice\nkeys REGISTER\nkeys 12345678 ENTER\nkeys 1357 ENTER\nkeys 2468 ENTER\nkeys 2468 ENTER\nkeys 2468 ENTER\n`
+      + 'keys 0312345678 ENTER\nwait 61\nkeys END\nremove\nrecords\ncards\n');
+    const run = simulate(data, script);
+    assert.equal(run.status, 0, run.stderr);
+    const lists = run.events.filter((line) => line.event === 'records');
+    assert.equal(lists.length, 2);
+    assert.deepEqual(lists[0]!.records, [], 'a fresh journal is empty');
+    assert.deepEqual(lists[1]!.records, [{
+      sequence: 1, registrationNumber: '12345678', cardNumber: '0000000000000A11',
+      startedAt: '2026-11-23T09:00:00.000Z', localTime: '2026-11-23 18:00:00 +09:00',
+      durationSeconds: 61, fee: 30, currency: 'JPY', dialled: '0312345678',
+    }]);
+    const cards = run.events.find((line) => line.event === 'cards')!.cards as Array<Record<string, unknown>>;
+    assert.deepEqual(cards.map((card) => [card.label, card.registrationNumber, card.settingNumber]), [['alice', '12345678', '1357'], ['bob', '87654321', '2468']]);
+    assert.ok(run.lines.findIndex((line) => line.script === 'cards') < run.lines.findIndex((line) => line.event === 'cards'), 'the script line comes first, then its answer');
+  });
+
+  it('a script that ends during a call ends the call: billed, recorded, then the terminal shuts down', () => {
+    assert.equal(simulate(data, SESSION).status, 0);
+    const script = join(data, 'hang.script');
+    writeFileSync(script, 'insert alice\nkeys 2468 ENTER\nkeys 0312345678 ENTER\nwait 90\n');
+    const run = simulate(data, script);
+    assert.equal(run.status, 0, run.stderr);
+    const ended = run.events.find((line) => line.event === 'service-ended')!;
+    assert.equal(ended.endedBy, 'shutdown');
+    assert.equal(ended.durationSeconds, 90);
+    assert.equal(ended.fee, 30);
+    assert.equal(run.events.find((line) => line.event === 'record-written')!.sequence, 2);
+    assert.equal(run.events[run.events.length - 1]!.event, 'shutdown', 'the last event');
+    assert.deepEqual(journal(data).map((record) => [record.sequence, record.durationSeconds]), [[1, 125], [2, 90]], 'saved to the flash file');
+  });
+
+  it('a broken card file is reported with its name, exit code 2', () => {
+    assert.equal(simulate(data, SESSION).status, 0);
+    const broken = join(data, 'cards', 'bob.card.json');
+    writeFileSync(broken, '{"format": "icc-card-image/1", "label": "bob", "eeprom": "00"}');
+    let run = simulate(data, SESSION);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, new RegExp(`^simulator: ${broken.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `, 'm'));
+    assert.equal(run.stderr.trim().split('\n').length, 1, `one line: ${run.stderr}`);
+    writeFileSync(broken, '{ not json');
+    run = simulate(data, SESSION);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /bob\.card\.json: not valid JSON/);
+  });
+
+  describe('interactive console', function () {
+    this.timeout(60000);
+
+    it('through a pipe: each line is shown as it runs; mistakes are named without a script line number', async () => {
+      const sim = interactive(data);
+      sim.child.stdin.end('insert alice\nfrobnicate\nkeys 12 ENTRE\ninsert carol\nwait ten\nremove\nquit\n');
+      assert.equal(await sim.exited, 0, sim.stderr);
+      assert.doesNotMatch(sim.stdout, /script line/);
+      assert.match(sim.stdout, /^> frobnicate\nunknown command "frobnicate"; commands: insert NAME, remove, digits .*cards, records, help, quit/m);
+      assert.match(sim.stdout, /^> keys 12 ENTRE\n"ENTRE" is not a key/m);
+      assert.match(sim.stdout, /^> insert carol\nno card called "carol" \(cards: alice, bob\)/m);
+      assert.match(sim.stdout, /^> wait ten\nwait takes a number of seconds/m);
+      assert.match(sim.stdout, /No usage records written in this run\.\nSaved in .*\. Bye\.\n$/);
+    });
+
+    for (const [how, finish] of [
+      ['quit', (sim: ReturnType<typeof interactive>) => sim.child.stdin.end('quit\n')],
+      ['the end of input', (sim: ReturnType<typeof interactive>) => sim.child.stdin.end()],
+      ['SIGTERM', (sim: ReturnType<typeof interactive>) => sim.child.kill('SIGTERM')],
+      ['SIGINT', (sim: ReturnType<typeof interactive>) => sim.child.kill('SIGINT')],
+    ] as const) {
+      it(`${how} during a call ends the call, records it, then saves and exits`, async () => {
+        assert.equal(simulate(data, SESSION).status, 0, 'a registered PIN');
+        const sim = interactive(data);
+        sim.child.stdin.write('insert alice\n2468\n0312345678\nwait 75\n');
+        await sim.waitFor(/service-started number=0312345678/);
+        await sim.waitFor(/^> wait 75\n/m);
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the 75 s pass on the virtual clock
+        finish(sim);
+        assert.equal(await sim.exited, 0, sim.stderr);
+        assert.match(sim.stdout, /service-ended durationSeconds=7[5-7] fee=30 currency=JPY endedBy=shutdown/);
+        assert.match(sim.stdout, /record-written sequence=2 registrationNumber=12345678 fee=30 localTime=\S+ \S+ \+09:00/);
+        assert.match(sim.stdout, /Usage records written in this run \(start in the terminal's local time, UTC\+09:00, and in UTC\):\n  #2  Nt 12345678  \S+ \S+ \+09:00 \((\S+ )?\S+ UTC\)  7[5-7] s  30 JPY  to 0312345678\nSaved in /);
+        assert.deepEqual(journal(data).map((record) => [record.sequence, record.fee]), [[1, 40], [2, 30]], 'the record is in the saved flash');
+      });
+    }
+
+    it('in a real terminal: a prompt, the typed text echoed before ENTER, LCD redrawn in place; Ctrl-C mid-call records the call', async function () {
+      const missing = tmuxMissing();
+      if (missing) throw new Error(missing);
+      assert.equal(simulate(data, SESSION).status, 0, 'a registered PIN');
+      const pane = new TmuxPane(data, process.cwd(), `${JSON.stringify(process.execPath)} ${JSON.stringify(resolve(MAIN))} --data ${JSON.stringify(data)}`);
+      try {
+        await pane.waitForCursorLine('> ');
+        pane.type('insert al');
+        await pane.waitForCursorLine('> insert al');
+        pane.press('Tab');
+        await pane.waitForCursorLine('> insert alice'); // TAB completes card names
+        pane.press('Enter');
+        await pane.waitFor('the PIN screen', (screen) => /card-accepted[^\n]*pinRegistered=true/.test(screen) && /\|Enter PIN\s*\|/.test(screen));
+        pane.type('2468');
+        await pane.waitForCursorLine('> 2468');
+        pane.press('Enter');
+        await pane.waitFor('the dial screen', (screen) => /\|Dial number:\s*\|/.test(screen));
+        pane.type('0312345678');
+        pane.press('Enter');
+        await pane.waitFor('the call', (screen) => /\|0:02  20 JPY\s*\|/.test(screen));
+        const screen = pane.screen();
+        assert.equal((screen.match(/\|Connected\s*\|/g) ?? []).length, 1, `the in-call LCD is redrawn in place, not once a second:\n${screen}`);
+        pane.type('rec'); // half a command on the prompt line while the LCD ticks
+        await pane.waitFor('the next tick', (text) => /\|0:03  20 JPY\s*\|/.test(text));
+        assert.equal(pane.cursorLine(), '> rec', 'output above the prompt keeps what was typed');
+        pane.press('C-u'); // line editing: clear what was typed
+        await pane.waitForCursorLine('> ');
+        pane.press('Up');
+        await pane.waitForCursorLine('> 0312345678'); // history
+        pane.press('C-c');
+        const end = await pane.waitFor('the exit', (text) => /\[exit \d+\]/.test(text));
+        assert.match(end, /Ctrl-C: ending the session/);
+        assert.match(end, /service-ended durationSeconds=\d+ fee=20 currency=JPY endedBy=shutdown/);
+        assert.match(end, /Usage records written in this run[^\n]*\n  #2  Nt 12345678 /);
+        assert.match(end, /\[exit 0\]/);
+      } finally {
+        pane.close();
+      }
+      assert.deepEqual(journal(data).map((record) => record.sequence), [1, 2], 'the call is in the saved journal');
+    });
   });
 });

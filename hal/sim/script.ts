@@ -4,22 +4,33 @@
 //   remove             take the card out
 //   keys 1234 ENTER    press keys (digits, ENTER, CLEAR, REGISTER, END)
 //   wait 30            let 30 seconds pass
+//   records, cards     list the usage journal or the cards (answered by the simulator, not the rig)
 //   # text             a comment
 import type { CardDevice } from './card-slot.js';
 import { keysOf, type TerminalRig } from './rig.js';
 
 export class ScriptError extends Error {
   override name = 'ScriptError';
-  constructor(readonly line: number, message: string) {
-    super(`script line ${line}: ${message}`);
+  /** What is wrong, without the line number (for a person typing one command at a time). */
+  readonly reason: string;
+  constructor(readonly line: number, reason: string) {
+    super(`script line ${line}: ${reason}`);
+    this.reason = reason;
   }
 }
+
+/** The verbs a script line may start with. */
+export const SCRIPT_VERBS = Object.freeze(['insert', 'remove', 'keys', 'wait', 'records', 'cards'] as const);
+
+/** Steps that only look at the simulation, leaving the terminal alone. */
+export type ReportKind = 'records' | 'cards';
 
 export type ScriptStep =
   | { readonly line: number; readonly text: string; readonly kind: 'insert'; readonly card: string }
   | { readonly line: number; readonly text: string; readonly kind: 'remove' }
   | { readonly line: number; readonly text: string; readonly kind: 'keys'; readonly keys: readonly string[] }
-  | { readonly line: number; readonly text: string; readonly kind: 'wait'; readonly seconds: number };
+  | { readonly line: number; readonly text: string; readonly kind: 'wait'; readonly seconds: number }
+  | { readonly line: number; readonly text: string; readonly kind: ReportKind };
 
 /** Parses the whole script first, so a typo on line 40 is reported before line 1 runs. */
 export function parseScript(source: string): ScriptStep[] {
@@ -53,14 +64,38 @@ export function parseScript(source: string): ScriptStep[] {
         steps.push({ line, text, kind: 'wait', seconds });
         break;
       }
+      case 'records':
+      case 'cards': {
+        const kind = command!.toLowerCase() as ReportKind;
+        if (args.length !== 0) throw new ScriptError(line, `${kind} takes no arguments`);
+        steps.push({ line, text, kind });
+        break;
+      }
       default:
-        throw new ScriptError(line, `unknown command "${command}" (insert, remove, keys, wait)`);
+        throw new ScriptError(line, `unknown command "${command}" (${SCRIPT_VERBS.join(', ')})`);
     }
   });
   return steps;
 }
 
-/** Runs the steps; `cards` finds a card by the name the script uses. */
+/**
+ * Checks every `insert` names a card `known` knows, so a script with a wrong name stops before
+ * its first line runs rather than halfway through a session.
+ */
+export function checkCardNames(steps: readonly ScriptStep[], known: (name: string) => boolean, names: readonly string[]): void {
+  for (const step of steps) {
+    if (step.kind === 'insert' && !known(step.card)) throw new ScriptError(step.line, unknownCard(step.card, names));
+  }
+}
+
+function unknownCard(name: string, names: readonly string[]): string {
+  return `no card called "${name}" (${names.length === 0 ? 'there are no cards' : `cards: ${names.join(', ')}`})`;
+}
+
+/**
+ * Runs the steps; `cards` finds a card by the name the script uses. `records` and `cards` steps
+ * are the simulator's to answer (the rig has no card list), so they are refused here.
+ */
 export async function runScript(
   rig: TerminalRig,
   steps: readonly ScriptStep[],
@@ -87,6 +122,9 @@ export async function runScript(
       case 'wait':
         await rig.wait(step.seconds);
         break;
+      case 'records':
+      case 'cards':
+        throw new ScriptError(step.line, `${step.kind} needs the simulator (npm start -- --script FILE)`);
     }
   }
 }

@@ -1,10 +1,14 @@
 // The terminal simulator, the project's main job: the real firmware on simulated hardware, in
 // the console. `npm start` plays interactively; `--script FILE` replays a session and prints
 // one JSON line per LCD frame and per terminal event.
+//
+// However the program ends (quit, Ctrl-C, end of input, SIGTERM, the end of a script), the
+// terminal is shut down first, as a power-down would: a call under way is hung up, billed and
+// written to the journal, and only then is the data folder saved.
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { parseScript, runScript, ScriptError, type ScriptStep } from '../../hal/sim/script.js';
+import { checkCardNames, parseScript, runScript, SCRIPT_VERBS, ScriptError, type ReportKind, type ScriptStep } from '../../hal/sim/script.js';
 import { TerminalRig, type RigOutput } from '../../hal/sim/rig.js';
 import type { SimCardSlot } from '../../hal/sim/card-slot.js';
 import { SimLineReader } from '../../hal/sim/line-slot.js';
@@ -30,20 +34,36 @@ Options:
   --reader-name N  which PC/SC reader (exact name or its start; default: the first with a card)
   --help           this text
 
-Interactive commands (the same as script lines, plus short forms):
+Interactive commands (script lines too, plus short forms; TAB completes, up/down recall):
   insert NAME | i NAME     put a card in the slot         remove | x    take the card out
   1234                     press 1 2 3 4 then ENTER        keys 12 CLEAR  press keys as written
   enter | clear | register | r | end | e                   one function key
-  wait SEC                 let time pass                   cards, records, help, quit`;
+  wait SEC                 let time pass                   cards, records  list them
+  help                     this text                       quit | q | Ctrl-C | Ctrl-D  end
+
+Ending the program ends the session first: a call under way is hung up, billed and recorded,
+then everything is saved. A second Ctrl-C stops at once, like pulling the plug.
+
+Script lines: ${SCRIPT_VERBS.join(', ')} (records and cards print JSON events), # comments.`;
+
+/** The interactive command words, for the unknown-command message and TAB completion. */
+const SHORT_FORMS: Readonly<Record<string, string>> = Object.freeze({
+  i: 'insert', x: 'remove', r: 'keys REGISTER', e: 'keys END', enter: 'keys ENTER', clear: 'keys CLEAR', register: 'keys REGISTER', end: 'keys END',
+});
+const COMMAND_WORDS = Object.freeze(['insert', 'remove', 'keys', 'enter', 'clear', 'register', 'end', 'wait', 'cards', 'records', 'help', 'quit']);
+const COMMAND_LIST = 'insert NAME, remove, digits such as 1234 (ENTER follows), keys KEY..., enter, clear, register, end, wait SEC, cards, records, help, quit';
 
 function fail(message: string): never {
   process.stderr.write(`simulator: ${message}\n`);
   process.exit(2);
 }
 
-function jsonLine(output: RigOutput): string {
-  const at = new Date(output.at).toISOString();
-  return JSON.stringify(output.kind === 'lcd' ? { t: at, lcd: output.lines } : { t: at, ...output.event });
+function jsonLine(at: number, body: object): string {
+  return JSON.stringify({ t: new Date(at).toISOString(), ...body });
+}
+
+function outputLine(output: RigOutput): string {
+  return jsonLine(output.at, output.kind === 'lcd' ? { lcd: output.lines } : output.event);
 }
 
 function describeEvent(output: RigOutput): string {
@@ -51,14 +71,6 @@ function describeEvent(output: RigOutput): string {
   const { event, ...details } = output.event;
   const rest = Object.entries(details).map(([key, value]) => `${key}=${value}`).join(' ');
   return `  [${new Date(output.at).toISOString().slice(11, 19)}] ${event}${rest ? ` ${rest}` : ''}`;
-}
-
-/** The PC/SC reader when --reader pcsc, else null (the simulated slot). */
-let pcsc: PcscReader | null = null;
-
-function play(rig: TerminalRig, simulation: Simulation, steps: ScriptStep[], onStep?: (step: ScriptStep) => void): Promise<void> {
-  if (pcsc) return runScriptOnReader(rig, pcsc, steps, onStep, (line) => process.stderr.write(`simulator: ${line}\n`));
-  return runScript(rig, steps, (name) => simulation.card(name), onStep);
 }
 
 /** What crossed the simulated card contacts: the last session's protocol and rate, all bytes. */
@@ -71,86 +83,269 @@ function lineSummary(reader: SimLineReader): Record<string, unknown> {
   };
 }
 
-async function runScripted(simulation: Simulation, rig: TerminalRig, steps: ScriptStep[]): Promise<void> {
-  try {
-    await play(rig, simulation, steps, (step) => {
-      process.stdout.write(`${JSON.stringify({ script: step.text, line: step.line })}\n`);
-    });
-  } catch (error) {
-    if (error instanceof ScriptError) fail(error.message);
-    throw error;
-  } finally {
-    simulation.save({ cards: pcsc === null });
+/** Thrown between script steps once a signal asked the program to stop. */
+class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
+/** Everything a run needs: the data folder, the rig and its reader. */
+interface Bench {
+  readonly simulation: Simulation;
+  readonly rig: TerminalRig;
+  /** The PC/SC reader when --reader pcsc, else null (the simulated slot). */
+  readonly pcsc: PcscReader | null;
+  /** Set by a signal: the script stops before its next step. */
+  interrupted: NodeJS.Signals | null;
+}
+
+/** Plays steps one at a time, so a signal stops the script between two of them. */
+async function play(bench: Bench, steps: readonly ScriptStep[], onStep: (step: ScriptStep) => void, report: (kind: ReportKind) => void): Promise<void> {
+  const { rig, pcsc, simulation } = bench;
+  for (const step of steps) {
+    if (bench.interrupted) throw new Interrupted(`stopped by ${bench.interrupted} before script line ${step.line}`);
+    if (step.kind === 'records' || step.kind === 'cards') {
+      onStep(step);
+      report(step.kind);
+    } else if (pcsc) {
+      await runScriptOnReader(rig, pcsc, [step], onStep, (line) => process.stderr.write(`simulator: ${line}\n`));
+    } else {
+      await runScript(rig, [step], (name) => simulation.card(name), onStep);
+    }
   }
 }
 
+/** Powers the terminal down (a call is billed and recorded), then saves; safe to call once. */
+async function powerDown(bench: Bench): Promise<void> {
+  await bench.rig.shutdown();
+  bench.simulation.save({ cards: bench.pcsc === null });
+  bench.pcsc?.close();
+}
+
+/** The last resort on a second signal: save what there is and go, like pulling the plug. */
+function pullThePlug(bench: Bench, signal: string, code: number): never {
+  try {
+    bench.simulation.save({ cards: bench.pcsc === null });
+  } catch (error) {
+    process.stderr.write(`simulator: could not save: ${(error as Error).message}\n`);
+  }
+  process.stderr.write(`simulator: ${signal} again: stopped at once; a call under way is not recorded\n`);
+  process.exit(code);
+}
+
+const ENDING = 'ending the session (a call under way is hung up and recorded; Ctrl-C again stops at once)';
+
+const SIGNAL_EXIT: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 });
+
+async function runScripted(bench: Bench, steps: readonly ScriptStep[], lineReader: () => SimLineReader | null): Promise<void> {
+  const { rig, simulation } = bench;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (bench.interrupted) pullThePlug(bench, signal, SIGNAL_EXIT[signal]!);
+      bench.interrupted = signal;
+    });
+  }
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  const report = (kind: ReportKind) => write(jsonLine(rig.clock.now(), kind === 'records'
+    ? { event: 'records', records: simulation.recordsData() }
+    : { event: 'cards', cards: simulation.cardsData() }));
+  let failure: unknown = null;
+  try {
+    await play(bench, steps, (step) => write(JSON.stringify({ script: step.text, line: step.line })), report);
+  } catch (error) {
+    failure = error;
+  }
+  await powerDown(bench);
+  const reader = lineReader();
+  if (reader) write(JSON.stringify({ line: lineSummary(reader) }));
+  if (failure instanceof ScriptError) fail(failure.message);
+  if (failure instanceof Interrupted) {
+    process.stderr.write(`simulator: ${failure.message}; the session was ended and saved\n`);
+    process.exit(SIGNAL_EXIT[bench.interrupted!] ?? 1);
+  }
+  if (failure) throw failure;
+}
+
+/** A mistake in one typed command: the message is for the person, no line number. */
+class CommandError extends Error {
+  override name = 'CommandError';
+}
+
 /** Turns one interactive line into script steps (short forms allowed). */
-function interactiveSteps(line: string): ScriptStep[] | 'help' | 'cards' | 'records' | 'quit' {
+function interactiveSteps(line: string): ScriptStep[] | 'help' | 'quit' {
   const text = line.trim();
   const lower = text.toLowerCase();
   if (lower === 'help' || lower === '?') return 'help';
-  if (lower === 'cards' || lower === 'records' || lower === 'quit') return lower;
-  if (lower === 'q' || lower === 'exit') return 'quit';
+  if (lower === 'quit' || lower === 'q' || lower === 'exit') return 'quit';
   if (/^[0-9]+$/.test(text)) return parseScript(`keys ${text} ENTER`);
   const [word, ...rest] = text.split(/\s+/);
-  const short: Readonly<Record<string, string>> = { i: 'insert', x: 'remove', r: 'keys REGISTER', e: 'keys END', enter: 'keys ENTER', clear: 'keys CLEAR', register: 'keys REGISTER', end: 'keys END' };
-  const expanded = short[word!.toLowerCase()];
-  return parseScript(expanded ? [expanded, ...rest].join(' ') : text);
+  const expanded = SHORT_FORMS[word!.toLowerCase()];
+  if (!expanded && !(SCRIPT_VERBS as readonly string[]).includes(word!.toLowerCase())) {
+    throw new CommandError(`unknown command "${word}"; commands: ${COMMAND_LIST} ("help" explains them)`);
+  }
+  try {
+    return parseScript(expanded ? [expanded, ...rest].join(' ') : text);
+  } catch (error) {
+    if (error instanceof ScriptError) throw new CommandError(error.reason);
+    throw error;
+  }
 }
 
-async function runInteractive(simulation: Simulation, rig: TerminalRig): Promise<void> {
-  const draw = () => process.stdout.write(`${rig.lcd.render()}\n`);
-  process.stdout.write(`${simulation.introduction()}\nType "help" for commands.\n`);
-  draw();
-  // Time flows: the virtual clock follows the wall clock, so keypad timeouts fire by themselves.
+/**
+ * The console while a person types. Output that arrives on its own (events, LCD frames) goes
+ * above the prompt, and the prompt is redrawn with what was typed so far; on a terminal, an LCD
+ * frame that follows another one directly overwrites it, so a running call does not scroll.
+ */
+class Screen {
+  #prompt: Interface | null = null;
+  /** Rows of the LCD box just above the prompt; 0 once anything else was written after it. */
+  #lcdRows = 0;
+
+  constructor(private readonly out: NodeJS.WriteStream, readonly tty: boolean) {}
+
+  attach(prompt: Interface): void {
+    this.#prompt = prompt;
+  }
+
+  /** Clears the prompt line; output goes straight out from now on. */
+  detach(): void {
+    if (this.tty && this.#prompt) {
+      cursorTo(this.out, 0);
+      clearLine(this.out, 0);
+    }
+    this.#prompt = null;
+  }
+
+  /** The typed line was accepted: it now sits between the last frame and what comes next. */
+  lineEntered(): void {
+    this.#lcdRows = 0;
+  }
+
+  print(text: string): void {
+    this.#write(text, false);
+  }
+
+  lcd(box: string): void {
+    this.#write(box, true);
+  }
+
+  #write(text: string, isLcd: boolean): void {
+    if (!this.tty || !this.#prompt) {
+      this.out.write(`${text}\n`);
+      return;
+    }
+    cursorTo(this.out, 0);
+    clearLine(this.out, 0);
+    if (isLcd && this.#lcdRows > 0) {
+      moveCursor(this.out, 0, -this.#lcdRows);
+      clearScreenDown(this.out);
+    }
+    this.out.write(`${text}\n`);
+    this.#lcdRows = isLcd ? text.split('\n').length : 0;
+    this.#prompt.prompt(true);
+  }
+}
+
+async function runInteractive(bench: Bench, screen: Screen, dataDir: string): Promise<void> {
+  const { rig, simulation, pcsc } = bench;
+  // Time flows: the virtual clock follows the wall clock, so keypad timeouts and the call's
+  // meter run by themselves. All rig work goes through one queue, one action at a time.
   let queue: Promise<void> = Promise.resolve();
   const enqueue = (work: () => Promise<void>) => {
     queue = queue.then(work).catch((error: unknown) => {
-      process.stdout.write(`error: ${(error as Error).message}\n`);
+      screen.print(error instanceof ScriptError ? error.reason : `error: ${(error as Error).message}`);
     });
     return queue;
   };
   let last = Date.now();
-  const ticker = setInterval(() => {
+  const catchUp = () => {
     const now = Date.now();
     const seconds = (now - last) / 1000;
     last = now;
-    void enqueue(() => rig.wait(seconds));
-  }, 250);
-  const lines = createInterface({ input: process.stdin, terminal: process.stdin.isTTY === true });
-  lines.setPrompt('> ');
-  lines.prompt();
-  for await (const line of lines) {
-    if (line.trim() === '') {
-      lines.prompt();
-      continue;
+    return rig.wait(seconds);
+  };
+  const ticker = setInterval(() => void enqueue(catchUp), 250);
+
+  const prompt = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: screen.tty,
+    prompt: '> ',
+    historySize: 200,
+    removeHistoryDuplicates: true,
+    completer: (line: string): [string[], string] => {
+      const insert = /^(insert|i)\s+(\S*)$/i.exec(line);
+      if (insert) {
+        const names = simulation.cardNames().filter((name) => name.startsWith(insert[2]!));
+        return [names.map((name) => `${insert[1]} ${name}`), line];
+      }
+      return [COMMAND_WORDS.filter((word) => word.startsWith(line.trim().toLowerCase())), line.trim()];
+    },
+  });
+  screen.attach(prompt);
+
+  let stopping = false;
+  /** Set by quit and by signals: lines read after that are not run. End of input runs them all. */
+  let dropLines = false;
+  /** Ends the run once; a second signal (or Ctrl-C) while it is ending pulls the plug. */
+  const stop = async (why: string | null, cause: 'quit' | 'end-of-input' | NodeJS.Signals) => {
+    if (cause !== 'end-of-input') dropLines = true;
+    if (stopping) {
+      if (cause !== 'quit' && cause !== 'end-of-input') pullThePlug(bench, cause, SIGNAL_EXIT[cause] ?? 1);
+      return;
     }
+    stopping = true;
+    clearInterval(ticker);
+    // No prompt from here on: what the shutdown reports goes straight out, and a further Ctrl-C
+    // (the terminal is out of raw mode again) is a signal to the process.
+    screen.detach();
+    prompt.close();
+    if (why) process.stdout.write(`${why}\n`);
+    await queue;
+    await catchUp(); // the call's last fraction of a second is billed too
+    await powerDown(bench);
+    const written = new Set(rig.eventsOf('record-written').map((event) => event.sequence));
+    process.stdout.write(`${written.size === 0 ? 'No usage records written in this run.' : simulation.describeRecords(written, 'Usage records written in this run')}\n`);
+    process.stdout.write(`Saved in ${dataDir}${pcsc ? ' (the flash; the card in the reader saves itself)' : ''}. Bye.\n`);
+    process.exit(0);
+  };
+
+  /** One typed line, run in turn with the clock's ticks and the lines before it. */
+  const handle = async (line: string) => {
+    if (dropLines) return;
+    if (!screen.tty) screen.print(`> ${line}`); // nothing echoes a pipe: show what is being done
+    if (line.trim() === '') return;
     let parsed: ReturnType<typeof interactiveSteps>;
     try {
       parsed = interactiveSteps(line);
+      if (Array.isArray(parsed) && !pcsc) checkCardNames(parsed, (name) => simulation.card(name) !== undefined, simulation.cardNames());
     } catch (error) {
-      process.stdout.write(`${(error as Error).message.replace(/^script line 1: /, '')}\n`);
-      lines.prompt();
-      continue;
+      if (error instanceof CommandError) screen.print(error.message);
+      else if (error instanceof ScriptError) screen.print(error.reason);
+      else throw error;
+      return;
     }
-    if (parsed === 'quit') break;
-    if (parsed === 'help') process.stdout.write(`${HELP}\n`);
-    else if (parsed === 'cards') process.stdout.write(`${simulation.describeCards()}\n`);
-    else if (parsed === 'records') process.stdout.write(`${simulation.describeRecords()}\n`);
+    if (parsed === 'quit') void stop(null, 'quit');
+    else if (parsed === 'help') screen.print(HELP);
     else {
-      const steps = parsed;
-      await enqueue(async () => {
-        await play(rig, simulation, steps);
-        simulation.save({ cards: pcsc === null });
-      });
+      await play(bench, parsed, () => {}, (kind) => screen.print(kind === 'records' ? simulation.describeRecords() : simulation.describeCards()));
+      simulation.save({ cards: pcsc === null });
     }
-    lines.prompt();
+  };
+  prompt.on('line', (line) => {
+    screen.lineEntered();
+    void enqueue(() => handle(line));
+    if (screen.tty && !stopping) prompt.prompt();
+  });
+  // Ctrl-C at the prompt (raw mode: readline sees it, not the process), Ctrl-D, end of a pipe.
+  prompt.on('SIGINT', () => void stop(`Ctrl-C: ${ENDING}`, 'SIGINT'));
+  prompt.on('close', () => void stop(screen.tty ? `End of input: ${ENDING}` : null, 'end-of-input'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void stop(`${signal}: ${ENDING}`, signal));
   }
-  clearInterval(ticker);
-  await queue;
-  simulation.save({ cards: pcsc === null });
-  process.stdout.write('Saved. Bye.\n');
-  process.exit(0);
+  // A terminal that went away (SIGHUP) cannot take output; the session is still ended and saved.
+  process.stdout.on('error', () => {});
+  if (screen.tty) prompt.prompt();
+  await new Promise<never>(() => {}); // stop() exits the process
 }
 
 async function main(): Promise<void> {
@@ -168,7 +363,7 @@ async function main(): Promise<void> {
       },
     }));
   } catch (error) {
-    fail(`${(error as Error).message}\n${HELP}`);
+    fail(`${(error as Error).message} (npm start -- --help lists the options)`);
   }
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
@@ -178,6 +373,7 @@ async function main(): Promise<void> {
   if (!Number.isFinite(startTime)) fail(`--time must be an ISO date-time such as 2026-11-23T09:00:00Z, got "${values.time}"`);
   const timeoutSeconds = Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) fail(`--timeout must be a positive number of seconds`);
+  if (values.reader !== 'sim' && values.reader !== 'apdu' && values.reader !== 'pcsc') fail(`--reader must be sim, apdu or pcsc, got "${values.reader}"`);
 
   let steps: ScriptStep[] | null = null;
   if (values.script !== undefined) {
@@ -200,6 +396,15 @@ async function main(): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
+  // Every card a script names must exist before its first line runs (PC/SC: the name is not used).
+  if (steps && values.reader !== 'pcsc') {
+    try {
+      checkCardNames(steps, (name) => simulation.card(name) !== undefined, simulation.cardNames());
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
+  let pcsc: PcscReader | null = null;
   if (values.reader === 'pcsc') {
     try {
       pcsc = await PcscReader.open(values['reader-name'] === undefined ? {} : { readerName: values['reader-name'] });
@@ -208,12 +413,11 @@ async function main(): Promise<void> {
       throw error;
     }
     process.stderr.write(`simulator: PC/SC reader "${pcsc.name}" (${pcsc.cardPresent ? 'card present' : 'empty'})\n`);
-  } else if (values.reader !== 'sim' && values.reader !== 'apdu') {
-    fail(`--reader must be sim, apdu or pcsc, got "${values.reader}"`);
   }
   const scripted = steps !== null;
+  const screen = new Screen(process.stdout, !scripted && process.stdin.isTTY === true && process.stdout.isTTY === true);
   let lineReader: SimLineReader | null = null;
-  const rig = new TerminalRig({
+  const rig: TerminalRig = new TerminalRig({
     config: simulation.config,
     usage: simulation.usage,
     flash: simulation.flash,
@@ -222,18 +426,16 @@ async function main(): Promise<void> {
     terminal: { keypadTimeoutMs: timeoutSeconds * 1000 },
     ...(pcsc ? { reader: pcsc } : values.reader === 'sim' ? { readerOverSlot: (slot: SimCardSlot) => (lineReader = new SimLineReader(slot)) } : {}),
     onOutput: (output) => {
-      if (scripted) process.stdout.write(`${jsonLine(output)}\n`);
-      else if (output.kind === 'event') process.stdout.write(`${describeEvent(output)}\n`);
-      else process.stdout.write(`${rig.lcd.render()}\n`);
+      if (scripted) process.stdout.write(`${outputLine(output)}\n`);
+      else if (output.kind === 'event') screen.print(describeEvent(output));
+      else screen.lcd(rig.lcd.render());
     },
   });
-  await rig.start();
-  if (steps) {
-    await runScripted(simulation, rig, steps);
-    pcsc?.close();
-    if (lineReader) process.stdout.write(`${JSON.stringify({ line: lineSummary(lineReader) })}\n`);
-  }
-  else await runInteractive(simulation, rig);
+  const bench: Bench = { simulation, rig, pcsc, interrupted: null };
+  if (!scripted) screen.print(`${simulation.introduction()}\nType "help" for commands.`);
+  await rig.start(); // draws the idle screen
+  if (steps) await runScripted(bench, steps, () => lineReader);
+  else await runInteractive(bench, screen, values.data!);
 }
 
 await main();

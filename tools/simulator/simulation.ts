@@ -7,13 +7,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCardImage, encodeCardImage, readPersonalisation } from '../../card/image.js';
 import { toHex } from '../../firmware/protocol/bytes.js';
+import { formatUtcOffset, localTimeText } from '../../firmware/protocol/dates.js';
+import type { UsageRecord } from '../../firmware/journal/record.js';
 import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
 import { SimFlash } from '../../hal/sim/flash.js';
 import { SeededRandom } from '../../hal/sim/random.js';
 import { SimCard } from '../../hal/sim/sim-card.js';
 import { createIssuerKey, issueCard, provisionTerminal } from '../../issuer/issuer.js';
-import { jsonText, loadIssuerKey, loadTerminalConfig, readJsonFile, saveIssuerKey, saveTerminalConfig, SECRET_FILE_MODE, writeNewFile } from '../../issuer/files.js';
+import { FileFormatError, jsonText, loadIssuerKey, loadTerminalConfig, readJsonFile, saveIssuerKey, saveTerminalConfig, SECRET_FILE_MODE, writeNewFile } from '../../issuer/files.js';
 
 /** The terminal's flash partition for the usage journal: 16 sectors of 4 KiB, as on the ESP32 board. */
 export const FLASH_GEOMETRY = Object.freeze({ sectorSize: 4096, sectorCount: 16 });
@@ -38,12 +40,41 @@ export interface Simulation {
   readonly usage: UsageJournal;
   /** The card with this label (the same object every time, so its state is kept). */
   card(label: string): SimCard | undefined;
+  /** The labels of all cards, in the order `cards` lists them. */
+  cardNames(): string[];
   /** Writes card images and the flash back to the data folder (`cards: false`: only the flash,
    *  when the cards live elsewhere, e.g. in the PC/SC virtual card, which saves its own file). */
   save(options?: { readonly cards?: boolean }): void;
   introduction(): string;
   describeCards(): string;
-  describeRecords(): string;
+  /** The journal for people; `sequences` picks some records (those written in this run, say). */
+  describeRecords(sequences?: ReadonlySet<number>, title?: string): string;
+  /** The cards as data, for the scripted JSON output. */
+  cardsData(): CardSummary[];
+  /** The journal as data, for the scripted JSON output. */
+  recordsData(): RecordSummary[];
+}
+
+export interface CardSummary {
+  readonly label: string;
+  readonly registrationNumber: string;
+  readonly settingNumber: string;
+  readonly cardNumber: string;
+  readonly expiry: string;
+}
+
+export interface RecordSummary {
+  readonly sequence: number;
+  readonly registrationNumber: string;
+  readonly cardNumber: string;
+  /** D as UTC, ISO 8601. */
+  readonly startedAt: string;
+  /** D in the terminal's local time, "YYYY-MM-DD hh:mm:ss +hh:mm". */
+  readonly localTime: string;
+  readonly durationSeconds: number;
+  readonly fee: number;
+  readonly currency: string;
+  readonly dialled: string;
 }
 
 function createDemo(dir: string, log: (line: string) => void): void {
@@ -73,19 +104,36 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
   const cards = new Map<string, SimCard>();
   const cardDir = join(dir, FILES.cards);
   for (const name of existsSync(cardDir) ? readdirSync(cardDir).filter((file) => file.endsWith('.card.json')).sort() : []) {
-    const image = decodeCardImage(readJsonFile(join(cardDir, name)));
-    cards.set(image.label, SimCard.fromImage(image, cardRandom));
+    const path = join(cardDir, name);
+    // readJsonFile names the file; the image decoder does not know it, so its complaints get it here.
+    const json = readJsonFile(path);
+    let card: SimCard;
+    try {
+      card = SimCard.fromImage(decodeCardImage(json), cardRandom);
+      readPersonalisation(card.eeprom.bytes); // the EEPROM must hold a personalised card
+    } catch (error) {
+      throw new FileFormatError(`${path}: not a usable card image (${(error as Error).message}); fix or delete the file`);
+    }
+    cards.set(card.label, card);
   }
   const flashPath = join(dir, FILES.flash);
   const flash = new SimFlash({ ...FLASH_GEOMETRY, ...(existsSync(flashPath) ? { image: new Uint8Array(readFileSync(flashPath)) } : {}) });
   const usage = UsageJournal.open(flash, config.terminalId);
   for (const damage of usage.damage) log(`simulator: journal damage: ${JSON.stringify(damage)}`);
 
+  const offset = config.utcOffsetMinutes;
+  const recordSummary = (r: UsageRecord): RecordSummary => ({
+    sequence: r.sequence, registrationNumber: r.registrationNumber, cardNumber: toHex(r.cardNumber),
+    startedAt: new Date(r.startedAt).toISOString(), localTime: localTimeText(r.startedAt, offset),
+    durationSeconds: r.durationSeconds, fee: r.fee, currency: config.tariff.currency, dialled: r.dialled,
+  });
+
   return {
     config,
     flash,
     usage,
     card: (label) => cards.get(label),
+    cardNames: () => [...cards.keys()],
     save(options = {}) {
       if (options.cards !== false) for (const card of cards.values()) writeNewFile(join(cardDir, `${card.label}.card.json`), jsonText(encodeCardImage(card.image)), CARD_FILE);
       writeNewFile(flashPath, flash.image, { force: true });
@@ -99,17 +147,26 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
     },
     describeCards() {
       const lines = ['Cards:'];
-      for (const card of cards.values()) {
-        const p = readPersonalisation(card.eeprom.bytes);
-        lines.push(`  ${card.label.padEnd(6)} Nt ${p.registrationNumber}  Ns ${p.settingNumber}  IDU ${toHex(p.cardNumber)}  expires ${p.expiry}`);
+      for (const c of this.cardsData()) {
+        lines.push(`  ${c.label.padEnd(6)} Nt ${c.registrationNumber}  Ns ${c.settingNumber}  IDU ${c.cardNumber}  expires ${c.expiry}`);
       }
       return lines.join('\n');
     },
-    describeRecords() {
-      const records = usage.records();
-      if (records.length === 0) return 'No usage records in the journal.';
-      return ['Usage records (sequence, Nt, start, duration, fee):', ...records.map((r) =>
-        `  #${r.sequence}  Nt ${r.registrationNumber}  ${new Date(r.startedAt).toISOString()}  ${r.durationSeconds} s  ${r.fee} ${config.tariff.currency}  to ${r.dialled}`)].join('\n');
+    describeRecords(sequences, title = 'Usage records') {
+      const records = this.recordsData().filter((r) => !sequences || sequences.has(r.sequence));
+      if (records.length === 0) return `${title}: none.`;
+      return [`${title} (start in the terminal's local time, UTC${formatUtcOffset(offset)}, and in UTC):`, ...records.map((r) => {
+        const utc = r.startedAt.slice(0, 19).replace('T', ' ');
+        const utcShown = utc.slice(0, 10) === r.localTime.slice(0, 10) ? utc.slice(11) : utc;
+        return `  #${r.sequence}  Nt ${r.registrationNumber}  ${r.localTime} (${utcShown} UTC)  ${r.durationSeconds} s  ${r.fee} ${r.currency}  to ${r.dialled}`;
+      })].join('\n');
     },
+    cardsData() {
+      return [...cards.values()].map((card) => {
+        const p = readPersonalisation(card.eeprom.bytes);
+        return { label: card.label, registrationNumber: p.registrationNumber, settingNumber: p.settingNumber, cardNumber: toHex(p.cardNumber), expiry: p.expiry };
+      });
+    },
+    recordsData: () => usage.records().map(recordSummary),
   };
 }
