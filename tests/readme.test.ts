@@ -103,7 +103,14 @@ const RUN_HERE: Readonly<Record<string, (run: Run, dir: string) => void>> = {
     assert.match(run.stdout, /card image "alice"/);
     assert.match(run.stdout, /SA1: valid, SA2: valid \(with issuer key 1\)/);
   },
-  'npm run build': () => {},
+  'npm run build': (_run, dir) => {
+    // Built only what changed: straight after a build, both projects are up to date.
+    const again = spawnSync('npm', ['run', 'build', '--', '--verbose'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    for (const project of ['tsconfig.neutral.json', 'tsconfig.json']) {
+      assert.match(again.stdout + again.stderr, new RegExp(`Project '${project.replaceAll('.', '\\.')}' is up to date`), again.stdout + again.stderr);
+    }
+  },
   'mkdir -p demo && cp sim-data/cards/alice.card.json demo/reader-alice.card.json': (_run, dir) => {
     assert.deepEqual(readFileSync(join(dir, 'demo/reader-alice.card.json')), readFileSync(join(dir, 'sim-data/cards/alice.card.json')));
   },
