@@ -79,17 +79,15 @@ export function parseScript(source: string): ScriptStep[] {
 }
 
 /**
- * Checks every `insert` names a card `known` knows, so a script with a wrong name stops before
- * its first line runs rather than halfway through a session.
+ * Checks that every `insert` names one of `cards`, so a script with a wrong name stops before its
+ * first line runs rather than halfway through a session.
  */
-export function checkCardNames(steps: readonly ScriptStep[], known: (name: string) => boolean, names: readonly string[]): void {
+export function checkCardNames(steps: readonly ScriptStep[], cards: readonly string[]): void {
   for (const step of steps) {
-    if (step.kind === 'insert' && !known(step.card)) throw new ScriptError(step.line, unknownCard(step.card, names));
+    if (step.kind === 'insert' && !cards.includes(step.card)) {
+      throw new ScriptError(step.line, `no card called "${step.card}" (${cards.length === 0 ? 'there are no cards' : `cards: ${cards.join(', ')}`})`);
+    }
   }
-}
-
-function unknownCard(name: string, names: readonly string[]): string {
-  return `no card called "${name}" (${names.length === 0 ? 'there are no cards' : `cards: ${names.join(', ')}`})`;
 }
 
 /**

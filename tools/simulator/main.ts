@@ -317,7 +317,7 @@ async function runInteractive(bench: Bench, screen: Screen, dataDir: string): Pr
     let parsed: ReturnType<typeof interactiveSteps>;
     try {
       parsed = interactiveSteps(line);
-      if (Array.isArray(parsed) && !pcsc) checkCardNames(parsed, (name) => simulation.card(name) !== undefined, simulation.cardNames());
+      if (Array.isArray(parsed) && !pcsc) checkCardNames(parsed, simulation.cardNames());
     } catch (error) {
       if (error instanceof CommandError) screen.print(error.message);
       else if (error instanceof ScriptError) screen.print(error.reason);
@@ -399,7 +399,7 @@ async function main(): Promise<void> {
   // Every card a script names must exist before its first line runs (PC/SC: the name is not used).
   if (steps && values.reader !== 'pcsc') {
     try {
-      checkCardNames(steps, (name) => simulation.card(name) !== undefined, simulation.cardNames());
+      checkCardNames(steps, simulation.cardNames());
     } catch (error) {
       fail((error as Error).message);
     }
