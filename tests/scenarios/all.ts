@@ -9,6 +9,7 @@ import { journalScenarios } from './journal-scenarios.js';
 import { protocolScenarios } from './protocol-scenarios.js';
 import { t1AnnexAScenarios } from './t1-annex-a-scenarios.js';
 import { terminalScenarios } from './terminal-scenarios.js';
+import { twinBoardScenarios } from './twin-board-scenarios.js';
 import type { Scenario } from './scenario.js';
 
 function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario[] {
@@ -33,4 +34,5 @@ export const allScenarios: readonly Scenario[] = gather(
   iso7816Scenarios,
   atrScenarios,
   t1AnnexAScenarios,
+  twinBoardScenarios,
 );

@@ -1,0 +1,101 @@
+// The terminal board as a twin: the wiring of moddable.json with every part attached: the LCD
+// behind its backpack and the DS3231 on the I2C bus, the keypad matrix on its eight pins, the
+// modem on UART 2 with its power key, the journal partition and a hardware RNG source. Tests
+// build the hal/esp32 drivers on `io` exactly as the firmware's main module does on the device.
+import { VirtualClock } from '../sim/clock.js';
+import { SimFlash } from '../sim/flash.js';
+import { SeededRandom } from '../sim/random.js';
+import { AtModemTwin, type AtModemTwinOptions, type HttpRequest } from './at-modem.js';
+import { TwinBoard } from './board.js';
+import { Ds3231Twin } from './ds3231.js';
+import { Hd44780Twin } from './hd44780.js';
+import { hostIo, type HostIo } from './io.js';
+import { KeypadMatrixTwin } from './keypad-matrix.js';
+
+/**
+ * moddable.json's `wiring` (tests/typings.test.ts checks the two agree), plus what it does not
+ * name yet: the modem's power key pin and the RTC's address on the LCD's bus.
+ */
+export const TWIN_WIRING = Object.freeze({
+  keypad: Object.freeze({ rows: [32, 33, 25, 26], columns: [27, 14, 12, 13], layout: ['123R', '456C', '789E', '*0#N'] }),
+  lcd: Object.freeze({ i2c: Object.freeze({ data: 21, clock: 22, hz: 100_000, address: 39 }), columns: 20, rows: 4 }),
+  modem: Object.freeze({ uart: 2, transmit: 23, receive: 34, baud: 9600 }),
+  flash: Object.freeze({ partition: 'journal' }),
+  modemPowerKey: 2,
+  rtcAddress: 0x68,
+});
+
+export interface TwinTerminalBoardOptions {
+  /** Wall-clock start, ms since the epoch UTC (virtual clock and RTC). */
+  readonly startMs: number;
+  readonly journal?: { readonly sectorSize: number; readonly sectorCount: number };
+  readonly server?: (request: HttpRequest) => { readonly status: number; readonly body: Uint8Array };
+  readonly modem?: Partial<Omit<AtModemTwinOptions, 'port' | 'powerKeyPin' | 'server'>>;
+  readonly keypadSeed?: number;
+}
+
+export class TwinTerminalBoard {
+  readonly clock: VirtualClock;
+  readonly board: TwinBoard;
+  readonly io: HostIo;
+  readonly lcd: Hd44780Twin;
+  readonly keypad: KeypadMatrixTwin;
+  readonly modem: AtModemTwin;
+  readonly rtc: Ds3231Twin;
+  readonly journal: SimFlash;
+  /** The hardware RNG as the native esp_fill_random binding would fill arrays. */
+  readonly fillRandom: (target: Uint8Array) => void;
+
+  constructor(options: TwinTerminalBoardOptions) {
+    this.clock = new VirtualClock(options.startMs);
+    this.board = new TwinBoard(this.clock);
+    this.io = hostIo(this.board);
+    const wiring = TWIN_WIRING;
+    const bus = this.board.i2c(wiring.lcd.i2c.data, wiring.lcd.i2c.clock);
+    this.lcd = new Hd44780Twin(this.board);
+    bus.attach(wiring.lcd.i2c.address, this.lcd.backpack);
+    this.rtc = new Ds3231Twin(this.board, options.startMs);
+    bus.attach(wiring.rtcAddress, this.rtc.device);
+    this.keypad = new KeypadMatrixTwin(this.board, { ...wiring.keypad, ...(options.keypadSeed === undefined ? {} : { seed: options.keypadSeed }) });
+    this.modem = new AtModemTwin(this.board, {
+      ...options.modem,
+      port: wiring.modem.uart,
+      powerKeyPin: wiring.modemPowerKey,
+      server: options.server ?? (() => ({ status: 404, body: new Uint8Array(0) })),
+    });
+    this.journal = new SimFlash(options.journal ?? { sectorSize: 4096, sectorCount: 4 });
+    this.board.addPartition(wiring.flash.partition, this.journal);
+    const source = new SeededRandom('twin-trng');
+    this.fillRandom = (target) => target.set(source.bytes(target.length));
+  }
+
+  /** Lets `ms` pass on the virtual clock, firing timers in order and letting promise jobs run between them. */
+  async run(ms: number): Promise<void> {
+    const target = this.clock.now() + ms;
+    await settleJobs();
+    while (this.clock.fireNext(target)) await settleJobs();
+    this.clock.moveTo(target);
+    await settleJobs();
+  }
+
+  /** Runs the clock until `promise` settles (at most `limitMs`), and gives its outcome. */
+  async until<T>(promise: Promise<T>, limitMs = 600_000): Promise<T> {
+    let settled = false;
+    const watched = promise.finally(() => {
+      settled = true;
+    });
+    watched.catch(() => undefined);
+    const limit = this.clock.now() + limitMs;
+    await settleJobs();
+    while (!settled) {
+      if (!this.clock.fireNext(limit)) throw new Error(`still waiting after ${limitMs} ms of board time`);
+      await settleJobs();
+    }
+    return watched;
+  }
+}
+
+/** Lets chains of promise jobs run to their end (async drivers take a few hops per byte). */
+async function settleJobs(): Promise<void> {
+  for (let i = 0; i < 64; i++) await Promise.resolve();
+}
