@@ -1,22 +1,23 @@
 // Suite 1: ECDSA over P-256 with SHA-256 (FIPS 186-5), compact r‖s signatures, compressed keys.
-// Signing is deterministic (RFC 6979), so the card needs no random source to sign.
-import { p256 } from '@noble/curves/nist.js';
+// The curve arithmetic comes from the platform's provider (./p256.js: @noble on hosts, the SDK's
+// native ECDSA on the device).
+import { P256 } from './p256.js';
 import type { KeyPair, RandomBytes, SignatureSuite } from './suite.js';
 
 export const ecdsaP256: SignatureSuite = Object.freeze({
   id: 1,
   name: 'ECDSA P-256 / SHA-256',
   generateKeyPair(random: RandomBytes): KeyPair {
-    const secretKey = p256.utils.randomSecretKey(random(48));
-    return { secretKey, publicKey: p256.getPublicKey(secretKey, true) };
+    const secretKey = P256.secretKeyFromSeed(random(48));
+    return { secretKey, publicKey: P256.publicKey(secretKey) };
   },
   sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-    return p256.sign(message, secretKey);
+    return P256.sign(secretKey, message);
   },
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-    if (signature.length !== 64) return false;
+    if (signature.length !== 64 || publicKey.length !== 33) return false;
     try {
-      return p256.verify(signature, message, publicKey);
+      return P256.verify(publicKey, message, signature);
     } catch {
       return false;
     }
@@ -24,8 +25,7 @@ export const ecdsaP256: SignatureSuite = Object.freeze({
   isPublicKey(publicKey: Uint8Array): boolean {
     if (publicKey.length !== 33) return false;
     try {
-      p256.Point.fromBytes(publicKey).assertValidity();
-      return true;
+      return P256.isPublicKey(publicKey);
     } catch {
       return false;
     }

@@ -1,5 +1,7 @@
-// Suite 2: Ed25519 (RFC 8032), 32-byte keys and 64-byte signatures.
-import { ed25519 as curve } from '@noble/curves/ed25519.js';
+// Suite 2: Ed25519 (RFC 8032), 32-byte keys and 64-byte signatures. The curve arithmetic comes
+// from the platform's provider (./ed25519-curve.js: @noble on hosts, ed25519-reference.ts on the
+// device).
+import { ED25519 } from './ed25519-curve.js';
 import type { KeyPair, RandomBytes, SignatureSuite } from './suite.js';
 
 export const ed25519: SignatureSuite = Object.freeze({
@@ -7,15 +9,15 @@ export const ed25519: SignatureSuite = Object.freeze({
   name: 'Ed25519',
   generateKeyPair(random: RandomBytes): KeyPair {
     const secretKey = random(32);
-    return { secretKey, publicKey: curve.getPublicKey(secretKey) };
+    return { secretKey, publicKey: ED25519.publicKey(secretKey) };
   },
   sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-    return curve.sign(message, secretKey);
+    return ED25519.sign(secretKey, message);
   },
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     if (signature.length !== 64 || publicKey.length !== 32) return false;
     try {
-      return curve.verify(signature, message, publicKey);
+      return ED25519.verify(publicKey, message, signature);
     } catch {
       return false;
     }
@@ -23,8 +25,7 @@ export const ed25519: SignatureSuite = Object.freeze({
   isPublicKey(publicKey: Uint8Array): boolean {
     if (publicKey.length !== 32) return false;
     try {
-      curve.Point.fromBytes(publicKey).assertValidity();
-      return true;
+      return ED25519.isPublicKey(publicKey);
     } catch {
       return false;
     }

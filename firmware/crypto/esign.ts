@@ -25,9 +25,8 @@
 // Signing uses variable-time BigInt arithmetic: a card port must use its constant-time coprocessor.
 import { invert, mod, pow } from '@noble/curves/abstract/modular.js';
 import { bitLen, bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { asciiBytes, readUint16, uint16 } from '../protocol/bytes.js';
+import { HASHES } from './hash.js';
 import { emsa5FromDigest, ESIGN_HASH, hashMessage, isHashId, type EsignHashId } from './esign/emsa5.js';
 import { randomPrime } from './esign/primes.js';
 import type { KeyPair, RandomBytes, SignatureSuite } from './suite.js';
@@ -195,7 +194,7 @@ function esignDeriveR(key: EsignSecretKey, digest: Uint8Array, counter: number):
   view.setUint32(R_LABEL.length, counter);
   for (let block = 0; block * 32 < length; block++) {
     view.setUint32(R_LABEL.length + 4, block);
-    out.set(hmac(sha256, key.seed, input), block * 32);
+    out.set(HASHES.hmacSha256(key.seed, input), block * 32);
   }
   return bytesToNumberBE(out.subarray(0, length)) >> BigInt(8 * length - bits);
 }

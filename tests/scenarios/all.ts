@@ -2,6 +2,7 @@
 // tests/xs.test.ts bundles xs-main.ts, which runs them inside the XS engine. Add a new list here.
 import { atrScenarios } from './atr-scenarios.js';
 import { cardScenarios } from './card-scenarios.js';
+import { cryptoProviderScenarios } from './crypto-provider-scenarios.js';
 import { cardTearingScenarios } from './card-tearing-scenarios.js';
 import { esignScenarios } from './esign-scenarios.js';
 import { iso7816Scenarios } from './iso7816-scenarios.js';
@@ -28,6 +29,7 @@ export const allScenarios: readonly Scenario[] = gather(
   protocolScenarios,
   journalScenarios,
   esignScenarios,
+  cryptoProviderScenarios,
   cardScenarios,
   cardTearingScenarios,
   terminalScenarios,

@@ -1,17 +1,16 @@
 // EMSA5 (IEEE P1363a §12.1): the message representative is MGF1 of the message hash, cut to the
 // representative's bit length. The hash is part of the key (see ../esign.ts for the encodings).
 import { bitMask, bytesToNumberBE } from '@noble/curves/utils.js';
-import { sha1 } from '@noble/hashes/legacy.js';
 import { concatBytes, uint32 } from '../../protocol/bytes.js';
-import { sha256 } from '../hash.js';
+import { HASHES as DIGESTS } from '../hash.js';
 
 /** Hash ids as they appear in ESIGN key encodings. SHA-1 exists only for the published vectors. */
 export const ESIGN_HASH = Object.freeze({ SHA1: 1, SHA256: 2 } as const);
 export type EsignHashId = (typeof ESIGN_HASH)[keyof typeof ESIGN_HASH];
 
 const HASHES: Readonly<Record<EsignHashId, (message: Uint8Array) => Uint8Array>> = Object.freeze({
-  [ESIGN_HASH.SHA1]: (message: Uint8Array) => sha1(message),
-  [ESIGN_HASH.SHA256]: sha256,
+  [ESIGN_HASH.SHA1]: (message: Uint8Array) => DIGESTS.sha1(message),
+  [ESIGN_HASH.SHA256]: (message: Uint8Array) => DIGESTS.sha256(message),
 });
 
 export function isHashId(id: number): id is EsignHashId {

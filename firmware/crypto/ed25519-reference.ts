@@ -1,0 +1,157 @@
+// Ed25519 as RFC 8032 writes it (§5.1, with the §6 reference code's structure): plain BigInt,
+// extended coordinates, double-and-add, no tables and no module-level state, so it can be
+// preloaded into flash on the device, where the Moddable SDK has no native Ed25519. Hosts use
+// @noble/curves (ed25519-curve.ts); tests/scenarios/crypto-provider-scenarios.ts checks this one
+// against RFC 8032's vectors and against @noble, on Node and on XS.
+// Variable time: fine for a terminal's verifications; its own signing key sits in the terminal.
+import { HASHES } from './hash.js';
+import type { Ed25519Primitives } from './primitives.js';
+
+const P = 2n ** 255n - 19n;
+/** The group order L (RFC 8032 §5.1: "q" in the reference code). */
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n; // −121665/121666 mod p
+const SQRT_M1 = 19681161376707505956807079304988542015446066515923890162744021073123829784752n; // 2^((p−1)/4) mod p
+const BASE_Y = 46316835694926478169428394003475163141307993866256225615783033603165251855960n; // 4/5 mod p
+const BASE_X = 15112221349535400772501151409588531511454012693041857206046113283949847762202n;
+
+type Point = readonly [bigint, bigint, bigint, bigint]; // X, Y, Z, T with x = X/Z, y = Y/Z, xy = T/Z
+const IDENTITY: Point = Object.freeze([0n, 1n, 1n, 0n] as const);
+const BASE: Point = Object.freeze([BASE_X, BASE_Y, 1n, (BASE_X * BASE_Y) % P] as const);
+
+function mod(a: bigint, m = P): bigint {
+  const r = a % m;
+  return r < 0n ? r + m : r;
+}
+
+function powMod(base: bigint, exponent: bigint, m = P): bigint {
+  let result = 1n;
+  let b = mod(base, m);
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % m;
+    b = (b * b) % m;
+  }
+  return result;
+}
+
+function inverse(a: bigint): bigint {
+  return powMod(a, P - 2n);
+}
+
+function add(p: Point, q: Point): Point {
+  const a = mod((p[1] - p[0]) * (q[1] - q[0]));
+  const b = mod((p[1] + p[0]) * (q[1] + q[0]));
+  const c = mod(2n * p[3] * q[3] * D);
+  const d = mod(2n * p[2] * q[2]);
+  const e = b - a;
+  const f = d - c;
+  const g = d + c;
+  const h = b + a;
+  return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
+}
+
+function multiply(scalar: bigint, point: Point): Point {
+  let result = IDENTITY;
+  let addend = point;
+  for (let s = scalar; s > 0n; s >>= 1n) {
+    if (s & 1n) result = add(result, addend);
+    addend = add(addend, addend);
+  }
+  return result;
+}
+
+function equal(p: Point, q: Point): boolean {
+  return mod(p[0] * q[2] - q[0] * p[2]) === 0n && mod(p[1] * q[2] - q[1] * p[2]) === 0n;
+}
+
+/** x from y and its sign bit (§5.1.3 steps 2 to 4); null when there is none. */
+function recoverX(y: bigint, sign: bigint): bigint | null {
+  if (y >= P) return null;
+  const x2 = mod((y * y - 1n) * inverse(D * y * y + 1n));
+  if (x2 === 0n) return sign === 1n ? null : 0n;
+  let x = powMod(x2, (P + 3n) / 8n);
+  if (mod(x * x - x2) !== 0n) x = mod(x * SQRT_M1);
+  if (mod(x * x - x2) !== 0n) return null;
+  return (x & 1n) === sign ? x : P - x;
+}
+
+function littleEndian(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
+  return value;
+}
+
+function littleEndianBytes(value: bigint, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let v = value;
+  for (let i = 0; i < length; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
+
+function compress(point: Point): Uint8Array {
+  const zInverse = inverse(point[2]);
+  const x = mod(point[0] * zInverse);
+  const y = mod(point[1] * zInverse);
+  return littleEndianBytes(y | ((x & 1n) << 255n), 32);
+}
+
+/** §5.1.3: a 32-byte encoding to a point, or null (y ≥ p, no square root, x = 0 with sign 1). */
+function decompress(bytes: Uint8Array): Point | null {
+  if (bytes.length !== 32) return null;
+  const encoded = littleEndian(bytes);
+  const y = encoded & ((1n << 255n) - 1n);
+  const x = recoverX(y, encoded >> 255n);
+  return x === null ? null : [x, y, 1n, mod(x * y)];
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function hashModL(...parts: Uint8Array[]): bigint {
+  return mod(littleEndian(HASHES.sha512(concat(...parts))), L);
+}
+
+/** §5.1.5: the secret scalar s (clamped) and the prefix from SHA-512 of the 32-byte secret. */
+function expandSecret(secretKey: Uint8Array): { scalar: bigint; prefix: Uint8Array } {
+  if (secretKey.length !== 32) throw new RangeError(`Ed25519 secret key must be 32 bytes, got ${secretKey.length}`);
+  const h = HASHES.sha512(secretKey);
+  const scalar = (littleEndian(h.subarray(0, 32)) & ((1n << 254n) - 8n)) | (1n << 254n);
+  return { scalar, prefix: h.subarray(32, 64) };
+}
+
+export const ED25519_REFERENCE: Ed25519Primitives = Object.freeze({
+  publicKey(secretKey: Uint8Array): Uint8Array {
+    return compress(multiply(expandSecret(secretKey).scalar, BASE));
+  },
+  /** §5.1.6. */
+  sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+    const { scalar, prefix } = expandSecret(secretKey);
+    const publicKey = compress(multiply(scalar, BASE));
+    const r = hashModL(prefix, message);
+    const encodedR = compress(multiply(r, BASE));
+    const s = mod(r + hashModL(encodedR, publicKey, message) * scalar, L);
+    return concat(encodedR, littleEndianBytes(s, 32));
+  },
+  /** §5.1.7 with the cofactorless equation [S]B = R + [k]A; false for anything malformed. */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    if (publicKey.length !== 32 || signature.length !== 64) return false;
+    const a = decompress(publicKey);
+    const encodedR = signature.subarray(0, 32);
+    const r = decompress(encodedR);
+    if (!a || !r) return false;
+    const s = littleEndian(signature.subarray(32, 64));
+    if (s >= L) return false;
+    const k = hashModL(encodedR, publicKey, message);
+    return equal(multiply(s, BASE), add(r, multiply(k, a)));
+  },
+  isPublicKey(publicKey: Uint8Array): boolean {
+    return decompress(publicKey) !== null;
+  },
+});

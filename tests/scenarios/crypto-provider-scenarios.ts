@@ -1,0 +1,122 @@
+// The crypto providers (firmware/crypto/primitives.ts) against published known answers, and the
+// device's Ed25519 (ed25519-reference.ts) against RFC 8032 and @noble. The same list runs on
+// Node, inside xsnap, and on the Moddable runtime (manifests/crypto-check.json), where the module
+// names firmware/crypto/hash and firmware/crypto/p256 are the SDK's native providers.
+import { fromHex, toHex as upperHex } from '../../firmware/protocol/bytes.js';
+import { HASHES } from '../../firmware/crypto/hash.js';
+import { P256 } from '../../firmware/crypto/p256.js';
+import { ED25519 } from '../../firmware/crypto/ed25519-curve.js';
+import { ED25519_REFERENCE } from '../../firmware/crypto/ed25519-reference.js';
+import { asciiBytes } from '../../firmware/protocol/bytes.js';
+import { SeededRandom } from '../../hal/sim/random.js';
+import { equal, ok, type Scenario } from './scenario.js';
+
+/** RFC 8032 §7.1 TEST 1 to 3: secret, public, message, signature. */
+const RFC8032 = Object.freeze([
+  ['9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', '',
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'],
+  ['4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb', '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '72',
+    '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'],
+  ['c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7', 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', 'af82',
+    '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a'],
+] as const);
+
+/** The group order L of Ed25519, little-endian: a signature with S = L must be refused. */
+const L_LITTLE_ENDIAN = 'edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010';
+
+/** Lower-case hex, as the published vectors write it. */
+function toHex(bytes: Uint8Array): string {
+  return upperHex(bytes).toLowerCase();
+}
+
+function flipped(bytes: Uint8Array, index: number): Uint8Array {
+  const copy = bytes.slice();
+  copy[index] = copy[index]! ^ 0x01;
+  return copy;
+}
+
+export const cryptoProviderScenarios: Scenario[] = [
+  {
+    name: 'hash provider: SHA-256, SHA-512, SHA-1 ("abc", FIPS 180-4 examples) and HMAC-SHA-256 (RFC 4231 case 2)',
+    run() {
+      const abc = asciiBytes('abc');
+      equal(toHex(HASHES.sha256(abc)), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'SHA-256("abc")');
+      equal(toHex(HASHES.sha512(abc)), 'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f', 'SHA-512("abc")');
+      equal(toHex(HASHES.sha1(abc)), 'a9993e364706816aba3e25717850c26c9cd0d89d', 'SHA-1("abc")');
+      equal(toHex(HASHES.hmacSha256(asciiBytes('Jefe'), asciiBytes('what do ya want for nothing?'))),
+        '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843', 'HMAC-SHA-256, RFC 4231 test case 2');
+      equal(toHex(HASHES.sha256(new Uint8Array(0))), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'SHA-256 of nothing');
+    },
+  },
+  {
+    name: 'P-256 provider: a signature verifies, is low-S, and fails for another message, key or a flipped bit',
+    run() {
+      const random = new SeededRandom('p256-provider');
+      for (let i = 0; i < 4; i++) {
+        const secretKey = P256.secretKeyFromSeed(random.source(48));
+        const publicKey = P256.publicKey(secretKey);
+        equal(publicKey.length, 33, 'compressed public key');
+        ok(P256.isPublicKey(publicKey), 'its own public key is a point');
+        const message = random.source(20 + i);
+        const signature = P256.sign(secretKey, message);
+        equal(signature.length, 64, 'r ‖ s');
+        ok(P256.verify(publicKey, message, signature), `signature ${i} verifies`);
+        ok(signature[32]! < 0x80, 's ≤ n/2 (low S): its top bit is clear');
+        ok(!P256.verify(publicKey, flipped(message, 0), signature), 'another message fails');
+        ok(!P256.verify(publicKey, message, flipped(signature, 40)), 'a flipped bit in s fails');
+        const other = P256.publicKey(P256.secretKeyFromSeed(random.source(48)));
+        ok(!P256.verify(other, message, signature), 'another key fails');
+      }
+    },
+  },
+  {
+    name: 'P-256 provider: FIPS 186-5 public key of d = 1 is G; x ≥ p and a bad prefix are refused',
+    run() {
+      const one = fromHex('0000000000000000000000000000000000000000000000000000000000000001');
+      equal(toHex(P256.publicKey(one)), '036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296', 'G compressed (y odd)');
+      const refused = (hex: string): boolean => {
+        try {
+          return !P256.isPublicKey(fromHex(hex));
+        } catch {
+          return true;
+        }
+      };
+      ok(refused(`02${'ff'.repeat(32)}`), 'x ≥ p is not a field element');
+      ok(refused('056b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296'), 'prefix 05 is no SEC 1 compressed point');
+      ok(!refused('036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296'), 'G itself is accepted');
+    },
+  },
+  {
+    name: 'Ed25519 reference (the device\'s): RFC 8032 §7.1 tests 1 to 3, public keys, signatures, verification',
+    run() {
+      for (const [secret, publicKey, message, signature] of RFC8032) {
+        equal(toHex(ED25519_REFERENCE.publicKey(fromHex(secret))), publicKey, `public key of ${secret.slice(0, 8)}`);
+        equal(toHex(ED25519_REFERENCE.sign(fromHex(secret), fromHex(message))), signature, `signature of "${message}"`);
+        ok(ED25519_REFERENCE.verify(fromHex(publicKey), fromHex(message), fromHex(signature)), 'verifies');
+        ok(!ED25519_REFERENCE.verify(fromHex(publicKey), fromHex(`${message}00`), fromHex(signature)), 'another message fails');
+      }
+    },
+  },
+  {
+    name: 'Ed25519 reference agrees with @noble on random keys and messages; S ≥ L and bad points are refused',
+    run() {
+      const random = new SeededRandom('ed25519-reference');
+      for (let i = 0; i < 6; i++) {
+        const secretKey = random.source(32);
+        const message = random.source(i * 7);
+        const publicKey = ED25519_REFERENCE.publicKey(secretKey);
+        equal(toHex(publicKey), toHex(ED25519.publicKey(secretKey)), `public key ${i}`);
+        const signature = ED25519_REFERENCE.sign(secretKey, message);
+        equal(toHex(signature), toHex(ED25519.sign(secretKey, message)), `signature ${i} (deterministic, so equal)`);
+        ok(ED25519.verify(publicKey, message, signature), 'the provider verifies it');
+        ok(!ED25519_REFERENCE.verify(publicKey, message, flipped(signature, 63)), 'a flipped bit in S fails');
+        ok(!ED25519_REFERENCE.verify(publicKey, message, flipped(signature, 0)), 'a flipped bit in R fails');
+      }
+      const [, publicKey, , signature] = RFC8032[0];
+      ok(!ED25519_REFERENCE.verify(fromHex(publicKey), new Uint8Array(0), fromHex(signature.slice(0, 64) + L_LITTLE_ENDIAN)), 'S = L is refused (§5.1.7)');
+      // y = p (2^255 − 19) is not canonical: refused as a key.
+      ok(!ED25519_REFERENCE.isPublicKey(fromHex('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f')), 'y ≥ p refused');
+      ok(!ED25519_REFERENCE.verify(fromHex(publicKey).subarray(0, 31), new Uint8Array(0), fromHex(signature)), 'a short key is refused');
+    },
+  },
+];
