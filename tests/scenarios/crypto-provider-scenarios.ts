@@ -21,6 +21,15 @@ const RFC8032 = Object.freeze([
     '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a'],
 ] as const);
 
+/** RFC 6979 A.2.5: P-256 key and the SHA-256 signature of "sample" (s as published, above n/2). */
+const RFC6979 = Object.freeze({
+  secretKey: 'c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721',
+  publicKey: '0360fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6',
+  r: 'efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716',
+  s: 'f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8',
+  n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+});
+
 /** The group order L of Ed25519, little-endian: a signature with S = L must be refused. */
 const L_LITTLE_ENDIAN = 'edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010';
 
@@ -84,6 +93,23 @@ export const cryptoProviderScenarios: Scenario[] = [
       ok(refused(`02${'ff'.repeat(32)}`), 'x ≥ p is not a field element');
       ok(refused('056b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296'), 'prefix 05 is no SEC 1 compressed point');
       ok(!refused('036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296'), 'G itself is accepted');
+    },
+  },
+  {
+    name: 'P-256 provider: RFC 6979 A.2.5 (key, "sample"): the public key, and the signature verifies in its low-S form only',
+    run() {
+      equal(toHex(P256.publicKey(fromHex(RFC6979.secretKey))), RFC6979.publicKey, 'public key of the RFC 6979 key');
+      const message = asciiBytes('sample');
+      const lowS = (RFC6979.n - BigInt(`0x${RFC6979.s}`)).toString(16).padStart(64, '0');
+      ok(P256.verify(fromHex(RFC6979.publicKey), message, fromHex(RFC6979.r + lowS)), '(r, n − s) verifies');
+      let highS = true;
+      try {
+        highS = P256.verify(fromHex(RFC6979.publicKey), message, fromHex(RFC6979.r + RFC6979.s));
+      } catch {
+        highS = false;
+      }
+      ok(!highS, '(r, s) with s > n/2 is refused: one signature, one encoding');
+      ok(!P256.verify(fromHex(RFC6979.publicKey), asciiBytes('test'), fromHex(RFC6979.r + lowS)), 'another message fails');
     },
   },
   {
