@@ -10,6 +10,7 @@ import { journalScenarios } from './journal-scenarios.js';
 import { protocolScenarios } from './protocol-scenarios.js';
 import { t1AnnexAScenarios } from './t1-annex-a-scenarios.js';
 import { terminalScenarios } from './terminal-scenarios.js';
+import { twinCardScenarios } from './twin-card-scenarios.js';
 import { twinBoardScenarios } from './twin-board-scenarios.js';
 import type { Scenario } from './scenario.js';
 
@@ -37,4 +38,5 @@ export const allScenarios: readonly Scenario[] = gather(
   atrScenarios,
   t1AnnexAScenarios,
   twinBoardScenarios,
+  twinCardScenarios,
 );
