@@ -70,6 +70,22 @@ export interface SmartCardUartPort {
 /** The class, as hal/esp32/card-interface.ts takes it (the native one or the twin's). */
 export type SmartCardUartClass = new (options: SmartCardUartOptions) => SmartCardUartPort;
 
+/** The card clock (smartcard-uart.c SmartCardClock): an LEDC output, ECMA-419 PWM's shape plus `resolution`. */
+export declare class SmartCardClock {
+  /**
+   * `hz` asked for, 1..20 MHz; `resolution` in bits, 1..4 (default 1: 50 % duty is write(1));
+   * LEDC `timer` and `channel` (default 3 and 7).
+   */
+  constructor(options: { readonly pin: number; readonly hz: number; readonly resolution?: number; readonly timer?: number; readonly channel?: number });
+  /** The frequency the LEDC divider reached (ESP-IDF ledc_get_freq), Hz. */
+  readonly hz: number;
+  readonly resolution: number;
+  write(duty: number): void;
+  close(): void;
+  get format(): 'number';
+  set format(value: 'number');
+}
+
 /** Or'ed onto a character whose parity check failed. */
 export declare const PARITY_ERROR: 0x100;
 
