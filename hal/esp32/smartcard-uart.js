@@ -6,6 +6,10 @@
 
 export const PARITY_ERROR = 0x100;
 
+// The option names smartcard-uart.c reads as xsID_*: xsc makes an ID for every property name of the
+// app, and these must exist even if no other module spells them.
+Object.freeze({ port: 0, transmit: 0, receive: 0, baud: 0, parity: 0, guardBits: 0, onReadable: 0, pin: 0, hz: 0, resolution: 0, timer: 0, channel: 0 });
+
 class SmartCardUart extends Native("xs_smartcarduart_destructor") {
 	constructor(options) { super(); native("xs_smartcarduart_constructor").call(this, options); }
 	close() { return native("xs_smartcarduart_close").call(this); }

@@ -8,7 +8,6 @@
 // work and, whenever it is blocked with nothing but timers left (checked after a macrotask, so every
 // promise job has run), fires the next timer. setImmediate is found at run time: Node and xsnap
 // both have it. Engine-neutral: this list runs on Node and inside XS.
-import type Digital from 'embedded:io/digital';
 import { CardInterface, type CardInterfaceWiring } from '../../hal/esp32/card-interface.js';
 import { LINE, type CardLine, type LineSettings } from '../../hal/card-line.js';
 import type { CardReader } from '../../hal/reader.js';
@@ -148,7 +147,7 @@ function makeBench(clock = new VirtualClock(START), wiring: CardInterfaceWiring 
   const cardIo = twinCardIo(board, chip);
   const line = new CardInterface({
     wiring,
-    io: { Digital: io.Digital as unknown as typeof Digital, CardClock: cardIo.CardClock, SmartCardUart: cardIo.SmartCardUart },
+    io: { Digital: io.Digital, CardClock: cardIo.CardClock, SmartCardUart: cardIo.SmartCardUart },
     clock,
   });
   const recorder = new RecordingLine(line);
