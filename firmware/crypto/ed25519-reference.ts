@@ -7,17 +7,26 @@
 import { HASHES } from './hash.js';
 import type { Ed25519Primitives } from './primitives.js';
 
-const P = 2n ** 255n - 19n;
+// The points kept at module level are objects, not arrays: the Moddable SDK's linker (xsl, SDK
+// 8.2.3) leaves BigInts held in arrays out of its count of preloaded BigInt data and then writes
+// past the table (xsl aborts, or the build holds wrong numbers).
+const P = BigInt(2) ** BigInt(255) - BigInt(19);
 /** The group order L (RFC 8032 §5.1: "q" in the reference code). */
-const L = 2n ** 252n + 27742317777372353535851937790883648493n;
-const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n; // −121665/121666 mod p
-const SQRT_M1 = 19681161376707505956807079304988542015446066515923890162744021073123829784752n; // 2^((p−1)/4) mod p
-const BASE_Y = 46316835694926478169428394003475163141307993866256225615783033603165251855960n; // 4/5 mod p
-const BASE_X = 15112221349535400772501151409588531511454012693041857206046113283949847762202n;
+const L = BigInt(2) ** BigInt(252) + BigInt('27742317777372353535851937790883648493');
+const D = BigInt('37095705934669439343138083508754565189542113879843219016388785533085940283555'); // −121665/121666 mod p
+const SQRT_M1 = BigInt('19681161376707505956807079304988542015446066515923890162744021073123829784752'); // 2^((p−1)/4) mod p
+const BASE_Y = BigInt('46316835694926478169428394003475163141307993866256225615783033603165251855960'); // 4/5 mod p
+const BASE_X = BigInt('15112221349535400772501151409588531511454012693041857206046113283949847762202');
 
-type Point = readonly [bigint, bigint, bigint, bigint]; // X, Y, Z, T with x = X/Z, y = Y/Z, xy = T/Z
-const IDENTITY: Point = Object.freeze([0n, 1n, 1n, 0n] as const);
-const BASE: Point = Object.freeze([BASE_X, BASE_Y, 1n, (BASE_X * BASE_Y) % P] as const);
+/** Extended coordinates: x = X/Z, y = Y/Z, xy = T/Z (RFC 8032 §5.1.4). */
+interface Point {
+  readonly X: bigint;
+  readonly Y: bigint;
+  readonly Z: bigint;
+  readonly T: bigint;
+}
+const IDENTITY: Point = Object.freeze({ X: BigInt(0), Y: BigInt(1), Z: BigInt(1), T: BigInt(0) });
+const BASE: Point = Object.freeze({ X: BASE_X, Y: BASE_Y, Z: BigInt(1), T: (BASE_X * BASE_Y) % P });
 
 function mod(a: bigint, m = P): bigint {
   const r = a % m;
@@ -39,15 +48,15 @@ function inverse(a: bigint): bigint {
 }
 
 function add(p: Point, q: Point): Point {
-  const a = mod((p[1] - p[0]) * (q[1] - q[0]));
-  const b = mod((p[1] + p[0]) * (q[1] + q[0]));
-  const c = mod(2n * p[3] * q[3] * D);
-  const d = mod(2n * p[2] * q[2]);
+  const a = mod((p.Y - p.X) * (q.Y - q.X));
+  const b = mod((p.Y + p.X) * (q.Y + q.X));
+  const c = mod(2n * p.T * q.T * D);
+  const d = mod(2n * p.Z * q.Z);
   const e = b - a;
   const f = d - c;
   const g = d + c;
   const h = b + a;
-  return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
+  return { X: mod(e * f), Y: mod(g * h), Z: mod(f * g), T: mod(e * h) };
 }
 
 function multiply(scalar: bigint, point: Point): Point {
@@ -61,7 +70,7 @@ function multiply(scalar: bigint, point: Point): Point {
 }
 
 function equal(p: Point, q: Point): boolean {
-  return mod(p[0] * q[2] - q[0] * p[2]) === 0n && mod(p[1] * q[2] - q[1] * p[2]) === 0n;
+  return mod(p.X * q.Z - q.X * p.Z) === 0n && mod(p.Y * q.Z - q.Y * p.Z) === 0n;
 }
 
 /** x from y and its sign bit (§5.1.3 steps 2 to 4); null when there is none. */
@@ -89,9 +98,9 @@ function littleEndianBytes(value: bigint, length: number): Uint8Array {
 }
 
 function compress(point: Point): Uint8Array {
-  const zInverse = inverse(point[2]);
-  const x = mod(point[0] * zInverse);
-  const y = mod(point[1] * zInverse);
+  const zInverse = inverse(point.Z);
+  const x = mod(point.X * zInverse);
+  const y = mod(point.Y * zInverse);
   return littleEndianBytes(y | ((x & 1n) << 255n), 32);
 }
 
@@ -101,7 +110,7 @@ function decompress(bytes: Uint8Array): Point | null {
   const encoded = littleEndian(bytes);
   const y = encoded & ((1n << 255n) - 1n);
   const x = recoverX(y, encoded >> 255n);
-  return x === null ? null : [x, y, 1n, mod(x * y)];
+  return x === null ? null : { X: x, Y: y, Z: 1n, T: mod(x * y) };
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
@@ -126,7 +135,8 @@ function expandSecret(secretKey: Uint8Array): { scalar: bigint; prefix: Uint8Arr
   return { scalar, prefix: h.subarray(32, 64) };
 }
 
-export const ED25519_REFERENCE: Ed25519Primitives = Object.freeze({
+/** Same export as ed25519-curve.ts, so the device build can put this module in its place. */
+export const ED25519: Ed25519Primitives = Object.freeze({
   publicKey(secretKey: Uint8Array): Uint8Array {
     return compress(multiply(expandSecret(secretKey).scalar, BASE));
   },

@@ -23,8 +23,7 @@
 //   signature   s in exactly nLen bytes, 0 ≤ s < n (256 bytes for |n| = 2046)
 //
 // Signing uses variable-time BigInt arithmetic: a card port must use its constant-time coprocessor.
-import { invert, mod, pow } from '@noble/curves/abstract/modular.js';
-import { bitLen, bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
+import { bigIntToBytes as numberToBytesBE, bitLength as bitLen, bytesToBigInt as bytesToNumberBE, mod, modInverse as invert, modPow as pow } from './bigint.js';
 import { asciiBytes, readUint16, uint16 } from '../protocol/bytes.js';
 import { HASHES } from './hash.js';
 import { emsa5FromDigest, ESIGN_HASH, hashMessage, isHashId, type EsignHashId } from './esign/emsa5.js';

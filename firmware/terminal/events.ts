@@ -30,6 +30,7 @@ export type TerminalEvent =
   | { readonly event: 'timeout'; readonly during: string }
   | { readonly event: 'card-error'; readonly during: string; readonly detail: string }
   | { readonly event: 'eject'; readonly reason: string }
+  | { readonly event: 'idle-work-failed'; readonly detail: string }
   | { readonly event: 'shutdown' };
 
 export type EventSink = (event: TerminalEvent) => void;

@@ -2,13 +2,13 @@
 import type { RejectReason } from './events.js';
 
 export const SCREENS = Object.freeze({
-  idle: ['IC CARD TELEPHONE', '', 'Please insert card', ''],
-  reading: ['Reading card...', '', '', ''],
+  idle: Object.freeze(['IC CARD TELEPHONE', '', 'Please insert card', ''] as const),
+  reading: Object.freeze(['Reading card...', '', '', ''] as const),
   takeCard: (first: string, second = '') => [first, second, '', 'Please take card'],
   enterPin: (entry: string, pinRegistered: boolean) => ['Enter PIN', entry, pinRegistered ? 'REGISTER: change PIN' : 'REGISTER: set PIN', 'END: cancel'],
   /** A card whose PIN is blocked: only a new PIN through the setting number helps ([0012]). */
-  pinBlocked: ['PIN blocked', 'REGISTER: new PIN', 'with setting number', 'END: cancel'],
-  wrongPinBlocked: ['Wrong PIN', 'PIN now blocked', 'Setting number can', 'set a new PIN'],
+  pinBlocked: Object.freeze(['PIN blocked', 'REGISTER: new PIN', 'with setting number', 'END: cancel'] as const),
+  wrongPinBlocked: Object.freeze(['Wrong PIN', 'PIN now blocked', 'Setting number can', 'set a new PIN'] as const),
   tooShort: (minDigits: number) => ['Too short', `At least ${minDigits} digits`, '', 'Please try again'],
   registrationNumber: (entry: string) => ['PIN registration', 'Registration no.:', entry, 'ENTER ok  END cancel'],
   settingNumber: (entry: string) => ['PIN registration', 'Setting number:', entry, 'ENTER ok  END cancel'],
@@ -18,10 +18,10 @@ export const SCREENS = Object.freeze({
   calling: (number: string) => ['Calling', number, '', ''],
   inCall: (number: string, elapsed: string, fee: string) => ['Connected', number, `${elapsed}  ${fee}`, 'END: hang up'],
   wrong: (what: string, triesLeft: number) => [`Wrong ${what}`, `${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left`, '', 'Please try again'],
-  noPin: ['No PIN registered', 'Press REGISTER', 'to set your PIN', ''],
-  pinsDiffer: ['PINs differ', 'Please enter the', 'new PIN again', ''],
+  noPin: Object.freeze(['No PIN registered', 'Press REGISTER', 'to set your PIN', ''] as const),
+  pinsDiffer: Object.freeze(['PINs differ', 'Please enter the', 'new PIN again', ''] as const),
   registered: (change: boolean) => [change ? 'PIN changed' : 'PIN registered', '', 'Enter PIN to use', ''],
-  wait: ['Please wait...', '', '', ''],
+  wait: Object.freeze(['Please wait...', '', '', ''] as const),
 } as const);
 
 export const REJECT_TEXT: Readonly<Record<RejectReason, string>> = Object.freeze({

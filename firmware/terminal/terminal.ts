@@ -25,6 +25,20 @@ export interface TerminalOptions {
   readonly onEvent?: EventSink;
   /** Told whenever the terminal waits for the person or the card (the device may sleep then). */
   readonly onWaiting?: () => void;
+  /** Work for the time nobody is at the terminal (the daily upload): see IdleWork. */
+  readonly idleWork?: IdleWork;
+}
+
+/**
+ * Work the terminal does only while it is idle: no card in the slot, the idle screen shown.
+ * After `intervalMs` of quiet it calls run() and waits for it; a card inserted meanwhile is
+ * served once run() returns, so run() must be one bounded step (a few seconds at most). A step
+ * that throws is reported as an `idle-work-failed` event and tried again after the next interval.
+ */
+export interface IdleWork {
+  /** Quiet time before each step, ms. */
+  readonly intervalMs: number;
+  run(): Promise<void>;
 }
 
 export const DEFAULT_KEYPAD_TIMEOUT_MS = 30_000;
@@ -36,10 +50,12 @@ export class Terminal {
   #context: SessionContext;
   #emit: EventSink;
   #step = 'idle';
+  #idleWork: IdleWork | null;
 
   constructor(hal: TerminalHal, config: TerminalConfig, usage: UsageStore, options: TerminalOptions = {}) {
     this.#hal = hal;
     this.#inputs = new InputQueue(hal.reader, hal.keypad, hal.clock, options.onWaiting ?? null);
+    this.#idleWork = options.idleWork ?? null;
     const sink = options.onEvent ?? (() => {});
     this.#emit = (event: TerminalEvent) => sink(event);
     this.#context = {
@@ -70,8 +86,9 @@ export class Terminal {
       this.#step = 'idle';
       this.#context.display.show(SCREENS.idle);
       while (!this.#hal.reader.cardPresent) {
-        const input = await this.#inputs.next(null);
+        const input = await this.#inputs.next(this.#idleWork?.intervalMs ?? null);
         if (input.kind === 'inserted' || input.kind === 'shutdown') break;
+        if (input.kind === 'timeout') await this.#runIdleWork();
       }
       if (this.#inputs.shuttingDown) break;
       if (!this.#hal.reader.cardPresent) continue;
@@ -156,6 +173,16 @@ export class Terminal {
       this.#step = 'service';
       return giveService(this.#context, card);
     }
+  }
+
+  async #runIdleWork(): Promise<void> {
+    this.#step = 'idle-work';
+    try {
+      await this.#idleWork!.run();
+    } catch (error) {
+      this.#emit({ event: 'idle-work-failed', detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    }
+    this.#step = 'idle';
   }
 
   async #waitForRemoval(): Promise<void> {

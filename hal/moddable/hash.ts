@@ -1,3 +1,4 @@
+/// <reference path="./crypt-ec.d.ts" />
 // Hash provider for the device: the Moddable SDK's native digests (`crypt`, modules/crypt/digest)
 // and HMAC (`hmac`). The manifest maps the module name firmware/crypto/hash here, so the suites
 // (firmware/crypto) use these instead of @noble on the device. Same exports as
@@ -11,8 +12,10 @@ function bufferOf(data: Uint8Array): ArrayBuffer {
   return data.slice().buffer as ArrayBuffer;
 }
 
-function digest(type: string, data: Uint8Array): Uint8Array {
-  return new Uint8Array(new Digest(type).process(bufferOf(data)));
+function digest(type: 'SHA1' | 'SHA256' | 'SHA512', data: Uint8Array): Uint8Array {
+  const hash = new Digest(type);
+  hash.write(bufferOf(data));
+  return new Uint8Array(hash.close());
 }
 
 export const HASHES: HashPrimitives = Object.freeze({

@@ -1,3 +1,4 @@
+/// <reference path="./crypt-ec.d.ts" />
 // P-256 provider for the device: the Moddable SDK's native elliptic-curve arithmetic (`ec`,
 // `ecdsa`, `curve`: modules/crypt). The manifest maps the module name firmware/crypto/p256 here.
 // Same exports as firmware/crypto/p256.ts (interface in firmware/crypto/primitives.ts); what the
@@ -8,13 +9,16 @@ import Curve from 'curve';
 import ECDSA from 'ecdsa';
 import ECPoint from 'ecp';
 import Modular from 'modular';
-import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
+import { bigIntToBytes as numberToBytesBE, bytesToBigInt as bytesToNumberBE } from '../../firmware/crypto/bigint.js';
 import { sha256 } from '../../firmware/crypto/hash.js';
 import type { P256Primitives } from '../../firmware/crypto/primitives.js';
 
-/** FIPS 186-5 D.1.2.3: p, b (a = −3). */
-const FIELD = 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n;
-const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+/**
+ * FIPS 186-5 D.1.2.3: p, b (a = −3). Made with BigInt(), not as literals: the SDK's linker (xsl,
+ * SDK 8.2.3) miscounts literal BigInts kept by preloaded modules (firmware/crypto/ed25519-reference.ts).
+ */
+const FIELD = BigInt(2) ** BigInt(256) - BigInt(2) ** BigInt(224) + BigInt(2) ** BigInt(192) + BigInt(2) ** BigInt(96) - BigInt(1);
+const B = BigInt('0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b');
 const SCALAR_BYTES = 32;
 
 function curve(): Curve {
@@ -24,7 +28,7 @@ function curve(): Curve {
 /** SEC 1 §2.3.4: 02/03 ‖ x to the point; throws RangeError when it is none. */
 function decompress(publicKey: Uint8Array): ECPoint {
   if (publicKey.length !== 1 + SCALAR_BYTES || (publicKey[0] !== 2 && publicKey[0] !== 3)) throw new RangeError('P-256 public key must be 33 bytes, 02 or 03 then x');
-  const x = bytesToNumberBE(publicKey.subarray(1));
+  const x: bigint = bytesToNumberBE(publicKey.subarray(1));
   if (x >= FIELD) throw new RangeError('P-256 public key: x is not a field element');
   const field = new Modular(FIELD);
   const rhs = (((x * x) % FIELD) * x - 3n * x + B) % FIELD;

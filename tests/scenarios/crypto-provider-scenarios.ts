@@ -6,7 +6,7 @@ import { fromHex, toHex as upperHex } from '../../firmware/protocol/bytes.js';
 import { HASHES } from '../../firmware/crypto/hash.js';
 import { P256 } from '../../firmware/crypto/p256.js';
 import { ED25519 } from '../../firmware/crypto/ed25519-curve.js';
-import { ED25519_REFERENCE } from '../../firmware/crypto/ed25519-reference.js';
+import { ED25519 as ED25519_REFERENCE } from '../../firmware/crypto/ed25519-reference.js';
 import { asciiBytes } from '../../firmware/protocol/bytes.js';
 import { SeededRandom } from '../../hal/sim/random.js';
 import { equal, ok, type Scenario } from './scenario.js';

@@ -1,6 +1,6 @@
 // EMSA5 (IEEE P1363a §12.1): the message representative is MGF1 of the message hash, cut to the
 // representative's bit length. The hash is part of the key (see ../esign.ts for the encodings).
-import { bitMask, bytesToNumberBE } from '@noble/curves/utils.js';
+import { bitMask, bytesToBigInt as bytesToNumberBE } from '../bigint.js';
 import { concatBytes, uint32 } from '../../protocol/bytes.js';
 import { HASHES as DIGESTS } from '../hash.js';
 

@@ -1,8 +1,7 @@
 // Probable primes for ESIGN key generation (P1363 Annex A: Miller–Rabin with random bases).
 // Candidates are sieved by the small primes below before any modular exponentiation, and every
 // base comes from the injected random source, so the test is reproducible with a seeded one.
-import { pow } from '@noble/curves/abstract/modular.js';
-import { bitLen, bitMask, bytesToNumberBE } from '@noble/curves/utils.js';
+import { bitLength as bitLen, bitMask, bytesToBigInt as bytesToNumberBE, modPow as pow } from '../bigint.js';
 import type { RandomBytes } from '../suite.js';
 
 /** The odd primes below 2000, for the sieve and for quick answers on small inputs. */

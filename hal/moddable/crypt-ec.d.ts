@@ -1,20 +1,8 @@
-// The parts of the Moddable SDK's `modules/crypt` that hal/moddable uses, typed from their
-// sources (SDK 8.2.3: digest/crypt.js, etc/hmac.js, etc/ecdsa.js, etc/curve.js, arith/*.js).
-// @moddable/typings has no declarations for them.
-
-declare module 'crypt' {
-  /** type: "SHA1", "SHA256", "SHA512", ... (digest/modCrypt.c). */
-  export class Digest {
-    constructor(type: string);
-    write(data: ArrayBuffer): void;
-    close(): ArrayBuffer;
-    reset(): void;
-    /** reset(), write() each argument, close(). */
-    process(...data: ArrayBuffer[]): ArrayBuffer;
-    readonly blockSize: number;
-    readonly outputSize: number;
-  }
-}
+// The parts of the Moddable SDK's `modules/crypt` that hal/moddable uses and no typings declare
+// (neither the SDK's typings/ nor @moddable/typings), typed from their sources (SDK 8.2.3:
+// etc/hmac.js, etc/ecdsa.js, etc/curve.js, arith/ec.js, arith/ecp.js, arith/modular.js).
+// Referenced with /// <reference> by the modules that import them, so mcconfig's per-module tsc
+// sees it too.
 
 declare module 'hmac' {
   import type { Digest } from 'crypt';

@@ -1,0 +1,68 @@
+// Modular arithmetic and byte conversions on BigInt for ESIGN (P1363 §5.5 conversions, §A.2.2
+// inversion), written so the module can be preloaded by the Moddable SDK: no BigInt is kept in
+// module state, and zero and one are literals inside the functions. In SDK 8.2.3 (XS 17) a BigInt
+// a preloaded module keeps at top level (as @noble/curves' `const _0n = BigInt(0)`) is never
+// `===` to the same value computed at run time, so @noble's invert() divides by zero on the
+// device; tools/moddable/simulator-main.ts shows the ESIGN flow on that runtime.
+
+/** a mod m in [0, m), for m > 0. */
+export function mod(a: bigint, m: bigint): bigint {
+  const r = a % m;
+  return r < 0n ? r + m : r;
+}
+
+/** base^exponent mod m by left-to-right square-and-multiply; m > 1, exponent ≥ 0. */
+export function modPow(base: bigint, exponent: bigint, m: bigint): bigint {
+  if (m <= 1n) throw new RangeError('modPow: modulus must be > 1');
+  if (exponent < 0n) throw new RangeError('modPow: negative exponent');
+  let result = 1n;
+  let b = mod(base, m);
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if ((e & 1n) === 1n) result = (result * b) % m;
+    b = (b * b) % m;
+  }
+  return result;
+}
+
+/** a⁻¹ mod m by the extended Euclidean algorithm; RangeError when gcd(a, m) ≠ 1. */
+export function modInverse(a: bigint, m: bigint): bigint {
+  if (m <= 1n) throw new RangeError('modInverse: modulus must be > 1');
+  let r0 = m;
+  let r1 = mod(a, m);
+  let s0 = 0n;
+  let s1 = 1n;
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
+  }
+  if (r0 !== 1n) throw new RangeError('modInverse: not invertible');
+  return mod(s0, m);
+}
+
+/** Bits of a non-negative integer (0 for 0). */
+export function bitLength(n: bigint): number {
+  if (n < 0n) throw new RangeError('bitLength: negative number');
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
+/** 2^bits − 1. */
+export function bitMask(bits: number): bigint {
+  return (1n << BigInt(bits)) - 1n;
+}
+
+/** OS2IP (P1363 §5.5.3): big-endian bytes to a non-negative integer. */
+export function bytesToBigInt(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return value;
+}
+
+/** I2OSP (P1363 §5.5.2): a non-negative integer to exactly `length` big-endian bytes. */
+export function bigIntToBytes(value: bigint, length: number): Uint8Array {
+  if (value < 0n || bitLength(value) > 8 * length) throw new RangeError(`I2OSP: ${bitLength(value)} bits do not fit ${length} bytes`);
+  const out = new Uint8Array(length);
+  let v = value;
+  for (let i = length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
