@@ -26,7 +26,7 @@ describe('ESP32 HAL typings (tsconfig.esp32.json, @moddable/typings)', function 
 
   it('the twin board is wired as moddable.json says', function () {
     const wiring = (JSON.parse(readFileSync(join(ROOT, 'moddable.json'), 'utf8')) as { wiring: Record<string, unknown> }).wiring;
-    for (const part of ['keypad', 'lcd', 'modem', 'flash'] as const) {
+    for (const part of ['keypad', 'lcd', 'modem', 'rtc', 'flash'] as const) {
       assert.deepEqual(JSON.parse(JSON.stringify(TWIN_WIRING[part])), wiring[part], `wiring of the ${part}`);
     }
   });

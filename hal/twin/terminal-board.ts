@@ -12,17 +12,13 @@ import { Hd44780Twin } from './hd44780.js';
 import { hostIo, type HostIo } from './io.js';
 import { KeypadMatrixTwin } from './keypad-matrix.js';
 
-/**
- * moddable.json's `wiring` (tests/typings.test.ts checks the two agree), plus what it does not
- * name yet: the modem's power key pin and the RTC's address on the LCD's bus.
- */
+/** moddable.json's `wiring` of the ESP32-DevKitC board (tests/typings.test.ts checks the two agree). */
 export const TWIN_WIRING = Object.freeze({
   keypad: Object.freeze({ rows: [32, 33, 25, 26], columns: [27, 14, 12, 13], layout: ['123R', '456C', '789E', '*0#N'] }),
   lcd: Object.freeze({ i2c: Object.freeze({ data: 21, clock: 22, hz: 100_000, address: 39 }), columns: 20, rows: 4 }),
-  modem: Object.freeze({ uart: 2, transmit: 23, receive: 34, baud: 9600 }),
+  modem: Object.freeze({ uart: 2, transmit: 23, receive: 34, baud: 9600, powerKey: 2 }),
+  rtc: Object.freeze({ address: 0x68 }),
   flash: Object.freeze({ partition: 'journal' }),
-  modemPowerKey: 2,
-  rtcAddress: 0x68,
 });
 
 export interface TwinTerminalBoardOptions {
@@ -55,12 +51,12 @@ export class TwinTerminalBoard {
     this.lcd = new Hd44780Twin(this.board);
     bus.attach(wiring.lcd.i2c.address, this.lcd.backpack);
     this.rtc = new Ds3231Twin(this.board, options.startMs);
-    bus.attach(wiring.rtcAddress, this.rtc.device);
+    bus.attach(wiring.rtc.address, this.rtc.device);
     this.keypad = new KeypadMatrixTwin(this.board, { ...wiring.keypad, ...(options.keypadSeed === undefined ? {} : { seed: options.keypadSeed }) });
     this.modem = new AtModemTwin(this.board, {
       ...options.modem,
       port: wiring.modem.uart,
-      powerKeyPin: wiring.modemPowerKey,
+      powerKeyPin: wiring.modem.powerKey,
       server: options.server ?? (() => ({ status: 404, body: new Uint8Array(0) })),
     });
     this.journal = new SimFlash(options.journal ?? { sectorSize: 4096, sectorCount: 4 });

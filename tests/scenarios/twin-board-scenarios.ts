@@ -50,7 +50,7 @@ function modemOn(board: TwinTerminalBoard, powerKey = true): Sim800Modem {
   const { uart, transmit, receive, baud } = TWIN_WIRING.modem;
   return new Sim800Modem({
     serial: { io: board.io.Serial, port: uart, transmit, receive, baud },
-    ...(powerKey ? { powerKey: { io: board.io.Digital, pin: TWIN_WIRING.modemPowerKey } } : {}),
+    ...(powerKey ? { powerKey: { io: board.io.Digital, pin: TWIN_WIRING.modem.powerKey } } : {}),
     clock: board.clock,
     apn: APN,
   });
@@ -359,7 +359,7 @@ const boardScenarios: Scenario[] = [
     async run() {
       const board = twin();
       const { i2c } = TWIN_WIRING.lcd;
-      const rtc = new Ds3231({ rtc: { io: board.io.I2C, data: i2c.data, clock: i2c.clock, address: TWIN_WIRING.rtcAddress } });
+      const rtc = new Ds3231({ rtc: { io: board.io.I2C, data: i2c.data, clock: i2c.clock, address: TWIN_WIRING.rtc.address } });
       const clock = new BoardClock({ rtc, timer: board.io.Timer, ticks: board.io.ticks, fallbackMs: Date.UTC(2026, 0, 1) });
       ok(clock.valid, 'RTC time valid');
       equal(clock.now(), START, 'now() from the RTC');
