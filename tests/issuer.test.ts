@@ -11,6 +11,7 @@ import { suiteById } from '../firmware/crypto/suites.js';
 import { toHex } from '../firmware/protocol/bytes.js';
 import { certificateMessage, decodeCertificate, sa1Message, sa2Message, type CardData } from '../firmware/protocol/data-objects.js';
 import { decodeCardImage, readPersonalisation } from '../card/image.js';
+import { configFromProvisioning } from '../firmware/terminal/provisioning.js';
 import {
   FileFormatError, issuerKeyFromJson, issuerKeyToJson, issuerPublicKeyFromJson, issuerPublicKeyToJson, loadIssuerKey,
   loadIssuerPublicKey, loadTerminalConfig, terminalConfigFromJson, terminalConfigToJson,
@@ -381,6 +382,17 @@ describe('issuer files (JSON round trips and validation)', () => {
     terminalId: 'T-42', validFrom: '2026-01-01', validTo: '2027-01-01', hotlist: ['00112233445566aa'],
     tariff: { currency: 'EUR', connectionFee: 0, unitFee: 3, unitSeconds: 10 },
   }, random.source);
+
+  it('the device reads the provisioning file back to the same config (firmware/terminal/provisioning.ts), and names a wrong field', () => {
+    const json = JSON.parse(JSON.stringify(terminalConfigToJson(config))) as Record<string, unknown>;
+    assert.deepEqual(configFromProvisioning(json), config);
+    assert.throws(() => configFromProvisioning({ ...json, certificate: 'zz' }), /"certificate" must be hex bytes/);
+    assert.throws(() => configFromProvisioning({ ...json, tariff: { ...(json.tariff as object), unitFee: '10' } }), /"unitFee" must be a whole amount/);
+    assert.throws(() => configFromProvisioning({ ...json, format: 'icc-card-image/1' }), /format must be "icc-terminal-config\/1"/);
+    assert.throws(() => configFromProvisioning({ ...json, utcOffset: '+9' }), /"utcOffset": UTC offset must be/);
+    const { utcOffset: _omitted, ...older } = json;
+    assert.equal(configFromProvisioning(older).utcOffsetMinutes, 540);
+  });
 
   it('issuer keys and public keys round-trip through JSON', () => {
     const json = JSON.parse(JSON.stringify(issuerKeyToJson(key))) as unknown;

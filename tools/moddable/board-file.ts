@@ -3,6 +3,7 @@
 // `npm run build:esp32`, the hardware guide's wiring table and the tests); the device gets the
 // resolved wiring of its target through the manifest's config (mc/config). Every problem names
 // the field, e.g. `targets.esp32-c3.wiring.card.clock: GPIO 12 is a flash pin on the esp32c3`.
+import type { CardWiring, KeypadWiring, Wiring } from '../../hal/esp32/wiring.js';
 
 /** GPIO facts per chip, from the ESP32, ESP32-S2 and ESP32-C3 datasheets (pin overview tables). */
 export const CHIPS = Object.freeze({
@@ -30,35 +31,6 @@ export type ChipName = keyof typeof CHIPS;
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
-export interface CardWiring {
-  readonly uart: number;
-  /** I/O through the interface chip; the same pin for both in open-drain half duplex. */
-  readonly transmit: number;
-  readonly receive: number;
-  /** CLK (LEDC), RSTIN, CMDVCC (active low), OFF (card presence). */
-  readonly clock: number;
-  readonly reset: number;
-  readonly vcc: number;
-  readonly detect: number;
-  /** Card clock f, Hz: ISO/IEC 7816-3 §5.2.3 allows 1 to 5 MHz at activation. */
-  readonly clockHz: number;
-}
-
-export type KeypadWiring =
-  | { readonly rows: readonly number[]; readonly columns: readonly number[]; readonly layout: readonly string[] }
-  | { readonly expander: { readonly address: number; readonly interrupt: number }; readonly layout: readonly string[] };
-
-export interface Wiring {
-  readonly card: CardWiring;
-  readonly keypad: KeypadWiring;
-  readonly lcd: { readonly i2c: { readonly data: number; readonly clock: number; readonly hz: number; readonly address: number }; readonly columns: number; readonly rows: number };
-  /** The DS3231 on the LCD's I2C bus. */
-  readonly rtc: { readonly address: number };
-  readonly modem: { readonly uart: number; readonly transmit: number; readonly receive: number; readonly baud: number; readonly powerKey: number };
-  /** The usage journal's flash partition (partitions.csv). */
-  readonly flash: { readonly partition: string };
 }
 
 export interface Target {

@@ -1,0 +1,76 @@
+// The issuer's provision-terminal file (issuer/files.ts, format icc-terminal-config/1) as the
+// device reads it: the build (npm run build:esp32 -- --terminal FILE) checks the file in full on
+// the build machine (keys, certificate CT against nA) and compiles it into the firmware image;
+// here it only becomes a TerminalConfig again. Engine-neutral: runs on the device.
+import { fromHex } from '../protocol/bytes.js';
+import { parseUtcOffset } from '../protocol/dates.js';
+import { DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type Tariff, type TerminalConfig } from './config.js';
+
+export const PROVISIONING_FORMAT = 'icc-terminal-config/1';
+
+/** A provisioning file the device cannot use; the message names the field. */
+export class ProvisioningError extends Error {
+  override name = 'ProvisioningError';
+}
+
+type Json = Readonly<Record<string, unknown>>;
+
+function field<T>(json: Json, name: string, check: (value: unknown) => value is T, what: string): T {
+  const value = json[name];
+  if (!check(value)) throw new ProvisioningError(`terminal provisioning: "${name}" must be ${what}`);
+  return value;
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value);
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value);
+
+function bytes(json: Json, name: string): Uint8Array {
+  const text = field(json, name, isString, 'hex bytes');
+  try {
+    return fromHex(text);
+  } catch {
+    throw new ProvisioningError(`terminal provisioning: "${name}" must be hex bytes`);
+  }
+}
+
+/**
+ * The TerminalConfig of a provisioning file's JSON (what `npm run issuer -- provision-terminal`
+ * writes). Throws ProvisioningError naming the first field that is missing or of the wrong type.
+ */
+export function configFromProvisioning(value: unknown): TerminalConfig {
+  if (!isObject(value)) throw new ProvisioningError('terminal provisioning: not a JSON object');
+  if (value.format !== PROVISIONING_FORMAT) throw new ProvisioningError(`terminal provisioning: format must be "${PROVISIONING_FORMAT}"`);
+  const issuerKeys: IssuerPublicKey[] = field(value, 'issuerKeys', isArray, 'a list of issuer keys').map((entry, index) => {
+    if (!isObject(entry)) throw new ProvisioningError(`terminal provisioning: issuerKeys[${index}] must be an object`);
+    return { suite: field(entry, 'suite', isNumber, 'a suite id'), keyId: field(entry, 'keyId', isNumber, 'a key id'), publicKey: bytes(entry, 'publicKey') };
+  });
+  const tariffJson = field(value, 'tariff', isObject, 'an object');
+  const tariff: Tariff = {
+    currency: field(tariffJson, 'currency', isString, 'a currency code'),
+    connectionFee: field(tariffJson, 'connectionFee', isNumber, 'a whole amount'),
+    unitFee: field(tariffJson, 'unitFee', isNumber, 'a whole amount'),
+    unitSeconds: field(tariffJson, 'unitSeconds', isNumber, 'whole seconds'),
+  };
+  const offset = value.utcOffset;
+  let utcOffsetMinutes = DEFAULT_UTC_OFFSET_MINUTES;
+  if (offset !== undefined) {
+    try {
+      utcOffsetMinutes = parseUtcOffset(String(offset));
+    } catch (error) {
+      throw new ProvisioningError(`terminal provisioning: "utcOffset": ${(error as Error).message}`);
+    }
+  }
+  return {
+    terminalId: field(value, 'terminalId', isString, 'the terminal id'),
+    issuerKeys,
+    suite: field(value, 'suite', isNumber, 'a suite id'),
+    terminalSecretKey: bytes(value, 'terminalSecretKey'),
+    terminalPublicKey: bytes(value, 'terminalPublicKey'),
+    certificate: bytes(value, 'certificate'),
+    tariff,
+    hotlist: field(value, 'hotlist', isArray, 'a list of card numbers').map((entry) => String(entry).toUpperCase()),
+    utcOffsetMinutes,
+  };
+}
