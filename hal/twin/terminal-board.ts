@@ -11,6 +11,7 @@ import { Ds3231Twin } from './ds3231.js';
 import { Hd44780Twin } from './hd44780.js';
 import { hostIo, type HostIo } from './io.js';
 import { KeypadMatrixTwin } from './keypad-matrix.js';
+import { Pcf8574Twin } from './pcf8574.js';
 
 /** moddable.json's `wiring` of the ESP32-DevKitC board (tests/typings.test.ts checks the two agree). */
 export const TWIN_WIRING = Object.freeze({
@@ -21,6 +22,22 @@ export const TWIN_WIRING = Object.freeze({
   flash: Object.freeze({ partition: 'journal' }),
 });
 
+/**
+ * The keypad as the ESP32-C3 board wires it (moddable.json targets["esp32-c3"].wiring.keypad: too
+ * few GPIOs for eight keypad lines): behind a PCF8574 on the LCD's I2C bus (0x20; the backpack is
+ * 0x27), rows on P0..P3, columns on P4..P7, the expander's INT on GPIO 3. `nets` are the board
+ * nets the twin gives P0..P7: virtual, numbered outside the GPIOs.
+ */
+export const TWIN_EXPANDER_WIRING = Object.freeze({
+  keypad: Object.freeze({
+    expander: Object.freeze({ address: 0x20, interrupt: 3 }),
+    rows: Object.freeze([0, 1, 2, 3]),
+    columns: Object.freeze([4, 5, 6, 7]),
+    layout: TWIN_WIRING.keypad.layout,
+  }),
+  nets: Object.freeze([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007]),
+});
+
 export interface TwinTerminalBoardOptions {
   /** Wall-clock start, ms since the epoch UTC (virtual clock and RTC). */
   readonly startMs: number;
@@ -28,6 +45,8 @@ export interface TwinTerminalBoardOptions {
   readonly server?: (request: HttpRequest) => { readonly status: number; readonly body: Uint8Array };
   readonly modem?: Partial<Omit<AtModemTwinOptions, 'port' | 'powerKeyPin' | 'server'>>;
   readonly keypadSeed?: number;
+  /** The keypad behind a PCF8574 on the LCD's bus (TWIN_EXPANDER_WIRING) instead of on eight GPIOs. */
+  readonly keypadOnExpander?: boolean;
 }
 
 export class TwinTerminalBoard {
@@ -36,6 +55,8 @@ export class TwinTerminalBoard {
   readonly io: HostIo;
   readonly lcd: Hd44780Twin;
   readonly keypad: KeypadMatrixTwin;
+  /** The keypad's PCF8574 when `keypadOnExpander`, else null. */
+  readonly expander: Pcf8574Twin | null = null;
   readonly modem: AtModemTwin;
   readonly rtc: Ds3231Twin;
   readonly journal: SimFlash;
@@ -52,7 +73,17 @@ export class TwinTerminalBoard {
     bus.attach(wiring.lcd.i2c.address, this.lcd.backpack);
     this.rtc = new Ds3231Twin(this.board, options.startMs);
     bus.attach(wiring.rtc.address, this.rtc.device);
-    this.keypad = new KeypadMatrixTwin(this.board, { ...wiring.keypad, ...(options.keypadSeed === undefined ? {} : { seed: options.keypadSeed }) });
+    const seed = options.keypadSeed === undefined ? {} : { seed: options.keypadSeed };
+    if (options.keypadOnExpander) {
+      const { keypad, nets } = TWIN_EXPANDER_WIRING;
+      this.expander = new Pcf8574Twin(this.board, { pins: nets, interrupt: keypad.expander.interrupt, name: 'PCF8574 keypad' });
+      bus.attach(keypad.expander.address, this.expander.device);
+      const rows = keypad.rows.map((pin) => nets[pin]!);
+      const columns = keypad.columns.map((pin) => nets[pin]!);
+      this.keypad = new KeypadMatrixTwin(this.board, { rows, columns, layout: keypad.layout, ...seed });
+    } else {
+      this.keypad = new KeypadMatrixTwin(this.board, { ...wiring.keypad, ...seed });
+    }
     this.modem = new AtModemTwin(this.board, {
       ...options.modem,
       port: wiring.modem.uart,

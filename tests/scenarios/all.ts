@@ -12,6 +12,7 @@ import { t1AnnexAScenarios } from './t1-annex-a-scenarios.js';
 import { terminalScenarios } from './terminal-scenarios.js';
 import { twinCardScenarios } from './twin-card-scenarios.js';
 import { twinBoardScenarios } from './twin-board-scenarios.js';
+import { twinExpanderScenarios } from './twin-expander-scenarios.js';
 import type { Scenario } from './scenario.js';
 
 function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario[] {
@@ -39,4 +40,5 @@ export const allScenarios: readonly Scenario[] = gather(
   t1AnnexAScenarios,
   twinBoardScenarios,
   twinCardScenarios,
+  twinExpanderScenarios,
 );
