@@ -1,9 +1,11 @@
 // moddable.json, the board file: the shipped one is valid for its three targets, and every kind
 // of wrong field is refused with a message that names it (tools/moddable/board-file.ts).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoardFileError, readBoardFile } from '../tools/moddable/board-file.js';
+import { wiringTable, withWiringTable } from '../tools/moddable/wiring-table.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const board = (): Record<string, any> => JSON.parse(readFileSync(join(ROOT, 'moddable.json'), 'utf8')) as Record<string, any>;
@@ -62,5 +64,33 @@ describe('moddable.json (the board file)', () => {
       j.wiring.card.clock = 24;
       j.wiring.modem.baud = 10000;
     }, /card\.clock/, /modem\.baud/);
+  });
+});
+
+describe('docs/hardware.md and npm run build:esp32', () => {
+  it('the hardware guide holds the wiring table generated from moddable.json (npm run wiring)', () => {
+    const guide = readFileSync(join(ROOT, 'docs', 'hardware.md'), 'utf8');
+    assert.equal(withWiringTable(guide, wiringTable(readBoardFile(board()))), guide, 'run npm run wiring after editing moddable.json');
+  });
+
+  const build = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, [join(ROOT, 'build', 'tools', 'moddable', 'build.js'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+
+  it('stops with one line saying what to install when the SDK or ESP-IDF is missing', () => {
+    const noSdk = build(['esp32', '--target', 'esp32']);
+    assert.equal(noSdk.status, 2);
+    assert.equal(noSdk.stderr, 'build: the Moddable SDK is not set up: set MODDABLE to a local build of the Moddable SDK 8.2.3 (docs/hardware.md, "Building the firmware")\n');
+    const emptySdk = build(['esp32', '--target', 'esp32'], { MODDABLE: join(ROOT, 'build', 'no-sdk-here') });
+    assert.equal(emptySdk.status, 2);
+    assert.match(emptySdk.stderr, /^build: no .*no-sdk-here\/build\/bin\/lin\/release\/mcconfig: build the SDK's tools first/);
+  });
+
+  it('refuses a target moddable.json lacks and a flash without provisioning, naming what is wrong', () => {
+    const unknown = build(['esp32', '--target', 'esp8266']);
+    assert.equal(unknown.status, 2);
+    assert.equal(unknown.stderr, 'build: --target esp8266: moddable.json has no such target (esp32, esp32-s2-psram, esp32-c3)\n');
+    const flash = build(['flash', '--target', 'esp32']);
+    assert.equal(flash.status, 2);
+    assert.match(flash.stderr, /--terminal is required to flash/);
   });
 });
