@@ -13,6 +13,7 @@ import { terminalScenarios } from './terminal-scenarios.js';
 import { twinCardScenarios } from './twin-card-scenarios.js';
 import { twinBoardScenarios } from './twin-board-scenarios.js';
 import { twinExpanderScenarios } from './twin-expander-scenarios.js';
+import { twinTerminalScenarios } from './twin-terminal-scenarios.js';
 import type { Scenario } from './scenario.js';
 
 function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario[] {
@@ -41,4 +42,5 @@ export const allScenarios: readonly Scenario[] = gather(
   twinBoardScenarios,
   twinCardScenarios,
   twinExpanderScenarios,
+  twinTerminalScenarios,
 );

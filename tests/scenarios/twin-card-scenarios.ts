@@ -34,7 +34,7 @@ import { ALICE, BENCH_FLASH, BENCH_RIG, START } from './world.js';
 import { equal, ok, rejects, type Scenario } from './scenario.js';
 
 /** The board's wiring of the card interface (moddable.json wiring.card). */
-const WIRING: CardInterfaceWiring = Object.freeze({ uart: 1, transmit: 17, receive: 16, clock: 4, reset: 5, vcc: 18, detect: 19, clockHz: 3_571_200 });
+export const WIRING: CardInterfaceWiring = Object.freeze({ uart: 1, transmit: 17, receive: 16, clock: 4, reset: 5, vcc: 18, detect: 19, clockHz: 3_571_200 });
 
 const SW_OK = 0x9000;
 
@@ -47,7 +47,7 @@ function macrotask(): Promise<void> {
 }
 
 /** Runs `work` to the end on the virtual clock, firing timers only while it waits on nothing else. */
-async function drive<T>(clock: VirtualClock, work: Promise<T>, limitMs = 600_000): Promise<T> {
+export async function drive<T>(clock: VirtualClock, work: Promise<T>, limitMs = 600_000): Promise<T> {
   let settled = false;
   const watched = work.then(
     (value) => {
@@ -116,7 +116,7 @@ class RecordingLine implements CardLine {
 
 let issuerCache: { readonly issuer: IssuerKey; readonly random: SeededRandom } | null = null;
 
-function issuer(): { readonly issuer: IssuerKey; readonly random: SeededRandom } {
+export function issuer(): { readonly issuer: IssuerKey; readonly random: SeededRandom } {
   if (!issuerCache) {
     const random = new SeededRandom('twin-card');
     issuerCache = { issuer: createIssuerKey(1, 1, random.source), random };
@@ -124,7 +124,7 @@ function issuer(): { readonly issuer: IssuerKey; readonly random: SeededRandom }
   return issuerCache;
 }
 
-function aliceCard(label = 'alice'): SimCard {
+export function aliceCard(label = 'alice'): SimCard {
   const { issuer: key, random } = issuer();
   const issued = issueCard(key, { ...ALICE }, random.source);
   return SimCard.personalise(issued.personalisation, label, random.source);
