@@ -75,7 +75,9 @@ function run(job: Job, environment: NodeJS.ProcessEnv): number {
     writeFileSync(join(dir, 'provisioning.js'), provisioningModule(job.terminal), { mode: 0o600 });
     modules.provisioning = './provisioning';
   }
-  const manifest = { include: [join(ROOT, 'manifests', 'terminal.json')], config: job.config, modules, ...(job.terminal ? { preload: ['provisioning'] } : {}) };
+  // The journal's partition table is the project's (manifests/partitions.csv); mcconfig wants its path.
+  const build = job.platform.startsWith('esp32') ? { build: { PARTITIONS_FILE: join(ROOT, 'manifests', 'partitions.csv') } } : {};
+  const manifest = { ...build, include: [join(ROOT, 'manifests', 'terminal.json')], config: job.config, modules, ...(job.terminal ? { preload: ['provisioning'] } : {}) };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const args = [...(job.debug ? ['-d'] : []), ...(job.make ? ['-m'] : []), ...(job.goal ? ['-t', job.goal] : []), '-p', job.platform, '-o', join(dir, 'out'), 'manifest.json'];
   process.stderr.write(`build: mcconfig ${args.join(' ')} (in build/moddable/${job.name})\n`);
