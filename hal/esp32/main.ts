@@ -8,12 +8,11 @@
 // refuses) the LCD says "Not provisioned" and why, and nothing else runs. Terminal events and
 // faults go to trace() as JSON lines (the serial console / xsbug).
 //
-// Types: the SDK's own declarations from @moddable/typings (embedded:io/*, flash, timer through
-// moddable-typings.d.ts; time and mc/config referenced here). mc/config is declared there as
+// Types: on the host the declarations of @moddable/typings (moddable-typings.d.ts); in mcconfig's
+// build the SDK's own typings/ (its paths), so this file references neither. mc/config is declared there as
 // Record<string, any>; it is read as Record<string, unknown> and `wiring` taken as the Wiring the
 // build checked. `provisioning` is declared in provisioning-module.d.ts as unknown.
-/// <reference path="../../node_modules/@moddable/typings/time.d.ts" />
-/// <reference path="../../node_modules/@moddable/typings/mc/config.d.ts" />
+/// <reference path="./provisioning-module.d.ts" />
 import Digital from 'embedded:io/digital';
 import I2C from 'embedded:io/i2c';
 import Serial from 'embedded:io/serial';

@@ -10,3 +10,5 @@
 /// <reference path="../../node_modules/@moddable/typings/embedded_io/pwm.d.ts" />
 /// <reference path="../../node_modules/@moddable/typings/flash.d.ts" />
 /// <reference path="../../node_modules/@moddable/typings/timer.d.ts" />
+/// <reference path="../../node_modules/@moddable/typings/time.d.ts" />
+/// <reference path="../../node_modules/@moddable/typings/mc/config.d.ts" />

@@ -56,14 +56,19 @@ const Bus = Object.freeze({ HZ: 100_000, ADDRESS: 0x20 } as const);
 /** Data sheet §8: eight pins P0..P7, all high (written 1) after power-on. */
 const Port = Object.freeze({ PINS: 8, ALL_HIGH: 0xff } as const);
 
-/** The modes the class offers, as its static properties (ECMA-419 Digital). */
+/**
+ * The modes the class offers, as its static properties (ECMA-419 Digital). Numbers, as the Moddable
+ * SDK's own Digital declares them (SDK 8.2.3 typings), so the class stands in for it there too;
+ * ACTIVE_LOW is the SDK's extra flag, which this class refuses (no pin of the keypad needs it).
+ */
 const Mode = Object.freeze({
-  INPUT: 'Input',
-  INPUT_PULL_UP: 'InputPullUp',
-  INPUT_PULL_DOWN: 'InputPullDown',
-  INPUT_PULL_UP_DOWN: 'InputPullUpDown',
-  OUTPUT: 'Output',
-  OUTPUT_OPEN_DRAIN: 'OutputOpenDrain',
+  INPUT: 0,
+  INPUT_PULL_UP: 1,
+  INPUT_PULL_DOWN: 2,
+  INPUT_PULL_UP_DOWN: 3,
+  OUTPUT: 8,
+  OUTPUT_OPEN_DRAIN: 9,
+  ACTIVE_LOW: 0x100,
 } as const);
 
 /** Edges, a bit mask: Rising | Falling asks for both. */
@@ -282,12 +287,13 @@ export function pcf8574Digital(options: Pcf8574Options) {
   const port = new Pcf8574Port(options);
 
   class Pcf8574Digital {
-    static readonly Input: unknown = Mode.INPUT;
-    static readonly InputPullUp: unknown = Mode.INPUT_PULL_UP;
-    static readonly InputPullDown: unknown = Mode.INPUT_PULL_DOWN;
-    static readonly InputPullUpDown: unknown = Mode.INPUT_PULL_UP_DOWN;
-    static readonly Output: unknown = Mode.OUTPUT;
-    static readonly OutputOpenDrain: unknown = Mode.OUTPUT_OPEN_DRAIN;
+    static readonly Input: number = Mode.INPUT;
+    static readonly InputPullUp: number = Mode.INPUT_PULL_UP;
+    static readonly InputPullDown: number = Mode.INPUT_PULL_DOWN;
+    static readonly InputPullUpDown: number = Mode.INPUT_PULL_UP_DOWN;
+    static readonly Output: number = Mode.OUTPUT;
+    static readonly OutputOpenDrain: number = Mode.OUTPUT_OPEN_DRAIN;
+    static readonly ActiveLow: number = Mode.ACTIVE_LOW;
     static readonly Rising: number = Edge.RISING;
     static readonly Falling: number = Edge.FALLING;
 
@@ -297,6 +303,7 @@ export function pcf8574Digital(options: Pcf8574Options) {
 
     constructor(options: Pcf8574DigitalOptions) {
       const mode = options.mode;
+      if (mode === Mode.ACTIVE_LOW) throw new RangeError('PCF8574: ActiveLow is not supported');
       if (!Object.values(Mode).includes(mode as never)) throw new RangeError(`PCF8574: invalid mode ${String(mode)}`);
       if (mode === Mode.INPUT_PULL_DOWN || mode === Mode.INPUT_PULL_UP_DOWN) {
         throw new RangeError('PCF8574: the port has a weak pull-up only, no pull-down (data sheet §8)');
