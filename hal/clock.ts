@@ -3,7 +3,7 @@
 export type TimerHandle = unknown;
 
 export interface Clock {
-  /** Milliseconds since the Unix epoch, UTC. */
+  /** Whole milliseconds since the Unix epoch, UTC (records store it as an integer). */
   now(): number;
   /** Calls back once after `ms` milliseconds. */
   setTimer(ms: number, callback: () => void): TimerHandle;

@@ -46,8 +46,9 @@ export class BoardClock<T> implements Clock {
     return this.#valid;
   }
 
+  /** Whole ms: a tick source may count fractions (the HAL promises integers). */
   now(): number {
-    return this.#base + (this.#ticks() - this.#baseTicks);
+    return Math.floor(this.#base + (this.#ticks() - this.#baseTicks));
   }
 
   /** Sets the wall time (from the centre's signed answer) in the RTC and here. */
