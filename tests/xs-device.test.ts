@@ -7,7 +7,7 @@
 // The card's answers are recorded on Node first (the card is another chip on the device) and
 // replayed in XS by a card that fails on any command it did not expect (tests/scenarios/device-flows.ts).
 import assert from 'node:assert/strict';
-import { bundleDevice, recordFixtures, requireDeviceRunner, runDevice, type DeviceRun } from '../tools/bench/device.js';
+import { bundleDevice, DEVICE_ED25519, recordFixtures, requireDeviceRunner, runDevice, smallestHeap, type DeviceRun } from '../tools/bench/device.js';
 
 const TIMEOUT_MS = 5 * 60_000;
 
@@ -52,6 +52,19 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     const library = await bundleDevice(fixtures, 'xs-device-test-library-tables');
     const full = await runDevice(library, '1:registration', { profile: 'esp32' });
     assert.equal(full.report.memoryFull, true, `the library's default table does not fit: ${explain(full)}`);
+  });
+
+  it('Ed25519 as the device runs it (RFC 8032 over BigInt, no tables): registration and service fit the esp32 profile', async function () {
+    const { fixtures, problems } = await recordFixtures([2], ['full-service', 'registration']);
+    assert.deepEqual(problems, []);
+    const device = await bundleDevice(fixtures, 'xs-device-test-device-ed25519', DEVICE_ED25519);
+    for (const arg of ['2:full-service', '2:registration']) {
+      const run = await runDevice(device, arg, { profile: 'esp32' });
+      assert.equal(run.report.status, 'ok', `${arg}: ${explain(run)}`);
+      // Measured, not asserted beyond "fits": the smallest heap by bisection (tools/bench/device.ts).
+      const { minChunks, minSlots } = await smallestHeap(device, arg);
+      console.log(`      ${arg} with the device's Ed25519 needs ${((minChunks ?? 0) / 1024).toFixed(0)} KB of chunks and ${minSlots} slots at least (bisection with the x86_64 device runner; chunk bytes are an upper bound), ${run.report.computrons.flow.toLocaleString('en-US')} computrons`);
+    }
   });
 
   it('reports memory full (exit 4) for one allocation bigger than the esp32 chunk heap', async function () {

@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { DEVICE_FLOWS, lineStats, type FlowRecording, type LineEntry } from '../../tests/scenarios/device-flows.js';
 import { ROOT } from '../xs/xsnap.mjs';
 import type { CurveTuning, DeviceFixtures } from '../../tests/scenarios/device-main.js';
-import { bundleDevice, recordFixtures, runDevice, type DeviceRun, type RunOptions } from './device.js';
+import { bundleDevice, recordFixtures, runDevice, type DeviceRun, type RunOptions, smallestHeap } from './device.js';
 import { lineModel, LINE_ASSUMPTIONS, type LineTimes } from './line.js';
 
 /**
@@ -28,8 +28,6 @@ import { lineModel, LINE_ASSUMPTIONS, type LineTimes } from './line.js';
 export const HOST_INSTRUCTIONS_PER_ESP32_MS = 100_000;
 
 const SUITE_NAMES: Readonly<Record<number, string>> = { 1: 'P-256', 2: 'Ed25519', 3: 'ESIGN' };
-const FIT_CHUNK_MAX = 32 * 1024 * 1024;
-const FIT_SLOTS_MAX = 400_000;
 
 interface Options {
   quick: boolean;
@@ -78,18 +76,6 @@ export interface BenchRow {
   readonly line: LineTimes;
 }
 
-/** Smallest value in [low, high] for which `fits` holds, assuming it is monotonic, to `step`. */
-async function bisect(low: number, high: number, step: number, fits: (value: number) => Promise<boolean>): Promise<number | null> {
-  if (!(await fits(high))) return null;
-  while (high - low > step) {
-    const mid = Math.floor((low + high) / 2 / step) * step;
-    if (mid <= low) break;
-    if (await fits(mid)) high = mid;
-    else low = mid;
-  }
-  return high;
-}
-
 function failureOf(run: DeviceRun): string | null {
   if (run.report.status === 'ok') return null;
   return run.report.message || `exit ${run.status}`;
@@ -122,8 +108,7 @@ async function measure(script: string, recording: FlowRecording, options: Option
   let minChunks: number | null = null;
   let minSlots: number | null = null;
   if (options.fit) {
-    minChunks = await bisect(0, FIT_CHUNK_MAX, 1024, async (chunk) => (await runDevice(script, arg, { profile: 'esp32', chunk, slots: FIT_SLOTS_MAX })).report.status === 'ok');
-    minSlots = await bisect(0, FIT_SLOTS_MAX, 16, async (slots) => (await runDevice(script, arg, { profile: 'esp32', chunk: FIT_CHUNK_MAX, slots })).report.status === 'ok');
+    ({ minChunks, minSlots } = await smallestHeap(script, arg));
   }
 
   const flowLine: LineEntry[] = recording.line.slice(recording.setupEntries);

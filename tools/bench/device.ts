@@ -69,8 +69,17 @@ export async function recordFixtures(suites: readonly number[], flows: readonly 
   return { fixtures: { suites: bySuite }, problems };
 }
 
-/** Writes the recordings and an entry next to them, bundles it for XS; returns the bundle's path. */
-export async function bundleDevice(fixtures: DeviceFixtures, name = 'device'): Promise<string> {
+/**
+ * The device's Ed25519 (firmware/crypto/ed25519-reference.ts, as manifests/terminal.json maps it)
+ * in place of @noble's, for measuring what the device runs.
+ */
+export const DEVICE_ED25519 = Object.freeze({ 'firmware/crypto/ed25519-curve.ts': 'firmware/crypto/ed25519-reference.ts' });
+
+/**
+ * Writes the recordings and an entry next to them, bundles it for XS; returns the bundle's path.
+ * `replace` puts modules in place of others (tools/xs/bundle.mjs), e.g. DEVICE_ED25519.
+ */
+export async function bundleDevice(fixtures: DeviceFixtures, name = 'device', replace?: Readonly<Record<string, string>>): Promise<string> {
   // Fixture files are keyed by name: a tuning gets its own bundle.
   const dir = join(DEVICE_BUILD_DIR, name);
   mkdirSync(dir, { recursive: true });
@@ -78,7 +87,7 @@ export async function bundleDevice(fixtures: DeviceFixtures, name = 'device'): P
   const main = join(ROOT, 'tests', 'scenarios', 'device-main.ts');
   const entry = join(dir, 'entry.mjs');
   writeFileSync(entry, `import { FIXTURES } from './fixtures.mjs';\nimport { installDevice } from ${JSON.stringify(main)};\ninstallDevice(FIXTURES);\n`);
-  return bundle(entry, join(dir, `${name}.js`));
+  return bundle(entry, join(dir, `${name}.js`), replace ? { replace } : {});
 }
 
 export interface ProfileLimits {
@@ -153,4 +162,30 @@ export async function runDevice(script: string, arg: string, options: RunOptions
     rmSync(outFile, { force: true });
   }
   return { report: JSON.parse(line) as DeviceReport, stderr, status, instructions };
+}
+
+/** The bisection's ceilings: far above anything a flow needs. */
+const FIT_CHUNK_MAX = 32 * 1024 * 1024;
+const FIT_SLOTS_MAX = 400_000;
+
+/** Smallest value in [low, high] for which `fits` holds, assuming it is monotonic, to `step`. */
+async function bisect(low: number, high: number, step: number, fits: (value: number) => Promise<boolean>): Promise<number | null> {
+  if (!(await fits(high))) return null;
+  while (high - low > step) {
+    const mid = Math.floor((low + high) / 2 / step) * step;
+    if (mid <= low) break;
+    if (await fits(mid)) high = mid;
+    else low = mid;
+  }
+  return high;
+}
+
+/**
+ * The smallest heap a flow completes in, by bisection with the runner: chunk bytes with slots
+ * unlimited (1 KB steps) and slots with chunks unlimited (16-slot steps); null when it never does.
+ */
+export async function smallestHeap(script: string, arg: string): Promise<{ minChunks: number | null; minSlots: number | null }> {
+  const minChunks = await bisect(0, FIT_CHUNK_MAX, 1024, async (chunk) => (await runDevice(script, arg, { profile: 'esp32', chunk, slots: FIT_SLOTS_MAX })).report.status === 'ok');
+  const minSlots = await bisect(0, FIT_SLOTS_MAX, 16, async (slots) => (await runDevice(script, arg, { profile: 'esp32', chunk: FIT_CHUNK_MAX, slots })).report.status === 'ok');
+  return { minChunks, minSlots };
 }

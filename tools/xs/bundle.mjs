@@ -28,11 +28,31 @@ const noNodeBuiltins = {
 };
 
 /**
+ * Puts one module in place of another, as the Moddable manifest does for the device's providers.
+ * @param {Readonly<Record<string, string>>} replacements project-relative paths: replaced -> replacement
+ * @returns {import('esbuild').Plugin}
+ */
+function replaceModules(replacements) {
+  const byPath = new Map(Object.entries(replacements).map(([from, to]) => [resolve(ROOT, from), resolve(ROOT, to)]));
+  return {
+    name: 'replace-modules',
+    setup(builder) {
+      builder.onResolve({ filter: /^\./ }, (args) => {
+        const target = resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+        const replacement = byPath.get(target);
+        return replacement ? { path: replacement } : undefined;
+      });
+    },
+  };
+}
+
+/**
  * @param {string} entry path of the entry file (relative to the project root or absolute)
  * @param {string} [outFile] where to write the bundle (default build/xs/<entry name>.js)
+ * @param {{ replace?: Readonly<Record<string, string>> }} [options] modules to put in place of others (project-relative .ts paths)
  * @returns {Promise<string>} the absolute path of the bundle
  */
-export async function bundle(entry, outFile) {
+export async function bundle(entry, outFile, options = {}) {
   const entryPath = isAbsolute(entry) ? entry : resolve(ROOT, entry);
   const out = outFile ? resolve(ROOT, outFile) : join(XS_BUILD_DIR, `${basename(entryPath, extname(entryPath))}.js`);
   try {
@@ -46,7 +66,7 @@ export async function bundle(entry, outFile) {
       platform: 'neutral',
       // neutral leaves these empty; packages that still rely on "module"/"main" need them
       mainFields: ['module', 'main'],
-      plugins: [noNodeBuiltins],
+      plugins: [noNodeBuiltins, ...(options.replace ? [replaceModules(options.replace)] : [])],
       sourcemap: false,
       legalComments: 'none',
       logLevel: 'silent',
