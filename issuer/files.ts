@@ -11,7 +11,8 @@ import { asciiBytes, constantTimeEqual, fromHex, toHex } from '../firmware/proto
 import { CARD_NUMBER_LENGTH, decodeCertificate, certificateMessage, type TerminalCertificate } from '../firmware/protocol/data-objects.js';
 import { CARD_IMAGE_FORMAT } from '../card/image.js';
 import { DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
-import { formatUtcOffset, parseUtcOffset } from '../firmware/protocol/dates.js';
+import { parseUtcOffset } from '../firmware/protocol/dates.js';
+import { provisioningJson, type ProvisioningJson } from '../firmware/terminal/provisioning.js';
 import type { IssuerKey } from './issuer.js';
 
 /** A file (or JSON value) that is not what it claims to be; the message names the field. */
@@ -60,19 +61,8 @@ export interface IssuerKeyJson {
   readonly secretKey: string;
 }
 
-export interface TerminalConfigJson {
-  readonly format: typeof FORMAT.TERMINAL_CONFIG;
-  readonly terminalId: string;
-  readonly suite: number;
-  readonly issuerKeys: readonly { readonly suite: number; readonly keyId: number; readonly publicKey: string }[];
-  readonly terminalPublicKey: string;
-  readonly terminalSecretKey: string;
-  readonly certificate: string;
-  readonly tariff: Tariff;
-  readonly hotlist: readonly string[];
-  /** The terminal's local time as "+09:00"; absent in files written before it was provisioned. */
-  readonly utcOffset?: string;
-}
+/** A terminal config file's JSON: what firmware/terminal/provisioning.ts reads on the device. */
+export type TerminalConfigJson = ProvisioningJson;
 
 // ---------------------------------------------------------------------------------------------
 // Field readers: each names the field it rejects, so a hand-edited file gets a useful error.
@@ -195,23 +185,7 @@ export function issuerKeyFromJson(value: unknown): IssuerKey {
 // Terminal configs
 
 export function terminalConfigToJson(config: TerminalConfig): TerminalConfigJson {
-  return {
-    format: FORMAT.TERMINAL_CONFIG,
-    terminalId: config.terminalId,
-    suite: config.suite,
-    issuerKeys: config.issuerKeys.map((key) => ({ suite: key.suite, keyId: key.keyId, publicKey: toHex(key.publicKey) })),
-    terminalPublicKey: toHex(config.terminalPublicKey),
-    terminalSecretKey: toHex(config.terminalSecretKey),
-    certificate: toHex(config.certificate),
-    tariff: {
-      currency: config.tariff.currency,
-      connectionFee: config.tariff.connectionFee,
-      unitFee: config.tariff.unitFee,
-      unitSeconds: config.tariff.unitSeconds,
-    },
-    hotlist: config.hotlist.map((idu) => idu.toUpperCase()),
-    utcOffset: formatUtcOffset(config.utcOffsetMinutes),
-  };
+  return provisioningJson(config);
 }
 
 /** "+09:00" → 540; a config without the field is a Japanese terminal from before the field existed. */

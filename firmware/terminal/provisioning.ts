@@ -2,11 +2,42 @@
 // device reads it: the build (npm run build:esp32 -- --terminal FILE) checks the file in full on
 // the build machine (keys, certificate CT against nA) and compiles it into the firmware image;
 // here it only becomes a TerminalConfig again. Engine-neutral: runs on the device.
-import { fromHex } from '../protocol/bytes.js';
-import { parseUtcOffset } from '../protocol/dates.js';
+import { fromHex, toHex } from '../protocol/bytes.js';
+import { formatUtcOffset, parseUtcOffset } from '../protocol/dates.js';
 import { DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type Tariff, type TerminalConfig } from './config.js';
 
-export const PROVISIONING_FORMAT = 'icc-terminal-config/1';
+export const PROVISIONING_FORMAT = 'icc-terminal-config/1' as const;
+
+/** The provisioning file's JSON (format icc-terminal-config/1): byte fields as hex. */
+export interface ProvisioningJson {
+  readonly format: typeof PROVISIONING_FORMAT;
+  readonly terminalId: string;
+  readonly suite: number;
+  readonly issuerKeys: readonly { readonly suite: number; readonly keyId: number; readonly publicKey: string }[];
+  readonly terminalPublicKey: string;
+  readonly terminalSecretKey: string;
+  readonly certificate: string;
+  readonly tariff: Tariff;
+  readonly hotlist: readonly string[];
+  /** The terminal's local time as "+09:00"; absent in files written before it was provisioned. */
+  readonly utcOffset?: string;
+}
+
+/** The JSON of a TerminalConfig, as the issuer's provision-terminal writes it and the device reads it. */
+export function provisioningJson(config: TerminalConfig): ProvisioningJson {
+  return {
+    format: PROVISIONING_FORMAT,
+    terminalId: config.terminalId,
+    suite: config.suite,
+    issuerKeys: config.issuerKeys.map((key) => ({ suite: key.suite, keyId: key.keyId, publicKey: toHex(key.publicKey) })),
+    terminalPublicKey: toHex(config.terminalPublicKey),
+    terminalSecretKey: toHex(config.terminalSecretKey),
+    certificate: toHex(config.certificate),
+    tariff: { currency: config.tariff.currency, connectionFee: config.tariff.connectionFee, unitFee: config.tariff.unitFee, unitSeconds: config.tariff.unitSeconds },
+    hotlist: config.hotlist.map((idu) => idu.toUpperCase()),
+    utcOffset: formatUtcOffset(config.utcOffsetMinutes),
+  };
+}
 
 /** A provisioning file the device cannot use; the message names the field. */
 export class ProvisioningError extends Error {

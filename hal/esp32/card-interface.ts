@@ -38,6 +38,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { CardRemovedError } from '../reader.js';
 import { TransmissionError } from '../../firmware/iso7816/errors.js';
 import type { SmartCardUartClass, SmartCardUartPort } from './smartcard-uart.js';
+import type { CardWiring } from './wiring.js';
 
 /** The card clock's port: ECMA-419 PWM's shape (embedded:io/pwm) plus the `resolution` option. */
 export interface CardClockPort {
@@ -51,24 +52,11 @@ export interface CardClockPort {
 
 export type CardClockClass = new (options: { readonly pin: number; readonly hz: number; readonly resolution?: number }) => CardClockPort;
 
-/** The board's wiring of the card interface (moddable.json wiring.card has this shape). */
-export interface CardInterfaceWiring {
-  /** UART controller of the I/O line. */
-  readonly uart: number;
-  /** GPIOs on the chip's I/OUC: transmit (open drain) and receive, one pin or two tied together. */
-  readonly transmit: number;
-  readonly receive: number;
-  /** GPIO on XTAL1: the card clock. */
-  readonly clock: number;
-  /** GPIO on RSTIN. */
-  readonly reset: number;
-  /** GPIO on CMDVCC (active low). */
-  readonly vcc: number;
-  /** GPIO on OFF (low: no card). */
-  readonly detect: number;
-  /** Card clock asked for, Hz (default 3,571,200: 9,600 bit/s at Fi 372, Di 1). */
-  readonly clockHz?: number;
-}
+/**
+ * The board's wiring of the card interface: moddable.json wiring.card (hal/esp32/wiring.ts), with
+ * the card clock optional (default 3,571,200 Hz: 9,600 bit/s at Fi 372, Di 1).
+ */
+export type CardInterfaceWiring = Omit<CardWiring, 'clockHz'> & { readonly clockHz?: number };
 
 export interface CardInterfaceOptions {
   readonly wiring: CardInterfaceWiring;

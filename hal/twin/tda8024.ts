@@ -22,16 +22,10 @@ import { FAULTS, type Direction, type Fault, type FaultPlan } from '../sim/card-
 import { DEFAULT_LINE_SETTINGS, LINE, type LineSettings } from '../card-line.js';
 import type { ByteCard, CardContacts } from '../../card/iso7816/contacts.js';
 import type { Level, TwinBoard } from './board.js';
+import type { CardWiring } from '../esp32/wiring.js';
 
 /** The firmware-side pins of the chip (moddable.json wiring.card). */
-export interface Tda8024Wiring {
-  readonly transmit: number;
-  readonly receive: number;
-  readonly clock: number;
-  readonly reset: number;
-  readonly vcc: number;
-  readonly detect: number;
-}
+export type Tda8024Wiring = Pick<CardWiring, 'transmit' | 'receive' | 'clock' | 'reset' | 'vcc' | 'detect'>;
 
 /** The terminal UART's frame settings as the wire sees them. */
 export interface UartFrame {

@@ -22,11 +22,8 @@ import { TWIN_EXPANDER_WIRING, TWIN_WIRING, TwinTerminalBoard } from '../../hal/
 import { SimByteCard } from '../../card/iso7816/byte-card.js';
 import { startFirmware, type Firmware } from '../../firmware/main.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
-import { toHex } from '../../firmware/protocol/bytes.js';
-import { formatUtcOffset } from '../../firmware/protocol/dates.js';
-import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import type { TerminalEvent } from '../../firmware/terminal/events.js';
-import { configFromProvisioning, PROVISIONING_FORMAT } from '../../firmware/terminal/provisioning.js';
+import { configFromProvisioning, PROVISIONING_FORMAT, provisioningJson } from '../../firmware/terminal/provisioning.js';
 import { elapsedText, SCREENS } from '../../firmware/terminal/screens.js';
 import { provisionTerminal } from '../../issuer/issuer.js';
 import { aliceCard, drive, issuer, WIRING as CARD_WIRING } from './twin-card-scenarios.js';
@@ -47,25 +44,9 @@ const LEGEND: Readonly<Record<string, string>> = Object.freeze({ REGISTER: 'R', 
 /** A person's typing: a key every 150 ms, held 60 ms, its contact bouncing for 4 ms each way. */
 const KEY = Object.freeze({ GAP_MS: 150, HOLD_MS: 60, BOUNCE_MS: 4 });
 
-/** The issuer's provision-terminal file (icc-terminal-config/1) as JSON, what the build compiles in as `provisioning`. */
-function provisioningJson(config: TerminalConfig): unknown {
-  return JSON.parse(JSON.stringify({
-    format: PROVISIONING_FORMAT,
-    terminalId: config.terminalId,
-    suite: config.suite,
-    issuerKeys: config.issuerKeys.map((key) => ({ suite: key.suite, keyId: key.keyId, publicKey: toHex(key.publicKey) })),
-    terminalPublicKey: toHex(config.terminalPublicKey),
-    terminalSecretKey: toHex(config.terminalSecretKey),
-    certificate: toHex(config.certificate),
-    tariff: config.tariff,
-    hotlist: config.hotlist,
-    utcOffset: formatUtcOffset(config.utcOffsetMinutes),
-  }));
-}
-
 function provisioning(): unknown {
   const { issuer: key, random } = issuer();
-  return provisioningJson(provisionTerminal(key, { terminalId: 'T0001', validFrom: '2026-01-01', validTo: '2031-12-31' }, random.source));
+  return JSON.parse(JSON.stringify(provisioningJson(provisionTerminal(key, { terminalId: 'T0001', validFrom: '2026-01-01', validTo: '2031-12-31' }, random.source))));
 }
 
 /** The twin's IO in the shape the device's main module passes (hal/esp32/board.ts Esp32Io). */
