@@ -28,6 +28,15 @@ async function rejectedFor(world: World, reason: string): Promise<void> {
 function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
   const newWorld = (options: WorldOptions = {}): Promise<World> => makeWorld(contacts === 'line' ? { ...options, line: {} } : options);
 
+  /** A new world whose card has PIN 2468 and is on a call to 0312345678 that has just started. */
+  async function inCall(): Promise<World> {
+    const world = await newWorld();
+    await world.rig.insert(world.card({ label: 'alice' }));
+    await registerPin(world.rig, '2468');
+    await world.rig.press('2468', 'ENTER', '0312345678', 'ENTER');
+    return world;
+  }
+
   function suiteScenarios(suite: number, name: string): Scenario[] {
     return [
       {
@@ -222,11 +231,8 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
     {
       name: 'the in-call screen shows the elapsed time each second and what hanging up then would bill (issue 8.7)',
       async run() {
-        const world = await newWorld();
+        const world = await inCall();
         const { rig } = world;
-        await rig.insert(world.card({ label: 'alice' }));
-        await registerPin(rig, '2468');
-        await rig.press('2468', 'ENTER', '0312345678', 'ENTER');
         const tariff = world.config.tariff;
         screenHas(world, '0:00  20 JPY');
         for (let second = 1; second <= 185; second++) {
@@ -246,11 +252,8 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
     {
       name: 'at 1:00 the screen already shows the second minute: 30 JPY, and hanging up then bills 30',
       async run() {
-        const world = await newWorld();
+        const world = await inCall();
         const { rig } = world;
-        await rig.insert(world.card({ label: 'alice' }));
-        await registerPin(rig, '2468');
-        await rig.press('2468', 'ENTER', '0312345678', 'ENTER');
         await rig.wait(59);
         screenHas(world, '0:59  20 JPY');
         await rig.wait(1);
@@ -309,11 +312,8 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
     {
       name: 'usage records keep UTC; the record event gives the local time of the call',
       async run() {
-        const world = await newWorld();
+        const world = await inCall();
         const { rig } = world;
-        await rig.insert(world.card({ label: 'alice' }));
-        await registerPin(rig, '2468');
-        await rig.press('2468', 'ENTER', '0312345678', 'ENTER');
         const startedAt = rig.clock.now();
         await rig.wait(10);
         await rig.press('END');
@@ -325,11 +325,8 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
     {
       name: 'switching the terminal off during a call hangs up, bills and records the call first (issue 8.8)',
       async run() {
-        const world = await newWorld();
+        const world = await inCall();
         const { rig } = world;
-        await rig.insert(world.card({ label: 'alice' }));
-        await registerPin(rig, '2468');
-        await rig.press('2468', 'ENTER', '0312345678', 'ENTER');
         await rig.wait(75);
         await rig.shutdown();
         const ended = rig.eventsOf('service-ended')[0];
