@@ -40,10 +40,24 @@ export function modInverse(a: bigint, m: bigint): bigint {
   return mod(s0, m);
 }
 
-/** Bits of a non-negative integer (0 for 0). */
+/**
+ * Bits of a non-negative integer (0 for 0), by shifts: n.toString(2) costs XS one division per
+ * binary digit (about 110 M x86 instructions for a 2046-bit modulus), a shift search a few dozen
+ * shifts.
+ */
 export function bitLength(n: bigint): number {
   if (n < 0n) throw new RangeError('bitLength: negative number');
-  return n === 0n ? 0 : n.toString(2).length;
+  if (n === 0n) return 0;
+  let high = 1;
+  while (n >> BigInt(high) !== 0n) high *= 2; // n < 2^high
+  let low = high / 2; // n ≥ 2^low, or low = 0 when high = 1
+  if (high === 1) return 1;
+  while (high - low > 1) {
+    const middle = (low + high) >>> 1;
+    if (n >> BigInt(middle) !== 0n) low = middle;
+    else high = middle;
+  }
+  return high;
 }
 
 /** 2^bits − 1. */

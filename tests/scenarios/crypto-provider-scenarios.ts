@@ -7,6 +7,7 @@ import { HASHES } from '../../firmware/crypto/hash.js';
 import { P256 } from '../../firmware/crypto/p256.js';
 import { ED25519 } from '../../firmware/crypto/ed25519-curve.js';
 import { ED25519 as ED25519_REFERENCE } from '../../firmware/crypto/ed25519-reference.js';
+import { bigIntToBytes, bitLength, bytesToBigInt, modInverse, modPow } from '../../firmware/crypto/bigint.js';
 import { asciiBytes } from '../../firmware/protocol/bytes.js';
 import { SeededRandom } from '../../hal/sim/random.js';
 import { equal, ok, type Scenario } from './scenario.js';
@@ -143,6 +144,22 @@ export const cryptoProviderScenarios: Scenario[] = [
       // y = p (2^255 − 19) is not canonical: refused as a key.
       ok(!ED25519_REFERENCE.isPublicKey(fromHex('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f')), 'y ≥ p refused');
       ok(!ED25519_REFERENCE.verify(fromHex(publicKey).subarray(0, 31), new Uint8Array(0), fromHex(signature)), 'a short key is refused');
+    },
+  },
+
+  {
+    name: 'BigInt helpers for ESIGN: bit length by shifts equals the binary digits, powers, inverses and I2OSP/OS2IP',
+    run() {
+      const random = new SeededRandom('bigint-helpers');
+      const samples = [0n, 1n, 2n, 3n, 255n, 256n, (1n << 64n) - 1n, 1n << 64n, (1n << 2046n) - 1n, 1n << 2046n];
+      for (let i = 0; i < 40; i++) samples.push(bytesToBigInt(random.source(1 + i * 9)));
+      for (const n of samples) equal(bitLength(n), n === 0n ? 0 : n.toString(2).length, `bit length of a ${n.toString(16).length}-hex-digit number`);
+      const m = bytesToBigInt(random.source(64)) | 1n;
+      const a = bytesToBigInt(random.source(60));
+      equal(modPow(a, m - 1n, m) === modPow(modPow(a, (m - 1n) / 2n, m), 2n, m), true, 'a^(m−1) = (a^((m−1)/2))²');
+      equal((a * modInverse(a, m)) % m, 1n, 'a · a⁻¹ ≡ 1');
+      equal(bytesToBigInt(bigIntToBytes(a, 80)), a, 'I2OSP then OS2IP');
+      equal(modPow(3n, 0n, 7n), 1n, 'x^0 = 1');
     },
   },
 ];
