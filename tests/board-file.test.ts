@@ -4,16 +4,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BoardFileError, readBoardFile } from '../tools/moddable/board-file.js';
+import { BoardFileError, dataPartitions, readBoardFile } from '../tools/moddable/board-file.js';
 import { wiringTable, withWiringTable } from '../tools/moddable/wiring-table.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const PARTITIONS = dataPartitions(readFileSync(join(ROOT, 'manifests', 'partitions.csv'), 'utf8'));
 const board = (): Record<string, any> => JSON.parse(readFileSync(join(ROOT, 'moddable.json'), 'utf8')) as Record<string, any>;
 
 function refused(edit: (json: Record<string, any>) => void, ...problems: RegExp[]): void {
   const json = board();
   edit(json);
-  assert.throws(() => readBoardFile(json), (error: unknown) => {
+  assert.throws(() => readBoardFile(json, PARTITIONS), (error: unknown) => {
     assert.ok(error instanceof BoardFileError, String(error));
     for (const problem of problems) assert.ok(error.problems.some((p) => problem.test(p)), `no problem matches ${problem}: ${JSON.stringify(error.problems)}`);
     return true;
@@ -54,6 +55,30 @@ describe('moddable.json (the board file)', () => {
     refused((j) => (j.wiring.lcd.rows = 3), /^wiring\.lcd: a 20×3 HD44780 is not supported/);
   });
 
+  it('refuses a strapping pin held at the wrong level at reset, naming the pin and the level', () => {
+    assert.deepEqual(PARTITIONS, ['nvs', 'phy_init', 'journal']);
+    refused((j) => (j.wiring.keypad.columns[2] = 12), /^wiring\.keypad\.columns\[2\]: GPIO 12 is a strapping pin of the esp32 that must be low at reset, and this signal holds it high$/);
+    refused((j) => (j.targets['esp32-c3'].wiring.modem.powerKey = 2), /^targets\.esp32-c3\.wiring\.modem\.powerKey: GPIO 2 is a strapping pin of the esp32c3 that must be high at reset, and this signal holds it low$/);
+    refused((j) => (j.targets['esp32-c3'].wiring.card.detect = 9), /^targets\.esp32-c3\.wiring\.card\.detect: GPIO 9 is a strapping pin of the esp32c3 that must be high at reset/);
+    refused((j) => (j.wiring.modem.powerKey = 0), /^wiring\.modem\.powerKey: GPIO 0 is a strapping pin of the esp32 that must be high at reset/);
+  });
+
+  it('names an unknown field (a typo) and a journal partition the partition table lacks, each problem once', () => {
+    refused((j) => {
+      j.targets.esp32.wirng = j.targets.esp32.wiring;
+    }, /^targets\.esp32\.wirng: is not a field of a target \(comment, platform, chip, console, wiring\)$/);
+    refused((j) => (j.wiring.card.clok = 4), /^wiring\.card\.clok: is not a field of a card/);
+    refused((j) => (j.wiring.flash.partition = 'records'), /^wiring\.flash\.partition: "records" is no data partition of manifests\/partitions\.csv \(nvs, phy_init, journal\)$/);
+    const json = board();
+    json.wiring.modem.baud = 10000; // shared by the esp32 target only: one problem, not one per target
+    json.wiring.flash.partition = 'records'; // shared by all three targets
+    assert.throws(() => readBoardFile(json, PARTITIONS), (error: unknown) => {
+      assert.ok(error instanceof BoardFileError);
+      assert.deepEqual(error.problems.filter((p) => p.startsWith('wiring.flash')), ['wiring.flash.partition: "records" is no data partition of manifests/partitions.csv (nvs, phy_init, journal)']);
+      return true;
+    });
+  });
+
   it('names a wrong target, chip, console or SDK field, and lists every problem at once', () => {
     refused((j) => (j.targets.esp32.platform = 'esp8266'), /^targets\.esp32\.platform: must be what mcconfig -p takes/);
     refused((j) => (j.targets.esp32.chip = 'esp32h2'), /^targets\.esp32\.chip: must be one of esp32, esp32s2, esp32c3/);
@@ -83,6 +108,15 @@ describe('docs/hardware.md and npm run build:esp32', () => {
     const emptySdk = build(['esp32', '--target', 'esp32'], { MODDABLE: join(ROOT, 'build', 'no-sdk-here') });
     assert.equal(emptySdk.status, 2);
     assert.match(emptySdk.stderr, /^build: no .*no-sdk-here\/build\/bin\/lin\/release\/mcconfig: build the SDK's tools first/);
+  });
+
+  it('checks the provisioning file before asking for the SDK, and the simulator build takes no target', () => {
+    const bad = build(['esp32', '--target', 'esp32', '--terminal', join(ROOT, 'README.md')]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^build: --terminal .*README\.md: /);
+    const sim = build(['sim', '--target', 'esp32']);
+    assert.equal(sim.status, 2);
+    assert.match(sim.stderr, /build:moddable-sim takes no --target or --terminal/);
   });
 
   it('refuses a target moddable.json lacks and a flash without provisioning, naming what is wrong', () => {

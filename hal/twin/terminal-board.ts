@@ -15,7 +15,7 @@ import { Pcf8574Twin } from './pcf8574.js';
 
 /** moddable.json's `wiring` of the ESP32-DevKitC board (tests/typings.test.ts checks the two agree). */
 export const TWIN_WIRING = Object.freeze({
-  keypad: Object.freeze({ rows: [32, 33, 25, 26], columns: [27, 14, 12, 13], layout: ['123R', '456C', '789E', '*0#N'] }),
+  keypad: Object.freeze({ rows: [32, 33, 25, 26], columns: [27, 14, 15, 13], layout: ['123R', '456C', '789E', '*0#N'] }),
   lcd: Object.freeze({ i2c: Object.freeze({ data: 21, clock: 22, hz: 100_000, address: 39 }), columns: 20, rows: 4 }),
   modem: Object.freeze({ uart: 2, transmit: 23, receive: 34, baud: 9600, powerKey: 2 }),
   rtc: Object.freeze({ address: 0x68 }),
@@ -25,7 +25,8 @@ export const TWIN_WIRING = Object.freeze({
 /**
  * The keypad as the ESP32-C3 board wires it (moddable.json targets["esp32-c3"].wiring.keypad: too
  * few GPIOs for eight keypad lines): behind a PCF8574 on the LCD's I2C bus (0x20; the backpack is
- * 0x27), rows on P0..P3, columns on P4..P7, the expander's INT on GPIO 3. `nets` are the board
+ * 0x27), rows on P0..P3, columns on P4..P7; the INT goes to GPIO 3, free on this DevKitC twin (the
+ * C3 board uses GPIO 2). `nets` are the board
  * nets the twin gives P0..P7: virtual, numbered outside the GPIOs.
  */
 export const TWIN_EXPANDER_WIRING = Object.freeze({

@@ -13,13 +13,15 @@
 // SDK (MODDABLE) or, to build for a device, without ESP-IDF (IDF_PATH), it stops with one line
 // saying what to install. Exit codes: 0 done, 1 mcconfig failed, 2 a usage or setup problem.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadTerminalConfig, terminalConfigToJson } from '../../issuer/files.js';
-import { BoardFileError, readBoardFile, type Target } from './board-file.js';
+import { BoardFileError, loadBoardFile, type Target } from './board-file.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+/** The SDK's folder of host tools: build/bin/lin or build/bin/mac. */
+const HOST_BIN = process.platform === 'darwin' ? 'mac' : 'lin';
 const SDK_HELP = 'set MODDABLE to a local build of the Moddable SDK 8.2.3 (docs/hardware.md, "Building the firmware")';
 
 const USAGE = `Usage:
@@ -41,7 +43,7 @@ function stop(message: string): never {
 export function findMcconfig(environment: NodeJS.ProcessEnv): string {
   const sdk = environment.MODDABLE;
   if (!sdk) stop(`the Moddable SDK is not set up: ${SDK_HELP}`);
-  const tool = join(sdk, 'build', 'bin', process.platform === 'darwin' ? 'mac' : 'lin', 'release', 'mcconfig');
+  const tool = join(sdk, 'build', 'bin', HOST_BIN, 'release', 'mcconfig');
   if (!existsSync(tool)) stop(`no ${tool}: build the SDK's tools first (cd $MODDABLE/build/makefiles/lin && make), or ${SDK_HELP}`);
   return tool;
 }
@@ -60,7 +62,8 @@ interface Job {
   readonly name: string;
   readonly platform: string;
   readonly config: Record<string, unknown>;
-  readonly terminal: string | undefined;
+  /** The provisioning module's source, or null for a build without one. */
+  readonly provisioning: string | null;
   readonly make: boolean;
   readonly goal: 'build' | 'deploy' | null;
   readonly debug: boolean;
@@ -71,17 +74,17 @@ function run(job: Job, environment: NodeJS.ProcessEnv): number {
   const dir = join(ROOT, 'build', 'moddable', job.name);
   mkdirSync(join(dir, 'out'), { recursive: true });
   const modules: Record<string, string> = {};
-  if (job.terminal) {
-    writeFileSync(join(dir, 'provisioning.js'), provisioningModule(job.terminal), { mode: 0o600 });
+  if (job.provisioning) {
+    writeFileSync(join(dir, 'provisioning.js'), job.provisioning, { mode: 0o600 });
     modules.provisioning = './provisioning';
   }
   // The journal's partition table is the project's (manifests/partitions.csv); mcconfig wants its path.
   const build = job.platform.startsWith('esp32') ? { build: { PARTITIONS_FILE: join(ROOT, 'manifests', 'partitions.csv') } } : {};
-  const manifest = { ...build, include: [join(ROOT, 'manifests', 'terminal.json')], config: job.config, modules, ...(job.terminal ? { preload: ['provisioning'] } : {}) };
+  const manifest = { ...build, include: [join(ROOT, 'manifests', 'terminal.json')], config: job.config, modules, ...(job.provisioning ? { preload: ['provisioning'] } : {}) };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const args = [...(job.debug ? ['-d'] : []), ...(job.make ? ['-m'] : []), ...(job.goal ? ['-t', job.goal] : []), '-p', job.platform, '-o', join(dir, 'out'), 'manifest.json'];
   process.stderr.write(`build: mcconfig ${args.join(' ')} (in build/moddable/${job.name})\n`);
-  const sdkBin = join(environment.MODDABLE!, 'build', 'bin', 'lin', 'release');
+  const sdkBin = join(environment.MODDABLE!, 'build', 'bin', HOST_BIN, 'release');
   const path = [join(ROOT, 'node_modules', '.bin'), sdkBin, environment.PATH ?? ''].join(delimiter);
   const result = spawnSync(mcconfig, args, { cwd: dir, stdio: 'inherit', env: { ...environment, PATH: path } });
   return result.status ?? 1;
@@ -100,13 +103,14 @@ function main(argv: string[]): number {
     return 0;
   }
   if (command === 'sim') {
+    if (values.target || values.terminal) stop('build:moddable-sim takes no --target or --terminal: it builds the simulator with its own demo issuer, terminal and cards');
     findMcconfig(process.env);
-    return run({ name: 'lin', platform: 'lin', config: {}, terminal: undefined, make: true, goal: null, debug: true }, process.env);
+    return run({ name: 'lin', platform: 'lin', config: {}, provisioning: null, make: true, goal: null, debug: true }, process.env);
   }
   if (command !== 'esp32' && command !== 'flash') stop(`unknown command "${command}"\n${USAGE}`);
   let targets: readonly Target[];
   try {
-    targets = readBoardFile(JSON.parse(readFileSync(join(ROOT, 'moddable.json'), 'utf8'))).targets;
+    targets = loadBoardFile(ROOT).targets;
   } catch (error) {
     stop(error instanceof BoardFileError ? error.message : `moddable.json: ${(error as Error).message}`);
   }
@@ -116,10 +120,13 @@ function main(argv: string[]): number {
   const flash = command === 'flash';
   if (flash && !values.terminal) stop('--terminal is required to flash: a terminal without its provisioning cannot serve anyone');
   if (flash && values.generate) stop('--generate writes makefiles only; it cannot flash');
+  const provisioning = values.terminal ? provisioningModule(values.terminal) : null; // a bad file is named before any setup question
   findMcconfig(process.env);
   if (!values.generate && !process.env.IDF_PATH) stop('ESP-IDF is not set up (IDF_PATH): install ESP-IDF as docs/hardware.md says, or use --generate for the makefiles only');
   return run({
-    name: target.name, platform: target.platform, config: { wiring: target.wiring }, terminal: values.terminal,
+    // buildTime: where the clock starts on a board whose DS3231 lost the time (never before the build);
+    // led: the SDK's C3 target paints a rainbow on GPIO 8 at boot, a pin this board uses.
+    name: target.name, platform: target.platform, config: { wiring: target.wiring, buildTime: Date.now(), led: { rainbow: false } }, provisioning,
     make: !values.generate, goal: values.generate ? null : flash ? 'deploy' : 'build', debug: values.debug === true,
   }, process.env);
 }

@@ -3,7 +3,7 @@
 // between the markers in docs/hardware.md; tests/board-file.test.ts checks it is current.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readBoardFile, type BoardFile } from './board-file.js';
+import { BoardFileError, loadBoardFile, type BoardFile } from './board-file.js';
 import type { Wiring } from '../../hal/esp32/wiring.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -51,7 +51,14 @@ export function withWiringTable(text: string, table: string): string {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  const board = readBoardFile(JSON.parse(readFileSync(join(ROOT, 'moddable.json'), 'utf8')));
+  let board: BoardFile;
+  try {
+    board = loadBoardFile(ROOT);
+  } catch (error) {
+    if (!(error instanceof BoardFileError)) throw error;
+    process.stderr.write(`wiring: ${error.message}\n`);
+    process.exit(2);
+  }
   const guide = join(ROOT, 'docs', 'hardware.md');
   writeFileSync(guide, withWiringTable(readFileSync(guide, 'utf8'), wiringTable(board)));
   process.stdout.write('docs/hardware.md: wiring table written from moddable.json\n');
