@@ -57,7 +57,8 @@ interface Command {
   readonly help: string;
   readonly options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
   readonly positionals?: { readonly min: number; readonly max: number; readonly names: string };
-  run(values: Values, positionals: readonly string[], io: Io): void;
+  /** Returns the exit status when it is not 0 (show: 1 for a signature that does not verify). */
+  run(values: Values, positionals: readonly string[], io: Io): void | number;
 }
 
 type Values = Readonly<Record<string, string | boolean | undefined>>;
@@ -369,7 +370,9 @@ Secret keys, the salt and the setting number Ns are never printed.
 
 Options:
   --issuer PATH      also check the card's SA1/SA2 or the terminal's CT with this issuer public
-                     key (issuer-public-key.json, or the key directory)`,
+                     key (issuer-public-key.json, or the key directory)
+
+Exit status 1 when a signature it checked does not verify (INVALID), 2 for a bad file or usage.`,
   options: { issuer: { type: 'string' } },
   positionals: { min: 1, max: 1, names: 'FILE' },
   run(values, positionals, io) {
@@ -396,12 +399,10 @@ Options:
         showIssuerKey(within(() => issuerPublicKeyFromJson(json)), false, path, io);
         return;
       case FORMAT.TERMINAL_CONFIG:
-        showTerminalConfig(within(() => terminalConfigFromJson(json)), trusted, path, io);
-        return;
+        return showTerminalConfig(within(() => terminalConfigFromJson(json)), trusted, path, io) ? 0 : 1;
       case FORMAT.CARD_IMAGE: {
         const image = within(() => decodeCardImage(json));
-        showCard(image.label, within(() => readPersonalisation(image.eeprom)), image.eeprom.length, trusted, path, io);
-        return;
+        return showCard(image.label, within(() => readPersonalisation(image.eeprom)), image.eeprom.length, trusted, path, io) ? 0 : 1;
       }
       default:
         throw new FileFormatError(`${path}: not an issuer file (format ${typeof format === 'string' ? `"${format}"` : 'tag missing'}; `
@@ -422,7 +423,8 @@ function verdict(valid: boolean): string {
   return valid ? 'valid' : 'INVALID';
 }
 
-function showCard(label: string, card: CardPersonalisation, eepromLength: number, trusted: IssuerPublicKey | undefined, path: string, io: Io): void {
+/** Prints the card; false when a signature it checked does not verify. */
+function showCard(label: string, card: CardPersonalisation, eepromLength: number, trusted: IssuerPublicKey | undefined, path: string, io: Io): boolean {
   const suite = suiteById(card.suite);
   const unsigned = {
     registrationNumber: card.registrationNumber, cardNumber: card.cardNumber, expiry: card.expiry, suite: card.suite,
@@ -442,17 +444,22 @@ function showCard(label: string, card: CardPersonalisation, eepromLength: number
   io.out(`  C: ${toHex(card.commitment)}`);
   const own = check(card.issuerPublicKey);
   io.out(`  SA1: ${verdict(own.sa1)}, SA2: ${verdict(own.sa2)} (with the nA on the card)`);
+  let valid = own.sa1 && own.sa2;
   if (trusted) {
     const matches = trusted.suite === card.suite && trusted.keyId === card.keyId;
     const result = matches ? check(trusted.publicKey) : { sa1: false, sa2: false };
     io.out(`  SA1: ${verdict(result.sa1)}, SA2: ${verdict(result.sa2)} (with issuer key ${trusted.keyId}${matches ? '' : ', not the key this card names'})`);
+    valid &&= result.sa1 && result.sa2;
   }
   io.out(`  setting number Ns, salt, card secret key: (redacted)`);
+  return valid;
 }
 
-function showTerminalConfig(config: TerminalConfig, trusted: IssuerPublicKey | undefined, path: string, io: Io): void {
+/** Prints the config; false when CT does not verify with --issuer's key. */
+function showTerminalConfig(config: TerminalConfig, trusted: IssuerPublicKey | undefined, path: string, io: Io): boolean {
   const cert = decodeCertificate(config.certificate);
   const { signature, ...unsigned } = cert;
+  let ok = true;
   io.out(`terminal config "${config.terminalId}" (${path})`);
   io.out(`  terminal key T: ${suiteLabel(config.suite)}`);
   io.out(`  nT: ${toHex(config.terminalPublicKey)}`);
@@ -462,11 +469,13 @@ function showTerminalConfig(config: TerminalConfig, trusted: IssuerPublicKey | u
     const valid = trusted.suite === cert.suite && trusted.keyId === cert.keyId
       && suiteById(cert.suite).verify(trusted.publicKey, certificateMessage(unsigned), signature);
     io.out(`  certificate CT: ${verdict(valid)} with issuer key ${trusted.keyId} from --issuer`);
+    if (!valid) ok = false;
   }
   for (const key of config.issuerKeys) io.out(`  trusted issuer key ${key.keyId}, ${suiteLabel(key.suite)}: ${toHex(key.publicKey)}`);
   io.out(`  tariff: ${describeTariff(config.tariff)}`);
   io.out(`  hotlist: ${config.hotlist.length === 0 ? '(empty)' : config.hotlist.join(', ')}`);
   io.out(`  local time: UTC${formatUtcOffset(config.utcOffsetMinutes)}`);
+  return ok;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,8 +544,7 @@ export function run(argv: readonly string[], io: Io): number {
     const limits = command.positionals ?? { min: 0, max: 0, names: '' };
     if (parsed.positionals.length < limits.min) throw new UsageError(`${limits.names} is required`);
     if (parsed.positionals.length > limits.max) throw new UsageError(`unexpected argument "${parsed.positionals[limits.max]}"`);
-    command.run(values, parsed.positionals, io);
-    return 0;
+    return command.run(values, parsed.positionals, io) ?? 0;
   } catch (error) {
     if (isUserError(error)) {
       const hint = error instanceof UsageError ? ` (see ${PROGRAM} ${name} --help)` : '';

@@ -362,7 +362,14 @@ describe('issuer CLI', function () {
       ok(['create-key', '--suite', 'p256', '--key-id', '1', '--out', keyDir]);
       ok(['create-key', '--suite', 'p256', '--key-id', '1', '--out', join(dir, 'other')]);
       ok(cardArgs(card('alice')));
-      assert.match(ok(['show', card('alice'), '--issuer', join(dir, 'other')]).stdout, /SA1: INVALID, SA2: INVALID \(with issuer key 1\)/);
+      const shown = issuer(['show', card('alice'), '--issuer', join(dir, 'other')]);
+      assert.match(shown.stdout, /SA1: INVALID, SA2: INVALID \(with issuer key 1\)/);
+      assert.equal(shown.status, 1, 'a signature that does not verify is exit status 1, so scripts can rely on it');
+      const terminal = join(dir, 'terminal.json');
+      ok(terminalArgs(terminal));
+      const ct = issuer(['show', terminal, '--issuer', join(dir, 'other')]);
+      assert.match(ct.stdout, /certificate CT: INVALID with issuer key 1 from --issuer/);
+      assert.equal(ct.status, 1, 'an INVALID CT too');
     });
 
     it('refuses a missing file, a file of unknown format, and no file at all', () => {
