@@ -4,6 +4,7 @@
 // OSF bit 7 says the oscillator stopped (battery out): the time is then not to be trusted.
 // Register access: write the register address, then read on with a repeated START (fig. 5).
 import type I2C from 'embedded:io/i2c';
+import type { I2cBusOptions } from './i2c-bus.js';
 
 const Register = Object.freeze({ SECONDS: 0x00, STATUS: 0x0f } as const);
 const Status = Object.freeze({ OSF: 0x80 } as const);
@@ -20,14 +21,7 @@ function toBcd(value: number): number {
 
 export interface Ds3231Options {
   /** ECMA-419 I2C class and the bus options (defaults 100 kHz, address 0x68). */
-  readonly rtc: {
-    readonly io: typeof I2C;
-    readonly data: number;
-    readonly clock: number;
-    readonly hz?: number;
-    readonly address?: number;
-    readonly port?: number;
-  };
+  readonly rtc: I2cBusOptions;
 }
 
 export class Ds3231 {

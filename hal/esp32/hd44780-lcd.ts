@@ -15,6 +15,7 @@
 import type I2C from 'embedded:io/i2c';
 import type { Clock } from '../clock.js';
 import { frame, LCD_COLUMNS, LCD_ROWS, type Display } from '../display.js';
+import type { I2cBusOptions } from './i2c-bus.js';
 
 /** HD44780U table 6: instruction codes (RS = 0). */
 const Instruction = Object.freeze({
@@ -78,14 +79,7 @@ function romCode(char: string): number {
 
 export interface Hd44780Options {
   /** The backpack's bus: ECMA-419 I2C class and its options (pins, hz, address; defaults 100 kHz, 0x27). */
-  readonly display: {
-    readonly io: typeof I2C;
-    readonly data: number;
-    readonly clock: number;
-    readonly hz?: number;
-    readonly address?: number;
-    readonly port?: number;
-  };
+  readonly display: I2cBusOptions;
   readonly clock: Clock;
   /** Told of a bus failure; the driver initialises the LCD again and redraws the last frame. */
   readonly onError?: (error: unknown) => void;

@@ -49,6 +49,7 @@
 // injected), runs in XS on the device and on Node and xsnap against the twin (hal/twin/pcf8574.ts).
 import type Digital from 'embedded:io/digital';
 import type I2C from 'embedded:io/i2c';
+import type { I2cBusOptions } from './i2c-bus.js';
 
 /** Data sheet §8: the bus the chip speaks (Hz) and its address with A2 = A1 = A0 = 0. */
 const Bus = Object.freeze({ HZ: 100_000, ADDRESS: 0x20 } as const);
@@ -85,14 +86,7 @@ export const PCF8574_KEYPAD_PINS = Object.freeze({
 
 export interface Pcf8574Options {
   /** The expander's bus: ECMA-419 I2C class and its options (pins, hz, address; defaults 100 kHz, 0x20). */
-  readonly expander: {
-    readonly io: typeof I2C;
-    readonly data: number;
-    readonly clock: number;
-    readonly hz?: number;
-    readonly address?: number;
-    readonly port?: number;
-  };
+  readonly expander: I2cBusOptions;
   /**
    * The GPIO the expander's INT drives: a real ECMA-419 Digital class and its pin. Opened as
    * InputPullUp (the ESP32's internal pull-up, ~45 kΩ, is enough for INT's slow edges; a board

@@ -317,13 +317,14 @@ export class SimCardLine implements CardLine {
   }
 }
 
-function damage(raw: number, fault: Fault | null): number {
+/** A character as a fault leaves it: one bit flipped, or two (parity kept). */
+export function damage(raw: number, fault: Fault | null): number {
   if (fault?.kind === 'flip') return raw ^ (1 << ((fault.bit ?? 0) & 7));
   if (fault?.kind === 'corrupt') return raw ^ (1 << (fault.bits?.[0] ?? 0)) ^ (1 << (fault.bits?.[1] ?? 7));
   return raw;
 }
 
 /** What a UART reads from characters sent at another rate. */
-function garble(raw: number): number {
+export function garble(raw: number): number {
   return (raw * 37 + 11) & 0xff;
 }

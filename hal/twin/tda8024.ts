@@ -18,7 +18,7 @@
 // Faults injected per character (hal/sim/card-line.ts FAULTS): a flipped bit (the parity check
 // catches it), two flipped bits (parity kept: only the EDC of T=1 can), a dropped and an extra
 // character. The chip deactivates by itself when the card leaves, as the real one does.
-import { FAULTS, type Direction, type Fault, type FaultPlan } from '../sim/card-line.js';
+import { damage, FAULTS, garble, type Direction, type Fault, type FaultPlan } from '../sim/card-line.js';
 import { DEFAULT_LINE_SETTINGS, LINE, type LineSettings } from '../card-line.js';
 import type { ByteCard, CardContacts } from '../../card/iso7816/contacts.js';
 import type { Level, TwinBoard } from './board.js';
@@ -314,13 +314,3 @@ function parityBit(data: number, sense: 'even' | 'odd'): Level {
   return ((ones & 1) ^ (sense === 'odd' ? 1 : 0)) as Level;
 }
 
-function damage(raw: number, fault: Fault | null): number {
-  if (fault?.kind === 'flip') return raw ^ (1 << ((fault.bit ?? 0) & 7));
-  if (fault?.kind === 'corrupt') return raw ^ (1 << (fault.bits?.[0] ?? 0)) ^ (1 << (fault.bits?.[1] ?? 7));
-  return raw;
-}
-
-/** What a UART reads from characters sent at another rate. */
-function garble(raw: number): number {
-  return (raw * 37 + 11) & 0xff;
-}
