@@ -15,6 +15,16 @@ export const LINE = Object.freeze({
   PARITY_ERROR: 0x100,
 } as const);
 
+/**
+ * What receiveRun() resolves with: the characters of a run, raw (0..255, each | LINE.PARITY_ERROR
+ * when flagged, as receive() gives them), and whether it stopped early because the next character
+ * did not come within its timeout.
+ */
+export interface LineRun {
+  readonly chars: number[];
+  readonly timedOut: boolean;
+}
+
 export interface LineSettings {
   /** Clock rate conversion integer and baud rate adjustment integer (§7.1). */
   readonly fi: number;
@@ -44,6 +54,14 @@ export interface CardLine {
   send(raw: Uint8Array): Promise<void>;
   /** The next raw character (0..255, | LINE.PARITY_ERROR when flagged), or LINE.TIMEOUT. */
   receive(timeoutEtu: number): Promise<number>;
+  /**
+   * Up to `count` raw characters as one run, in one promise: the first within `firstTimeoutEtu`
+   * etu, each next within `gapTimeoutEtu` etu of the one before (the character waiting times of
+   * ISO/IEC 7816-3 §10.2 WWT and §11.4.3 BWT/CWT). Stops early, with `timedOut`, on the first
+   * timeout; `count` 0 resolves at once with nothing. On the wire the same as `count` calls of
+   * receive() with those timeouts, without a promise per character.
+   */
+  receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun>;
   /** Deactivation (§6.4): RST, CLK, I/O, VCC low. */
   deactivate(): Promise<void>;
   eject(): Promise<void>;

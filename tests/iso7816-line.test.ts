@@ -5,7 +5,9 @@
 // modelled time for a whole service transaction at 9,600 bit/s (F 372, D 1, 3.5712 MHz, no PPS)
 // and at the card's best PPS (TA1 96: F 512, D 32).
 import assert from 'node:assert/strict';
-import { FAULTS, type FaultPlan } from '../hal/sim/card-line.js';
+import { FAULTS, SimCardLine, type FaultPlan } from '../hal/sim/card-line.js';
+import { LINE, type LineRun } from '../hal/card-line.js';
+import type { ByteCard, CardContacts } from '../card/iso7816/contacts.js';
 import { CardMuteError } from '../hal/reader.js';
 import type { ApduCard } from '../card/iso7816/contacts.js';
 import { fromHex, toHex } from '../firmware/protocol/bytes.js';
@@ -32,8 +34,56 @@ async function reactivateQuietly(b: Bench, faults: FaultPlan): Promise<void> {
   b.line.faults = faults;
 }
 
+/** A card that answers the terminal's write with 5 characters, then 3 more after a pause of 100 etu. */
+function pausingCard(): ByteCard {
+  let contacts: CardContacts | null = null;
+  return {
+    label: 'pausing',
+    reset(c) {
+      contacts = c;
+    },
+    powerOff() {},
+    sendFailed() {},
+    receive() {},
+    idle() {
+      contacts?.send(Uint8Array.of(1, 2, 3, 4, 5), 22);
+      contacts?.send(Uint8Array.of(6, 7, 8), 100);
+    },
+  };
+}
+
+/** The same run out of single receive() calls: what the protocol did before runs. */
+async function singly(line: SimCardLine, count: number, first: number, gap: number): Promise<LineRun> {
+  const chars: number[] = [];
+  while (chars.length < count) {
+    const next = await line.receive(chars.length === 0 ? first : gap);
+    if (next === LINE.TIMEOUT) return { chars, timedOut: true };
+    chars.push(next);
+  }
+  return { chars, timedOut: false };
+}
+
 describe('ISO 7816-3 card line', function () {
   this.timeout(120_000);
+
+  it('receiveRun takes what single receive() calls would: same characters, same timeouts, same modelled clock', async function () {
+    for (const [count, first, gap] of [[8, 50, 20], [8, 50, 200], [3, 50, 20], [8, 10, 20], [0, 50, 20]] as const) {
+      const lines = [new SimCardLine({ card: pausingCard() }), new SimCardLine({ card: pausingCard() })] as const;
+      const runs: LineRun[] = [];
+      for (const [i, line] of lines.entries()) {
+        await line.activate();
+        await line.send(Uint8Array.of(0));
+        runs.push(i === 0 ? await line.receiveRun(count, first, gap) : await singly(line, count, first, gap));
+      }
+      const label = `count ${count}, first ${first} etu, gap ${gap} etu`;
+      assert.deepEqual(runs[0], runs[1], label);
+      assert.equal(lines[0].now, lines[1].now, `${label}: the clock`);
+      if (count === 8 && first === 50 && gap === 20) assert.deepEqual(runs[0], { chars: [1, 2, 3, 4, 5], timedOut: true }, 'the pause of 100 etu ends a run whose gap is 20 etu');
+      if (first === 10) assert.deepEqual(runs[0], { chars: [], timedOut: true }, 'nothing within 10 etu of the write (the card waits 22)');
+      // What is left on the line is the same too.
+      assert.deepEqual(await lines[0].receiveRun(8, 1000, 1000), await singly(lines[1], 8, 1000, 1000), `${label}: the rest`);
+    }
+  });
 
   it('T=1 fault soak: 150 commands per rate up to 10 %, LRC and CRC, every answer right or an error', async function () {
     const device = echoCard();

@@ -67,6 +67,20 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     }
   });
 
+  it('receives a long answer through T=1 and T=0 in runs of characters, within a computron budget (tests/scenarios/line-probes.ts)', async function () {
+    // Computrons are XS's own metering: deterministic, unlike time. With one promise per character
+    // the probes took 3,439,941 (T=1: 861 data bytes in four chained I-blocks) and 1,075,074 (T=0:
+    // 256 data bytes after one ACK); reading blocks and data as runs (CardLine.receiveRun) brought
+    // them to 524,678 and 137,731. The budgets keep that win with room for small changes.
+    const budgets = { 't1-receive': 1_000_000, 't0-receive': 350_000 } as const;
+    for (const [probe, budget] of Object.entries(budgets)) {
+      const run = await runDevice(script, `0:${probe}`, { profile: 'esp32' });
+      assert.equal(run.report.status, 'ok', `${probe}: ${explain(run)}`);
+      const computrons = run.report.computrons.flow;
+      assert.ok(computrons > 0 && computrons <= budget, `${probe}: ${computrons.toLocaleString('en-US')} computrons, budget ${budget.toLocaleString('en-US')}`);
+    }
+  });
+
   it('reports memory full (exit 4) for one allocation bigger than the esp32 chunk heap', async function () {
     const run = await runDevice(script, '0:oversize', { profile: 'esp32' });
     assert.equal(run.report.memoryFull, true, explain(run));

@@ -1,6 +1,6 @@
 // The terminal's character port: a CardLine seen in logical bytes. It applies the convention the
 // ATR announced (§8.1) so T=0, T=1 and PPS code never see inverse-convention characters.
-import { LINE, type CardLine } from '../../hal/card-line.js';
+import { LINE, type CardLine, type LineRun } from '../../hal/card-line.js';
 import { encodeFor, invertByte, type Convention } from './convention.js';
 
 export class CharacterPort {
@@ -20,6 +20,19 @@ export class CharacterPort {
     const raw = await this.line.receive(timeoutEtu);
     if (raw === LINE.TIMEOUT || this.convention === 'direct') return raw;
     return invertByte(raw & 0xff) | (raw & LINE.PARITY_ERROR);
+  }
+
+  /**
+   * Up to `count` logical bytes as one run (CardLine.receiveRun): the first within
+   * `firstTimeoutEtu` etu, each next within `gapTimeoutEtu` etu of the one before; each byte
+   * | LINE.PARITY_ERROR when flagged. `timedOut` when the run stopped short.
+   */
+  async receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun> {
+    const run = await this.line.receiveRun(count, firstTimeoutEtu, gapTimeoutEtu);
+    if (this.convention === 'direct') return run;
+    const chars = run.chars;
+    for (let i = 0; i < chars.length; i++) chars[i] = invertByte(chars[i]! & 0xff) | (chars[i]! & LINE.PARITY_ERROR);
+    return run;
   }
 
   /** Reads and discards until the line has been quiet for `quietEtu`; returns how many were dropped. */

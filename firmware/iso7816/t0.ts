@@ -112,8 +112,10 @@ export class T0Transport {
       if (out) {
         await this.#port.send(out.subarray(sent, sent + count));
         sent += count;
+      } else if (count === 1) {
+        received.push(await this.#byte('data byte'));
       } else {
-        for (let i = 0; i < count; i++) received.push(await this.#byte('data byte'));
+        await this.#data(count, received);
       }
     }
   }
@@ -123,6 +125,19 @@ export class T0Transport {
     if (byte === LINE.TIMEOUT) throw new CardTimeoutError(`T=0: no ${what} within WWT (${this.#wwt} etu)`);
     if (byte & LINE.PARITY_ERROR) throw new TransmissionError(`T=0: parity error on the ${what} the line did not repair`);
     return byte;
+  }
+
+  /**
+   * The `count` data bytes an ACK announced (§10.3.3), as one run (CardLine.receiveRun): each
+   * within WWT of the one before (§10.2), as reading them one by one, without a promise per byte.
+   */
+  async #data(count: number, received: number[]): Promise<void> {
+    const run = await this.#port.receiveRun(count, this.#wwt, this.#wwt);
+    for (const byte of run.chars) {
+      if (byte & LINE.PARITY_ERROR) throw new TransmissionError('T=0: parity error on the data byte the line did not repair');
+      received.push(byte);
+    }
+    if (run.timedOut) throw new CardTimeoutError(`T=0: no data byte within WWT (${this.#wwt} etu)`);
   }
 
   async #expectQuiet(): Promise<void> {

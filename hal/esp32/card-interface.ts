@@ -33,7 +33,7 @@
 // Time is the injected HAL clock's (hal/clock.ts, whole milliseconds on the device): no global
 // timers, no module-level state, so the module can be preloaded.
 import type Digital from 'embedded:io/digital';
-import { DEFAULT_LINE_SETTINGS, LINE, type CardLine, type LineSettings } from '../card-line.js';
+import { DEFAULT_LINE_SETTINGS, LINE, type CardLine, type LineRun, type LineSettings } from '../card-line.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { CardRemovedError } from '../reader.js';
 import { TransmissionError } from '../../firmware/iso7816/errors.js';
@@ -113,8 +113,16 @@ export const ISO7816_3 = Object.freeze({
  */
 const ECHO_SLACK_MS = 20;
 
+/**
+ * A receive() or receiveRun() waiting for the card: the characters taken so far, how many it
+ * wants, the timeout for each next one (etu) and its timer, running from the last character taken.
+ */
 interface Waiter {
-  readonly resolve: (value: number) => void;
+  readonly chars: number[];
+  readonly count: number;
+  readonly gapEtu: number;
+  /** Settles the caller's promise: `timedOut` when the run ends short. */
+  readonly finish: (timedOut: boolean) => void;
   readonly reject: (error: Error) => void;
   timer: TimerHandle | null;
 }
@@ -267,13 +275,43 @@ export class CardInterface implements CardLine {
     if (next !== undefined) return Promise.resolve(next);
     if (this.#waiter) return Promise.reject(new Error('card interface: receive() while a receive is under way'));
     return new Promise<number>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: null };
-      waiter.timer = this.#clock.setTimer(this.#etuToMs(timeoutEtu), () => {
-        if (this.#waiter !== waiter) return;
-        this.#waiter = null;
-        resolve(LINE.TIMEOUT);
-      });
-      this.#waiter = waiter;
+      const chars: number[] = [];
+      this.#wait({ chars, count: 1, gapEtu: timeoutEtu, finish: () => resolve(chars.length > 0 ? chars[0]! : LINE.TIMEOUT), reject, timer: null }, timeoutEtu);
+    });
+  }
+
+  /**
+   * Up to `count` raw characters as one run: what the UART has already handed over is taken in
+   * one go; the clock is asked only while more are missing, for `firstTimeoutEtu` etu before the
+   * first and `gapTimeoutEtu` etu after each one taken (restarted once per batch the UART hands
+   * over, as the last of them has just arrived).
+   */
+  receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun> {
+    this.#requirePowered();
+    const buffered = this.#received;
+    const taken = Math.min(count, buffered.length);
+    const chars = buffered.splice(0, taken);
+    if (taken === count) return Promise.resolve({ chars, timedOut: false });
+    if (this.#waiter) return Promise.reject(new Error('card interface: receiveRun() while a receive is under way'));
+    return new Promise<LineRun>((resolve, reject) => {
+      this.#wait({ chars, count, gapEtu: gapTimeoutEtu, finish: (timedOut) => resolve({ chars, timedOut }), reject, timer: null }, taken === 0 ? firstTimeoutEtu : gapTimeoutEtu);
+    });
+  }
+
+  /** Installs `waiter` with its timer set to `timeoutEtu` etu. */
+  #wait(waiter: Waiter, timeoutEtu: number): void {
+    this.#waiter = waiter;
+    this.#arm(waiter, timeoutEtu);
+  }
+
+  /** (Re)starts the waiter's timer: at its end the run stops short. */
+  #arm(waiter: Waiter, timeoutEtu: number): void {
+    if (waiter.timer !== null) this.#clock.clearTimer(waiter.timer);
+    waiter.timer = this.#clock.setTimer(this.#etuToMs(timeoutEtu), () => {
+      if (this.#waiter !== waiter) return;
+      this.#waiter = null;
+      waiter.timer = null;
+      waiter.finish(true);
     });
   }
 
@@ -322,6 +360,8 @@ export class CardInterface implements CardLine {
   }
 
   #readable(): void {
+    const waiting = this.#waiter;
+    const had = waiting ? waiting.chars.length : 0;
     for (let character = this.#uart.read(); character !== undefined; character = this.#uart.read()) {
       const expected = this.#echo.shift();
       if (expected !== undefined) {
@@ -335,13 +375,19 @@ export class CardInterface implements CardLine {
       this.#stats.received++;
       const waiter = this.#waiter;
       if (waiter) {
-        this.#waiter = null;
-        if (waiter.timer !== null) this.#clock.clearTimer(waiter.timer);
-        waiter.resolve(character);
+        waiter.chars.push(character);
+        if (waiter.chars.length === waiter.count) {
+          this.#waiter = null;
+          if (waiter.timer !== null) this.#clock.clearTimer(waiter.timer);
+          waiter.timer = null;
+          waiter.finish(false);
+        }
       } else {
         this.#received.push(character);
       }
     }
+    // A run that took characters and still misses some waits the gap time from the last one (just now).
+    if (waiting && this.#waiter === waiting && waiting.chars.length > had) this.#arm(waiting, waiting.gapEtu);
   }
 
   #sent(): void {

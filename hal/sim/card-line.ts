@@ -5,7 +5,7 @@
 // right, dropped and extra characters; in T=0 the error signal and repetition of §7.3 run on both
 // sides, up to maxRepetitions, after which the sender gives up.
 import { CardRemovedError } from '../reader.js';
-import { DEFAULT_LINE_SETTINGS, LINE, type CardLine, type LineSettings } from '../card-line.js';
+import { DEFAULT_LINE_SETTINGS, LINE, type CardLine, type LineRun, type LineSettings } from '../card-line.js';
 import { LineParityError } from '../../firmware/iso7816/errors.js';
 import { DEFAULTS } from '../../firmware/iso7816/timing.js';
 import type { ByteCard, CardContacts } from '../../card/iso7816/contacts.js';
@@ -83,14 +83,14 @@ export const FAULTS = Object.freeze({
   },
 });
 
-interface InFlight {
-  readonly at: number;
-  readonly raw: number;
-  /** A fault flipped one bit. */
-  readonly flipped: boolean;
-  /** The sender's settings: parity sense and rate are checked against the receiver's on arrival. */
-  readonly sender: LineSettings;
-}
+/** Or-ed onto a queued character that a fault flipped one bit of; the sender's index sits above it. */
+const FLIPPED = 0x100;
+const SENDER_SHIFT = 9;
+/**
+ * Room for characters towards the terminal at first: a T=1 block (259 at most) or a T=0 answer of
+ * 256 data bytes with its procedure byte and SW1 SW2 fit without growing; doubled when more queue up.
+ */
+const QUEUE_START = 320;
 
 export interface SimCardLineOptions {
   /** Where the card comes from: a fixed card, or a function (e.g. whatever sits in a sim slot). */
@@ -114,7 +114,18 @@ export class SimCardLine implements CardLine {
   #powered: ByteCard | null = null;
   #terminal: LineSettings = DEFAULT_LINE_SETTINGS;
   #card: LineSettings = DEFAULT_LINE_SETTINGS;
-  #queue: InFlight[] = [];
+  /**
+   * Characters on their way to the terminal, oldest first, from #queueHead up to #queueTail: when
+   * each ends on the wire (modelled seconds), and raw | FLIPPED | (index in #senders <<
+   * SENDER_SHIFT). Typed arrays that grow when full, so taking a character is O(1) and allocates
+   * nothing.
+   */
+  #queueAt = new Float64Array(QUEUE_START);
+  #queueChar = new Uint32Array(QUEUE_START);
+  #queueHead = 0;
+  #queueTail = 0;
+  /** The card's settings the queued characters went out with: parity sense and rate are checked against the terminal's on arrival. */
+  #senders: LineSettings[] = [];
   #now = 0;
   #cardClock = 0;
   #lineFree = 0;
@@ -180,7 +191,7 @@ export class SimCardLine implements CardLine {
     for (const char of raw) {
       const index = this.#toCardIndex++;
       for (let attempt = 0; ; attempt++) {
-        const fault = this.faults({ direction: 'to-card', index, attempt, raw: char });
+        const fault = this.faults === FAULTS.none ? null : this.faults({ direction: 'to-card', index, attempt, raw: char });
         if (fault) this.#stats.faults++;
         if (fault?.kind === 'extra') this.#deliverToCard(card, fault.byte ?? 0x00, false);
         // The terminal's UART does not pause for the card: overlapping characters collide at the card.
@@ -206,14 +217,54 @@ export class SimCardLine implements CardLine {
 
   async receive(timeoutEtu: number): Promise<number> {
     this.#require();
+    return this.#take(timeoutEtu);
+  }
+
+  /**
+   * Up to `count` characters in one go: the queued ones are taken with their modelled arrival
+   * times, the first within `firstTimeoutEtu` etu, each next within `gapTimeoutEtu` etu of the one
+   * before; the clock ends where `count` receive() calls would have left it.
+   */
+  async receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun> {
+    this.#require();
+    const terminal = this.#terminal;
+    const etu = this.#etuSeconds(terminal);
+    const queueAt = this.#queueAt;
+    const queueChar = this.#queueChar;
+    const senders = this.#senders;
+    const tail = this.#queueTail;
+    let head = this.#queueHead;
+    let now = this.#now;
+    let timedOut = false;
+    const chars: number[] = [];
+    while (chars.length < count) {
+      const deadline = now + (chars.length === 0 ? firstTimeoutEtu : gapTimeoutEtu) * etu;
+      if (head === tail || queueAt[head]! > deadline) {
+        now = Math.max(now, deadline);
+        timedOut = true;
+        break;
+      }
+      now = Math.max(now, queueAt[head]!);
+      const packed = queueChar[head++]!;
+      chars.push(arrival(packed, senders[packed >> SENDER_SHIFT]!, terminal));
+    }
+    this.#now = now;
+    if (head === tail) this.#clearQueue();
+    else this.#queueHead = head;
+    return { chars, timedOut };
+  }
+
+  /** The next queued character if it arrives within `timeoutEtu` etu (the clock moves to it), else LINE.TIMEOUT (the clock moves to the deadline). */
+  #take(timeoutEtu: number): number {
     const deadline = this.#now + timeoutEtu * this.#etuSeconds(this.#terminal);
-    const head = this.#queue[0];
-    if (head && head.at <= deadline) {
-      this.#queue.shift();
-      this.#now = Math.max(this.#now, head.at);
-      const sameRate = head.sender.fi === this.#terminal.fi && head.sender.di === this.#terminal.di;
-      const parityError = head.flipped !== (head.sender.parity !== this.#terminal.parity) || !sameRate;
-      return (sameRate ? head.raw : garble(head.raw)) | (parityError ? LINE.PARITY_ERROR : 0);
+    const head = this.#queueHead;
+    if (head < this.#queueTail && this.#queueAt[head]! <= deadline) {
+      this.#now = Math.max(this.#now, this.#queueAt[head]!);
+      const packed = this.#queueChar[head]!;
+      const sender = this.#senders[packed >> SENDER_SHIFT]!;
+      if (head + 1 === this.#queueTail) this.#clearQueue();
+      else this.#queueHead = head + 1;
+      return arrival(packed, sender, this.#terminal);
     }
     this.#now = Math.max(this.#now, deadline);
     return LINE.TIMEOUT;
@@ -222,7 +273,7 @@ export class SimCardLine implements CardLine {
   async deactivate(): Promise<void> {
     this.#powered?.powerOff();
     this.#powered = null;
-    this.#queue = [];
+    this.#clearQueue();
   }
 
   async eject(): Promise<void> {
@@ -246,7 +297,7 @@ export class SimCardLine implements CardLine {
     if (!cold && this.#powered !== card) throw new CardRemovedError('warm reset of a card that is not powered');
     this.#terminal = DEFAULT_LINE_SETTINGS;
     this.#card = DEFAULT_LINE_SETTINGS;
-    this.#queue = [];
+    this.#clearQueue();
     this.#powered = card;
     this.#now = Math.max(this.#now, this.#lineFree);
     this.#cardClock = this.#now + TS_DELAY_CYCLES / this.clockHz;
@@ -271,37 +322,95 @@ export class SimCardLine implements CardLine {
 
   #sendToTerminal(card: ByteCard, raw: Uint8Array, delayEtu: number): number {
     const settings = this.#card;
+    const terminal = this.#terminal;
     const charTime = this.#charSeconds(settings);
+    const repeatTime = 2 * this.#etuSeconds(settings); // error signal, then the repetition (§7.3)
     let at = Math.max(this.#cardClock + delayEtu * this.#etuSeconds(settings), this.#lineFree);
-    for (const char of raw) {
-      const index = this.#toTerminalIndex++;
+    // What holds for every character of this call, read once: the loop runs per character.
+    const faults = this.faults === FAULTS.none ? null : this.faults;
+    const senseDiffers = terminal.parity !== settings.parity;
+    const rateDiffers = !this.#sameRate();
+    const signalled = terminal.errorSignal && settings.errorSignal;
+    const sender = this.#senderIndex(settings) << SENDER_SHIFT;
+    const stats = this.#stats;
+    // Room for every character, and for an extra one before each when a fault plan may add them.
+    this.#reserve(faults ? 2 * raw.length : raw.length);
+    const queueAt = this.#queueAt;
+    const queueChar = this.#queueChar;
+    let tail = this.#queueTail;
+    let index = this.#toTerminalIndex;
+    for (let i = 0; i < raw.length; i++) {
+      const char = raw[i]!;
+      const charIndex = index++;
       for (let attempt = 0; ; attempt++) {
-        const fault = this.faults({ direction: 'to-terminal', index, attempt, raw: char });
-        if (fault) this.#stats.faults++;
+        const fault = faults ? faults({ direction: 'to-terminal', index: charIndex, attempt, raw: char }) : null;
+        if (fault) stats.faults++;
         if (fault?.kind === 'extra') {
           at += charTime;
-          this.#stats.toTerminal++;
-          this.#queue.push({ at, raw: fault.byte ?? 0x00, flipped: false, sender: settings });
+          stats.toTerminal++;
+          queueAt[tail] = at;
+          queueChar[tail++] = ((fault.byte ?? 0x00) & 0xff) | sender;
         }
         at += charTime;
-        this.#stats.toTerminal++;
+        stats.toTerminal++;
         if (fault?.kind === 'drop') break;
-        const parityError = (fault?.kind === 'flip') !== (this.#terminal.parity !== settings.parity) || !this.#sameRate();
-        if (parityError && this.#terminal.errorSignal && settings.errorSignal) {
-          this.#stats.repetitions++;
-          at += 2 * this.#etuSeconds(settings);
+        const flipped = fault?.kind === 'flip';
+        if ((flipped !== senseDiffers || rateDiffers) && signalled) {
+          stats.repetitions++;
+          at += repeatTime;
           if (attempt < this.#maxRepetitions) continue;
+          this.#queueTail = tail;
+          this.#toTerminalIndex = index;
           this.#lineFree = at;
           card.sendFailed();
           return at;
         }
-        this.#queue.push({ at, raw: damage(char, fault), flipped: fault?.kind === 'flip', sender: settings });
+        queueAt[tail] = at;
+        queueChar[tail++] = damage(char, fault) | (flipped ? FLIPPED : 0) | sender;
         break;
       }
     }
+    this.#queueTail = tail;
+    this.#toTerminalIndex = index;
     this.#lineFree = at;
     this.#cardClock = at;
     return at;
+  }
+
+  /** The index of `sender` in #senders, added when the card's settings changed since the last character queued. */
+  #senderIndex(sender: LineSettings): number {
+    const last = this.#senders.length - 1;
+    if (last >= 0 && this.#senders[last] === sender) return last;
+    this.#senders.push(sender);
+    return last + 1;
+  }
+
+  /** Makes room for `count` more characters at the queue's end: moves it to the front, or doubles it. */
+  #reserve(count: number): void {
+    const head = this.#queueHead;
+    const length = this.#queueTail - head;
+    if (this.#queueTail + count <= this.#queueAt.length) return;
+    if (length + count <= this.#queueAt.length) {
+      this.#queueAt.copyWithin(0, head, this.#queueTail);
+      this.#queueChar.copyWithin(0, head, this.#queueTail);
+    } else {
+      let size = 2 * this.#queueAt.length;
+      while (size < length + count) size *= 2;
+      const at = new Float64Array(size);
+      const chars = new Uint32Array(size);
+      at.set(this.#queueAt.subarray(head, this.#queueTail));
+      chars.set(this.#queueChar.subarray(head, this.#queueTail));
+      this.#queueAt = at;
+      this.#queueChar = chars;
+    }
+    this.#queueHead = 0;
+    this.#queueTail = length;
+  }
+
+  #clearQueue(): void {
+    this.#queueHead = 0;
+    this.#queueTail = 0;
+    this.#senders.length = 0;
   }
 
   #sameRate(): boolean {
@@ -315,6 +424,17 @@ export class SimCardLine implements CardLine {
   #charSeconds(settings: LineSettings): number {
     return settings.guardEtu * this.#etuSeconds(settings);
   }
+}
+
+/**
+ * A queued character as the terminal's UART reads it: garbled when the card sent at another rate,
+ * flagged with LINE.PARITY_ERROR when a fault flipped a bit, the parity senses differ, or the rates do.
+ */
+function arrival(packed: number, sender: LineSettings, terminal: LineSettings): number {
+  const raw = packed & 0xff;
+  const sameRate = sender.fi === terminal.fi && sender.di === terminal.di;
+  const parityError = (packed & FLIPPED) !== 0 !== (sender.parity !== terminal.parity) || !sameRate;
+  return (sameRate ? raw : garble(raw)) | (parityError ? LINE.PARITY_ERROR : 0);
 }
 
 /** A character as a fault leaves it: one bit flipped, or two (parity kept). */

@@ -8,6 +8,8 @@
 //
 // Two extra flows prove the limits are real: "0:oversize" allocates 200,000 bytes at once and
 // "0:slots" keeps 10,000 small objects alive; both must end in "memory full" under the esp32 profile.
+// Two more measure the card line alone (tests/scenarios/line-probes.ts): "0:t1-receive" and
+// "0:t0-receive", a long answer received through T1Transport or T0Transport.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { useSmallHeapCurveTables } from '../../firmware/crypto/curve-tables.js';
@@ -15,6 +17,7 @@ import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
 import { SimFlash } from '../../hal/sim/flash.js';
 import type { TerminalRig } from '../../hal/sim/rig.js';
+import { lineProbe, type LineProbe } from './line-probes.js';
 import { DEVICE_FLASH, deviceFlow, deviceRig, fromPortable, ReplayCard, type DeviceFlow, type FlowRecording } from './device-flows.js';
 
 export interface SuiteFixture {
@@ -71,6 +74,7 @@ export function installDevice(fixtures: DeviceFixtures): void {
     ed25519.Point.BASE.precompute(fixtures.tuning.baseWindow, !fixtures.tuning.eager);
   }
   let running: Running | null = null;
+  let probe: LineProbe | null = null;
 
   function parse(arg: string): { suite: string; flowName: string } {
     const [suite, flowName] = arg.split(':');
@@ -81,7 +85,11 @@ export function installDevice(fixtures: DeviceFixtures): void {
   (globalThis as unknown as { device: unknown }).device = {
     async setup(arg: string): Promise<void> {
       const { suite, flowName } = parse(arg);
-      if (suite === '0') return;
+      if (suite === '0') {
+        const made = lineProbe(flowName);
+        if (made) probe = await made;
+        return;
+      }
       const fixture = fixtures.suites[suite];
       if (!fixture) throw new RangeError(`no fixture for suite ${suite} (have ${Object.keys(fixtures.suites).join(', ')})`);
       const recording = fixture.recordings[flowName];
@@ -100,7 +108,7 @@ export function installDevice(fixtures: DeviceFixtures): void {
     },
     async flow(arg: string): Promise<void> {
       const { suite, flowName } = parse(arg);
-      if (suite === '0') return limitProbe(flowName);
+      if (suite === '0') return probe ? probe.run() : limitProbe(flowName);
       if (!running) throw new Error('flow() before setup()');
       const { flow, recording, rig, card } = running;
       await flow.run(rig, card);
