@@ -4,6 +4,7 @@
 // @noble/curves (ed25519-curve.ts); tests/scenarios/crypto-provider-scenarios.ts checks this one
 // against RFC 8032's vectors and against @noble, on Node and on XS.
 // Variable time: fine for a terminal's verifications; its own signing key sits in the terminal.
+import { mod as reduce, modPow } from './bigint.js';
 import { HASHES } from './hash.js';
 import type { Ed25519Primitives } from './primitives.js';
 
@@ -28,23 +29,14 @@ interface Point {
 const IDENTITY: Point = Object.freeze({ X: BigInt(0), Y: BigInt(1), Z: BigInt(1), T: BigInt(0) });
 const BASE: Point = Object.freeze({ X: BASE_X, Y: BASE_Y, Z: BigInt(1), T: (BASE_X * BASE_Y) % P });
 
+/** a mod p unless another modulus is given (bigint.ts's mod, p by default). */
 function mod(a: bigint, m = P): bigint {
-  const r = a % m;
-  return r < 0n ? r + m : r;
+  return reduce(a, m);
 }
 
-function powMod(base: bigint, exponent: bigint, m = P): bigint {
-  let result = 1n;
-  let b = mod(base, m);
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % m;
-    b = (b * b) % m;
-  }
-  return result;
-}
-
+/** a⁻¹ mod p by Fermat (p prime). */
 function inverse(a: bigint): bigint {
-  return powMod(a, P - 2n);
+  return modPow(a, P - 2n, P);
 }
 
 function add(p: Point, q: Point): Point {
@@ -78,7 +70,7 @@ function recoverX(y: bigint, sign: bigint): bigint | null {
   if (y >= P) return null;
   const x2 = mod((y * y - 1n) * inverse(D * y * y + 1n));
   if (x2 === 0n) return sign === 1n ? null : 0n;
-  let x = powMod(x2, (P + 3n) / 8n);
+  let x = modPow(x2, (P + 3n) / 8n, P);
   if (mod(x * x - x2) !== 0n) x = mod(x * SQRT_M1);
   if (mod(x * x - x2) !== 0n) return null;
   return (x & 1n) === sign ? x : P - x;

@@ -89,17 +89,10 @@ export declare class SmartCardClock {
 /** Or'ed onto a character whose parity check failed. */
 export declare const PARITY_ERROR: 0x100;
 
-declare class SmartCardUart implements SmartCardUartPort {
+/** The members are SmartCardUartPort's (declaration merging: one list to keep). */
+interface SmartCardUart extends SmartCardUartPort {}
+declare class SmartCardUart {
   constructor(options: SmartCardUartOptions);
-  readonly baud: number;
-  readonly target: unknown;
-  read(): number | undefined;
-  write(buffer: ArrayBuffer | ArrayBufferView): void;
-  set(settings: SmartCardUartSettings): void;
-  flush(): void;
-  close(): void;
-  get format(): 'number';
-  set format(value: 'number');
 }
 
 export default SmartCardUart;
