@@ -9,15 +9,28 @@ import { DEVICE_FLASH, DEVICE_FLOWS, DEVICE_PIN, deviceFlow, deviceRig, Recordin
 import type { DeviceFixtures, SuiteFixture } from '../../tests/scenarios/device-main.js';
 import { makeWorld, registerPin } from '../../tests/scenarios/world.js';
 import { bundle } from '../xs/bundle.mjs';
-import { DEVICE_RUNNER, ROOT, runCaptured } from '../xs/xsnap.mjs';
+import { DEVICE_RUNNER, DEVICE_RUNNER_RV32, ROOT, runCaptured, rv32Command, rv32Missing } from '../xs/xsnap.mjs';
 
 const DEVICE_BUILD_DIR = join(ROOT, 'build', 'device');
 
-export function requireDeviceRunner(): string {
-  if (!existsSync(DEVICE_RUNNER)) {
-    throw new Error(`the device runner is not built: ${relative(ROOT, DEVICE_RUNNER)} is missing. Run \`npm run build:xs-device\` (needs a C compiler).`);
+/**
+ * Where the device runner runs: `host` is the x86_64 build (32-byte slots; instructions from
+ * callgrind), `rv32` the bare-metal RV32IMAC build in QEMU (16-byte slots and 4-byte pointers as
+ * on the ESP32; instructions from its own instret counter, exact).
+ */
+export type DeviceTarget = 'host' | 'rv32';
+
+/** The runner's path for a target; throws with what to run or install when it is missing. */
+export function requireDeviceRunner(target: DeviceTarget = 'host'): string {
+  const runner = target === 'rv32' ? DEVICE_RUNNER_RV32 : DEVICE_RUNNER;
+  if (target === 'rv32') {
+    const missing = rv32Missing();
+    if (missing) throw new Error(`the RV32 device runner cannot run here: ${missing}`);
   }
-  return DEVICE_RUNNER;
+  if (!existsSync(runner)) {
+    throw new Error(`the device runner is not built: ${relative(ROOT, runner)} is missing. Run \`npm run build:xs-device\` (needs a C compiler${target === 'rv32' ? ' and the RISC-V cross compiler' : ''}).`);
+  }
+  return runner;
 }
 
 /** Records one flow of one suite on Node; throws with the reason when the flow fails there. */
@@ -91,8 +104,8 @@ export async function bundleDevice(fixtures: DeviceFixtures, name = 'device', re
 }
 
 export interface ProfileLimits {
-  /** esp32, psram or host; chunk/slots/stack override it ("custom"). */
-  readonly profile?: 'esp32' | 'psram' | 'host';
+  /** esp32, esp32c3, psram or host; chunk/slots/stack override it ("custom"). */
+  readonly profile?: 'esp32' | 'esp32c3' | 'psram' | 'host';
   readonly chunk?: number;
   readonly slots?: number;
   readonly stack?: number;
@@ -116,6 +129,8 @@ export interface DeviceReport {
   readonly flowPeakChunks: number;
   readonly flowPeakSlots: number;
   readonly computrons: { readonly setup: number; readonly flow: number };
+  /** Machine instructions per phase, where the runner counts them itself ("instret" on RV32; "none" on the host build: zeros). */
+  readonly instructions: { readonly counter: 'instret' | 'none'; readonly setup: number; readonly flow: number };
   readonly setupOnly: boolean;
 }
 
@@ -123,11 +138,16 @@ export interface DeviceRun {
   readonly report: DeviceReport;
   readonly stderr: string;
   readonly status: number | null;
-  /** callgrind's instruction count (Ir) for the whole process, when run under valgrind. */
+  /**
+   * Instructions: callgrind's count (Ir) for the whole process when run under valgrind on the host;
+   * on rv32 the flow phase's retired instructions (report.instructions.flow); otherwise null.
+   */
   readonly instructions: number | null;
 }
 
 export interface RunOptions extends ProfileLimits {
+  /** host (default) or rv32 (QEMU; --profile esp32c3 is accepted there as everywhere). */
+  readonly target?: DeviceTarget;
   readonly setupOnly?: boolean;
   /** Run under `valgrind --tool=callgrind` and read the total instruction count. */
   readonly callgrind?: boolean;
@@ -146,22 +166,33 @@ function runnerArgs(script: string, arg: string, options: RunOptions): string[] 
 
 /** Runs device-runner on a bundle; never rejects for the flow's own failures (read report.status). */
 export async function runDevice(script: string, arg: string, options: RunOptions = {}): Promise<DeviceRun> {
-  const runner = requireDeviceRunner();
+  const target = options.target ?? 'host';
+  const runner = requireDeviceRunner(target);
+  if (target === 'rv32' && options.callgrind) throw new Error('callgrind runs the host build only; the RV32 runner counts its own instructions');
   const args = runnerArgs(script, arg, options);
   const outFile = join(DEVICE_BUILD_DIR, `callgrind.${process.pid}.${Date.now()}.out`);
-  const command = options.callgrind ? 'valgrind' : runner;
-  const commandArgs = options.callgrind ? ['--tool=callgrind', `--callgrind-out-file=${outFile}`, '--dump-instr=no', runner, ...args] : args;
+  let [command, commandArgs] = options.callgrind
+    ? ['valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, '--dump-instr=no', runner, ...args]]
+    : [runner, args];
+  if (target === 'rv32') [command, commandArgs] = rv32Command(args);
   mkdirSync(DEVICE_BUILD_DIR, { recursive: true });
-  const { stdout, stderr, status } = await runCaptured(command, commandArgs, options.timeoutMs ?? 30 * 60_000);
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"runner":"device-runner"'));
-  if (!line) throw new Error(`device-runner printed no report (exit ${status}):\n${stdout}\n${stderr}`);
+  const captured = await runCaptured(command, commandArgs, options.timeoutMs ?? 30 * 60_000);
+  const { status } = captured;
+  // QEMU writes all the RV32 machine prints (stdout and stderr alike) to its standard error.
+  const stdout = target === 'rv32' ? `${captured.stdout}${captured.stderr}` : captured.stdout;
+  const isReport = (l: string) => l.startsWith('{"runner":"device-runner"');
+  const line = stdout.trim().split('\n').reverse().find(isReport);
+  if (!line) throw new Error(`device-runner printed no report (exit ${status}):\n${stdout}\n${captured.stderr}`);
+  const stderr = target === 'rv32' ? stdout.split('\n').filter((l) => !isReport(l)).join('\n') : captured.stderr;
+  const report = JSON.parse(line) as DeviceReport;
+  if (target === 'rv32') return { report, stderr, status, instructions: report.status === 'ok' ? report.instructions.flow : null };
   let instructions: number | null = null;
   if (options.callgrind) {
     const match = /==\d+== Collected : (\d+)/.exec(stderr) ?? /summary: (\d+)/.exec(stderr);
     instructions = match ? Number(match[1]) : null;
     rmSync(outFile, { force: true });
   }
-  return { report: JSON.parse(line) as DeviceReport, stderr, status, instructions };
+  return { report, stderr, status, instructions };
 }
 
 /** The bisection's ceilings: far above anything a flow needs. */

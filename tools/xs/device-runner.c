@@ -30,12 +30,22 @@
  * Exit codes: 0 ok; 2 usage or load error; 3 setup or flow threw or rejected; 4 memory full;
  * 5 stack overflow; 6 other XS abort; 7 setup or flow never settled.
  *
- * Usage: device-runner [--profile esp32|psram|host] [--chunk BYTES] [--slots N] [--stack N]
+ * Two builds (tools/xs/build-device-runner.mjs): for the host (x86_64: 32-byte slots; callgrind
+ * counts its instructions from outside), and with -DDEVICE_RUNNER_RV32 for a bare-metal RV32IMAC
+ * machine run in QEMU (tools/xs/rv32/: 16-byte slots and 4-byte pointers as on the ESP32 and
+ * ESP32-C3), which reads the instret counter around each phase and reports
+ * "instructions":{"setup":N,"flow":N}: retired RV32 instructions, exact under -icount shift=0.
+ *
+ * Usage: device-runner [--profile esp32|esp32c3|psram|host] [--chunk BYTES] [--slots N] [--stack N]
  *                      [--arg TEXT] [--setup-only] SCRIPT.js
  */
 #include "xsAll.h"
 #include "xsScript.h"
+#ifdef DEVICE_RUNNER_RV32
+#include "rv32-runner.h"
+#else
 #include "xsnap.h"
+#endif
 
 extern void modInstallTextDecoder(xsMachine* the);
 extern void modInstallTextEncoder(xsMachine* the);
@@ -62,9 +72,12 @@ typedef struct {
    heap 4928/0, stack 512) with examples/manifest_base.json keys (name 53, symbol 3).
    psram: the SDK's esp32 PSRAM targets qtpys2 / qtpys2_ili9341 give XS a static block of 524288 bytes
    (chunk 131072 + heap 8192 slots initially, growing inside it); here that block is split as a fixed
-   393216-byte chunk heap plus 8192 slots (8192 x 16-byte ESP32 slots = 131072 bytes). */
+   393216-byte chunk heap plus 8192 slots (8192 x 16-byte ESP32 slots = 131072 bytes).
+   esp32c3: the SDK's ESP32-C3 targets (esp32c3, esp32c3_cdc) set no creation of their own, so the
+   C3 runs with the esp32 platform's; it is listed apart so that reports name the chip. */
 static const Profile gxProfiles[] = {
 	{ "esp32", 78848, 4928, 512, 53, 3 },
+	{ "esp32c3", 78848, 4928, 512, 53, 3 },
 	{ "psram", 393216, 8192, 512, 53, 3 },
 	{ "host", 0, 0, 4096, 1993, 127 },
 };
@@ -85,6 +98,22 @@ static unsigned long long computronsNow(txMachine* the)
 {
 	return gxComputrons + the->meterIndex;
 }
+
+/* Machine instructions retired so far where the runner can read them itself (RV32), else 0. */
+static unsigned long long instructionsNow(void)
+{
+#ifdef DEVICE_RUNNER_RV32
+	return rv32Instret();
+#else
+	return 0;
+#endif
+}
+
+#ifdef DEVICE_RUNNER_RV32
+#define INSTRUCTION_COUNTER "instret"
+#else
+#define INSTRUCTION_COUNTER "none"
+#endif
 
 static void xs_print(xsMachine* the)
 {
@@ -221,10 +250,10 @@ static void runPhase(txMachine* the, char* name, const char* arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: device-runner [--profile esp32|psram|host] [--chunk BYTES] [--slots N] [--stack N] [--arg TEXT] [--setup-only] SCRIPT.js\n");
+	fprintf(stderr, "usage: device-runner [--profile esp32|esp32c3|psram|host] [--chunk BYTES] [--slots N] [--stack N] [--arg TEXT] [--setup-only] SCRIPT.js\n");
 }
 
-int main(int argc, char* argv[])
+static int runnerMain(int argc, char* argv[])
 {
 	Profile profile = gxProfiles[0];
 	const char* script = NULL;
@@ -237,6 +266,7 @@ int main(int argc, char* argv[])
 	Usage baseline = { 0, 0, 0 }, afterSetup = { 0, 0, 0 };
 	long peakChunks = 0, peakSlots = 0, flowPeakChunks = 0, flowPeakSlots = 0;
 	unsigned long long computronsSetup = 0, computronsFlow = 0, mark = 0;
+	unsigned long long instructionsSetup = 0, instructionsFlow = 0, instructionsMark = 0;
 	long baseSlotsTotal = 0;
 	xsMachine* machine;
 	txSlot* originalStackBottom = NULL;
@@ -249,7 +279,7 @@ int main(int argc, char* argv[])
 			for (i = 0; i < sizeof(gxProfiles) / sizeof(gxProfiles[0]); i++) {
 				if (!strcmp(gxProfiles[i].name, value)) { profile = gxProfiles[i]; found = 1; }
 			}
-			if (!found) { fprintf(stderr, "device-runner: unknown profile %s (esp32, psram, host)\n", value); return EXIT_USAGE; }
+			if (!found) { fprintf(stderr, "device-runner: unknown profile %s (esp32, esp32c3, psram, host)\n", value); return EXIT_USAGE; }
 			argi++;
 		}
 		else if (!strcmp(a, "--chunk") && value) { profile.chunk = atol(value); profile.name = "custom"; argi++; }
@@ -324,7 +354,9 @@ int main(int argc, char* argv[])
 
 		gxPhase = 1;
 		mark = computronsNow(machine);
+		instructionsMark = instructionsNow();
 		runPhase(machine, "setup", arg);
+		instructionsSetup = instructionsNow() - instructionsMark;
 		computronsSetup = computronsNow(machine) - mark;
 		if (gxSettled != 1) goto done;
 		collect(machine);
@@ -337,7 +369,9 @@ int main(int argc, char* argv[])
 		if (!setupOnly) {
 			gxPhase = 2;
 			mark = computronsNow(machine);
+			instructionsMark = instructionsNow();
 			runPhase(machine, "flow", arg);
+			instructionsFlow = instructionsNow() - instructionsMark;
 			computronsFlow = computronsNow(machine) - mark;
 			if (gxSettled != 1) goto done;
 		}
@@ -388,7 +422,8 @@ int main(int argc, char* argv[])
 		"\"baseline\":{\"chunks\":%ld,\"slots\":%ld,\"slotsTotal\":%ld,\"ballastSlots\":%ld,\"keys\":%ld},"
 		"\"afterSetup\":{\"chunks\":%ld,\"slots\":%ld,\"keys\":%ld},"
 		"\"peakChunks\":%ld,\"peakSlots\":%ld,\"flowPeakChunks\":%ld,\"flowPeakSlots\":%ld,"
-		"\"computrons\":{\"setup\":%llu,\"flow\":%llu},\"setupOnly\":%s}\n",
+		"\"computrons\":{\"setup\":%llu,\"flow\":%llu},"
+		"\"instructions\":{\"counter\":\"%s\",\"setup\":%llu,\"flow\":%llu},\"setupOnly\":%s}\n",
 		profile.name, profile.chunk, profile.slots, profile.stack,
 		(int)sizeof(txSlot), (int)sizeof(void*),
 		exitCode == 0 ? "ok" : (exitCode == EXIT_MEMORY_FULL ? "memory-full" : "failed"), exitCode,
@@ -397,10 +432,27 @@ int main(int argc, char* argv[])
 		baseline.chunks, baseline.slots - gxBallast, baseSlotsTotal, gxBallast, baseline.keys,
 		afterSetup.chunks, afterSetup.slots, afterSetup.keys,
 		peakChunks, peakSlots, flowPeakChunks, flowPeakSlots,
-		computronsSetup, computronsFlow, setupOnly ? "true" : "false");
+		computronsSetup, computronsFlow,
+		INSTRUCTION_COUNTER, instructionsSetup, instructionsFlow, setupOnly ? "true" : "false");
 	fflush(stdout);
 	if (originalStackBottom) machine->stackBottom = originalStackBottom;
 	xsDeleteMachine(machine);
 	xsTerminateSharedCluster();
 	return exitCode;
 }
+
+#ifdef DEVICE_RUNNER_RV32
+/* The arguments come from QEMU's -semihosting-config arg=..., the exit code goes to its test device. */
+int main(void)
+{
+	static char commandLine[4096];
+	char* argv[32];
+	int argc = rv32Arguments(commandLine, sizeof(commandLine), argv, 32);
+	rv32Exit(runnerMain(argc, argv));
+}
+#else
+int main(int argc, char* argv[])
+{
+	return runnerMain(argc, argv);
+}
+#endif

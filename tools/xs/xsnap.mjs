@@ -39,6 +39,43 @@ export function xsnapPath() {
 /** Where build-device-runner.mjs puts the device runner (tools/xs/device-runner.c). */
 export const DEVICE_RUNNER = join(XS_BUILD_DIR, 'bin', 'device-runner');
 
+/** The same runner built for a bare-metal RV32IMAC machine (tools/xs/rv32/), run in QEMU. */
+export const DEVICE_RUNNER_RV32 = join(XS_BUILD_DIR, 'bin', 'device-runner-rv32.elf');
+
+/** Debian's bare-metal RISC-V cross compiler (gcc-riscv64-unknown-elf; rv32imac/ilp32 is one of its multilibs). */
+export const RV32_CC = 'riscv64-unknown-elf-gcc';
+
+/** QEMU's 32-bit RISC-V system emulator (Debian: qemu-system-misc). */
+export const RV32_QEMU = 'qemu-system-riscv32';
+
+/** The Debian packages the RV32 runner needs, as one apt-get line. */
+export const RV32_PACKAGES = 'apt-get install -y gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc';
+
+/** Why the RV32 runner cannot be built or run here (a sentence saying what to install), or null. */
+export function rv32Missing() {
+  for (const tool of [RV32_CC, RV32_QEMU]) {
+    if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) return `${tool} is not installed (Debian: ${RV32_PACKAGES})`;
+  }
+  const specs = spawnSync(RV32_CC, ['-print-file-name=picolibc.specs'], { encoding: 'utf8' });
+  if (specs.status !== 0 || !existsSync(specs.stdout.trim())) return `picolibc for ${RV32_CC} is not installed (Debian: ${RV32_PACKAGES})`;
+  return null;
+}
+
+/**
+ * The QEMU command that runs the RV32 runner with these arguments: virt machine, 1 GiB, no
+ * firmware, semihosting on the host's files (arguments go as its command line), and -icount
+ * shift=0 so that one instruction is one tick and instret counts are the same on every run.
+ * Arguments may not hold spaces (the semihosting command line is split at them).
+ * @param {string[]} args @returns {[string, string[]]}
+ */
+export function rv32Command(args) {
+  for (const arg of args) {
+    if (/\s/.test(arg)) throw new Error(`the RV32 runner cannot take an argument with white space: "${arg}"`);
+  }
+  const semihosting = ['enable=on', 'target=native', 'arg=device-runner', ...args.map((arg) => `arg=${arg.replaceAll(',', ',,')}`)].join(',');
+  return [RV32_QEMU, ['-M', 'virt', '-m', '1G', '-bios', 'none', '-kernel', DEVICE_RUNNER_RV32, '-semihosting-config', semihosting, '-icount', 'shift=0', '-nographic', '-monitor', 'none', '-serial', 'none']];
+}
+
 /** Parallel compile jobs for the XS builds: the cores, at most 8. */
 export function buildJobs() {
   return Math.max(1, Math.min(availableParallelism(), 8));
