@@ -20,11 +20,27 @@
 //        compiler is installed, with a note when it is not)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, relative } from 'node:path';
 import { buildJobs, DEVICE_RUNNER, DEVICE_RUNNER_RV32, platformDir, ROOT, rv32Command, rv32Missing, RV32_CC, XS_BUILD_DIR, xsnapPackage } from './xsnap.mjs';
 
 const RUNNER_SOURCE = join(ROOT, 'tools', 'xs', 'device-runner.c');
 const RV32_DIR = join(ROOT, 'tools', 'xs', 'rv32');
+const NATIVE_DIR = join(ROOT, 'tools', 'xs', 'native');
+
+/** libtorsion in the npm package bcrypto (deps/torsion): the C the runner's native crypto is (tools/xs/native). */
+function torsion() {
+  const require = createRequire(join(ROOT, 'package.json'));
+  let dir;
+  try {
+    dir = join(dirname(require.resolve('bcrypto/package.json')), 'deps', 'torsion');
+  } catch {
+    fail('bcrypto is not installed: run `npm ci` first (its deps/torsion is the native crypto the runner models)');
+  }
+  if (!existsSync(join(dir, 'src', 'ecc.c'))) fail(`${dir} has no libtorsion sources; reinstall bcrypto with \`npm ci\``);
+  const sources = ['ecc', 'hash', 'mpi', 'util', 'internal', 'asn1', 'drbg', 'cipher'].map((name) => join(dir, 'src', `${name}.c`));
+  return { sources, include: `-I${join(dir, 'include')}`, headers: [join(dir, 'include', 'torsion', 'ecc.h'), join(dir, 'include', 'torsion', 'hash.h')] };
+}
 
 /** XS's configuration, the same for both targets (as @agoric/xsnap's xsnap.mk sets it). */
 const XS_DEFINES = Object.freeze([
@@ -69,13 +85,15 @@ function targetOf(name) {
     join(moddable, 'modules', 'data', 'text', 'encoder', 'textencoder.c'),
     join(moddable, 'modules', 'data', 'base64', 'modBase64.c'),
   ];
-  const includes = [`-I${join(xs, 'includes')}`, `-I${join(xs, 'platforms')}`, `-I${join(xs, 'sources')}`];
+  const crypto = torsion();
+  const native = [...crypto.sources, join(NATIVE_DIR, 'native-crypto.c')];
+  const includes = [`-I${join(xs, 'includes')}`, `-I${join(xs, 'platforms')}`, `-I${join(xs, 'sources')}`, `-I${NATIVE_DIR}`, crypto.include];
   const quiet = ['-Wno-misleading-indentation', '-Wno-implicit-fallthrough'];
-  const xsHeaders = [join(xs, 'sources', 'xsAll.h'), join(xs, 'sources', 'xsCommon.h'), join(xs, 'includes', 'xs.h')];
+  const xsHeaders = [join(xs, 'sources', 'xsAll.h'), join(xs, 'sources', 'xsCommon.h'), join(xs, 'includes', 'xs.h'), join(NATIVE_DIR, 'native-crypto.h'), ...crypto.headers];
   if (name === 'host') {
     return {
       name, cc: process.env.CC ?? 'cc', output: DEVICE_RUNNER,
-      sources: [...common, join(xsnapSources, 'xsnapPlatform.c'), RUNNER_SOURCE],
+      sources: [...common, ...native, join(xsnapSources, 'xsnapPlatform.c'), RUNNER_SOURCE],
       flags: ['-fno-common', '-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="xsnapPlatform.h"', ...XS_DEFINES, '-DmxProfile=1', '-O2', '-g', ...includes, `-I${xsnapSources}`, ...quiet],
       link: ['-ldl', '-lm', '-lpthread'],
       headers: [...xsHeaders, join(xsnapSources, 'xsnapPlatform.h'), join(xsnapSources, 'xsnap.h')],
@@ -86,7 +104,7 @@ function targetOf(name) {
   const m = RV32_MEMORY;
   return {
     name, cc: RV32_CC, output: DEVICE_RUNNER_RV32,
-    sources: [...common, join(RV32_DIR, 'rv32-platform.c'), RUNNER_SOURCE],
+    sources: [...common, ...native, join(RV32_DIR, 'rv32-platform.c'), RUNNER_SOURCE],
     // No mxProfile: XS's profiler reads a clock, and this machine has none.
     flags: [...machine, '-fno-common', '-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="rv32-platform.h"', '-DDEVICE_RUNNER_RV32=1', ...XS_DEFINES, '-O2', '-g', ...includes, `-I${RV32_DIR}`, ...quiet, '-Wno-incompatible-pointer-types'],
     link: [...machine, `-Wl,--defsym=__flash=0x${m.flash.toString(16)}`, `-Wl,--defsym=__flash_size=0x${m.flashSize.toString(16)}`,

@@ -29,17 +29,25 @@ const noNodeBuiltins = {
 
 /**
  * Puts one module in place of another, as the Moddable manifest does for the device's providers.
- * @param {Readonly<Record<string, string>>} replacements project-relative paths: replaced -> replacement
+ * A key with a slash is a project-relative .ts path (the module it names is replaced wherever it
+ * is imported relatively); a key without one is a bare module name (e.g. the SDK's `crypt`).
+ * @param {Readonly<Record<string, string>>} replacements replaced -> project-relative replacement
  * @returns {import('esbuild').Plugin}
  */
 function replaceModules(replacements) {
-  const byPath = new Map(Object.entries(replacements).map(([from, to]) => [resolve(ROOT, from), resolve(ROOT, to)]));
+  const entries = Object.entries(replacements);
+  const byPath = new Map(entries.filter(([from]) => from.includes('/')).map(([from, to]) => [resolve(ROOT, from), resolve(ROOT, to)]));
+  const byName = new Map(entries.filter(([from]) => !from.includes('/')).map(([from, to]) => [from, resolve(ROOT, to)]));
   return {
     name: 'replace-modules',
     setup(builder) {
       builder.onResolve({ filter: /^\./ }, (args) => {
         const target = resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
         const replacement = byPath.get(target);
+        return replacement ? { path: replacement } : undefined;
+      });
+      builder.onResolve({ filter: /^[^./]/ }, (args) => {
+        const replacement = byName.get(args.path);
         return replacement ? { path: replacement } : undefined;
       });
     },

@@ -16,6 +16,8 @@
  * Peak chunk bytes and slots are reported above the baseline, for setup and flow together
  * (peak*) and for the flow alone above the live state after setup (flowPeak*). Computrons are XS
  * metering counts (64-bit, the engine's 32-bit meter is drained into it on every callback).
+ * "native" lists the device's native crypto called during the flow (tools/xs/native/): calls and,
+ * on RV32, the instructions they retired, which "instructions" includes.
  *
  * Limits: the machine is created big enough to load the code, then at the baseline:
  *   chunks: the (single, just compacted) chunk block's limit is cut to current + chunk budget,
@@ -46,6 +48,7 @@
 #else
 #include "xsnap.h"
 #endif
+#include "native-crypto.h"
 
 extern void modInstallTextDecoder(xsMachine* the);
 extern void modInstallTextEncoder(xsMachine* the);
@@ -263,6 +266,7 @@ static int runnerMain(int argc, char* argv[])
 	int exitCode = 0;
 	char path[C_PATH_MAX];
 	char message[512] = "";
+	char native[1024] = "{}";
 	Usage baseline = { 0, 0, 0 }, afterSetup = { 0, 0, 0 };
 	long peakChunks = 0, peakSlots = 0, flowPeakChunks = 0, flowPeakSlots = 0;
 	unsigned long long computronsSetup = 0, computronsFlow = 0, mark = 0;
@@ -328,6 +332,7 @@ static int runnerMain(int argc, char* argv[])
 			xsDefine(xsGlobal, xsID("setImmediate"), xsResult, xsDontEnum);
 			modInstallTextDecoder(the);
 			modInstallTextEncoder(the);
+			nativeCryptoInstall(the);
 			xsRunProgramFile(path);
 		}
 		xsEndHost(machine);
@@ -369,6 +374,7 @@ static int runnerMain(int argc, char* argv[])
 		if (!setupOnly) {
 			gxPhase = 2;
 			mark = computronsNow(machine);
+			nativeCryptoReset();
 			instructionsMark = instructionsNow();
 			runPhase(machine, "flow", arg);
 			instructionsFlow = instructionsNow() - instructionsMark;
@@ -404,6 +410,7 @@ static int runnerMain(int argc, char* argv[])
 	}
 	if (message[0]) fprintf(stderr, "device-runner: %s\n", message);
 
+	if (gxPhase >= 2) nativeCryptoReport(native, sizeof(native));
 	/* Peaks of the flow, and of a phase that stopped (how far it got). */
 	if (gxPhase == 1 && machine->abortStatus) {
 		peakChunks = (long)machine->peakChunksSize - baseline.chunks;
@@ -423,7 +430,7 @@ static int runnerMain(int argc, char* argv[])
 		"\"afterSetup\":{\"chunks\":%ld,\"slots\":%ld,\"keys\":%ld},"
 		"\"peakChunks\":%ld,\"peakSlots\":%ld,\"flowPeakChunks\":%ld,\"flowPeakSlots\":%ld,"
 		"\"computrons\":{\"setup\":%llu,\"flow\":%llu},"
-		"\"instructions\":{\"counter\":\"%s\",\"setup\":%llu,\"flow\":%llu},\"setupOnly\":%s}\n",
+		"\"instructions\":{\"counter\":\"%s\",\"setup\":%llu,\"flow\":%llu},\"native\":%s,\"setupOnly\":%s}\n",
 		profile.name, profile.chunk, profile.slots, profile.stack,
 		(int)sizeof(txSlot), (int)sizeof(void*),
 		exitCode == 0 ? "ok" : (exitCode == EXIT_MEMORY_FULL ? "memory-full" : "failed"), exitCode,
@@ -433,7 +440,7 @@ static int runnerMain(int argc, char* argv[])
 		afterSetup.chunks, afterSetup.slots, afterSetup.keys,
 		peakChunks, peakSlots, flowPeakChunks, flowPeakSlots,
 		computronsSetup, computronsFlow,
-		INSTRUCTION_COUNTER, instructionsSetup, instructionsFlow, setupOnly ? "true" : "false");
+		INSTRUCTION_COUNTER, instructionsSetup, instructionsFlow, native, setupOnly ? "true" : "false");
 	fflush(stdout);
 	if (originalStackBottom) machine->stackBottom = originalStackBottom;
 	xsDeleteMachine(machine);

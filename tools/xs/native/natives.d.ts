@@ -1,0 +1,20 @@
+// The globals the device runner defines for the device's native crypto (native-crypto.c). Only
+// the bundles that tools/bench/device.ts makes with DEVICE_NATIVE_CRYPTO reach them.
+
+/** A native digest in progress. */
+interface NativeDigestHandle {
+  readonly __nativeDigest: never;
+}
+
+declare function nativeDigest(type: 'SHA1' | 'SHA256' | 'SHA512'): NativeDigestHandle;
+declare function nativeDigestWrite(handle: NativeDigestHandle, data: ArrayBuffer): void;
+/** The digest (20, 32 or 64 bytes); the handle starts over. */
+declare function nativeDigestClose(handle: NativeDigestHandle): ArrayBuffer;
+declare function nativeDigestReset(handle: NativeDigestHandle): void;
+/** 33-byte compressed key, 32-byte digest, 64-byte r ‖ s; false unless valid with s ≤ n/2. */
+declare function nativeP256Verify(publicKey: ArrayBuffer, digest: ArrayBuffer, signature: ArrayBuffer): boolean;
+/** r ‖ s with low S (RFC 6979 nonce); RangeError for a key out of range. */
+declare function nativeP256Sign(secretKey: ArrayBuffer, digest: ArrayBuffer): ArrayBuffer;
+/** 33 bytes, SEC 1 compressed; RangeError for a key out of range. */
+declare function nativeP256PublicKey(secretKey: ArrayBuffer): ArrayBuffer;
+declare function nativeP256IsPublicKey(publicKey: ArrayBuffer): boolean;
