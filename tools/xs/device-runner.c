@@ -77,11 +77,13 @@ typedef struct {
    (chunk 131072 + heap 8192 slots initially, growing inside it); here that block is split as a fixed
    393216-byte chunk heap plus 8192 slots (8192 x 16-byte ESP32 slots = 131072 bytes).
    esp32c3: the SDK's ESP32-C3 targets (esp32c3, esp32c3_cdc) set no creation of their own, so the
-   C3 runs with the esp32 platform's; it is listed apart so that reports name the chip. */
+   C3 runs with the esp32 platform's; it is listed apart so that reports name the chip.
+   The stack is the terminal's own: manifests/terminal.json's "creation" raises the SDK's 512 slots
+   to 768 (the card line's T=1 nests deeper than 512; tests/rv32.test.ts checks the two agree). */
 static const Profile gxProfiles[] = {
-	{ "esp32", 78848, 4928, 512, 53, 3 },
-	{ "esp32c3", 78848, 4928, 512, 53, 3 },
-	{ "psram", 393216, 8192, 512, 53, 3 },
+	{ "esp32", 78848, 4928, 768, 53, 3 },
+	{ "esp32c3", 78848, 4928, 768, 53, 3 },
+	{ "psram", 393216, 8192, 768, 53, 3 },
 	{ "host", 0, 0, 4096, 1993, 127 },
 };
 

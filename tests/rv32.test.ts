@@ -1,0 +1,80 @@
+// The XS device runner on a 32-bit RISC-V machine (tools/xs/rv32, run in qemu-system-riscv32 with
+// -icount shift=0): the sizes are the device's (16-byte slots, 4-byte pointers), the instruction
+// counts come from the machine's own instret counter and are the same on every run, the device's
+// native crypto model gives the published answers, and the ESP32 memory limits hold there too.
+// Counts are asserted (they are deterministic); times never are.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { bundle } from '../tools/xs/bundle.mjs';
+import { bundleDevice, DEVICE_NATIVE_CRYPTO, recordFixtures, requireDeviceRunner, runDevice, type DeviceRun } from '../tools/bench/device.js';
+
+/** The JS stack the terminal's manifest gives XS on the device (slots). */
+const TERMINAL_STACK: number = JSON.parse(readFileSync(new URL('../../manifests/terminal.json', import.meta.url), 'utf8')).creation.stack;
+
+function explain(run: DeviceRun): string {
+  return `exit ${run.status}, report ${JSON.stringify(run.report)}\noutput:\n${run.stderr.trim()}`;
+}
+
+describe('XS device runner on RV32 (QEMU)', function () {
+  this.timeout(10 * 60_000);
+  let script: string;
+
+  before(async function () {
+    requireDeviceRunner('rv32'); // says what to install or build when it is missing
+    const { fixtures, problems } = await recordFixtures([3], ['insertion']);
+    assert.deepEqual(problems, []);
+    script = await bundleDevice(fixtures, 'rv32-test');
+  });
+
+  it('is a 32-bit machine: 16-byte slots and 4-byte pointers, as on the ESP32, and counts instructions with instret', async function () {
+    const run = await runDevice(script, '3:insertion', { profile: 'host', target: 'rv32' });
+    assert.equal(run.report.status, 'ok', explain(run));
+    assert.equal(run.report.slotBytes, 16);
+    assert.equal(run.report.pointerBytes, 4);
+    assert.equal(run.report.instructions.counter, 'instret');
+    assert.ok(run.report.instructions.flow > 1_000_000, explain(run));
+    assert.equal(run.instructions, run.report.instructions.flow);
+    const host = await runDevice(script, '3:insertion', { profile: 'host' });
+    assert.equal(host.report.slotBytes, 32, 'the host build, for contrast');
+    assert.equal(host.report.instructions.counter, 'none');
+  });
+
+  it('gives the same instruction count on every run of the same flow', async function () {
+    const first = await runDevice(script, '3:insertion', { profile: 'esp32', target: 'rv32' });
+    const second = await runDevice(script, '3:insertion', { profile: 'esp32', target: 'rv32' });
+    assert.equal(first.report.status, 'ok', explain(first));
+    assert.equal(second.report.instructions.flow, first.report.instructions.flow);
+    assert.equal(second.report.instructions.setup, first.report.instructions.setup);
+    assert.equal(second.report.computrons.flow, first.report.computrons.flow);
+  });
+
+  it('enforces the esp32 and esp32c3 limits: memory full for an allocation or live objects beyond the heap', async function () {
+    for (const profile of ['esp32', 'esp32c3'] as const) {
+      const oversize = await runDevice(script, '0:oversize', { profile, target: 'rv32' });
+      assert.equal(oversize.report.memoryFull, true, explain(oversize));
+      assert.equal(oversize.status, 4, explain(oversize));
+      assert.deepEqual(oversize.report.profile, { name: profile, chunk: 78_848, slots: 4_928, stack: TERMINAL_STACK });
+      const slots = await runDevice(script, '0:slots', { profile, target: 'rv32' });
+      assert.equal(slots.report.memoryFull, true, explain(slots));
+    }
+    const unlimited = await runDevice(script, '0:slots', { profile: 'host', target: 'rv32' });
+    assert.equal(unlimited.report.status, 'ok', explain(unlimited));
+  });
+
+  it('models the device\'s native crypto with the published answers (FIPS 180-4, RFC 4231, RFC 6979, SEC 1), in C on both runners', async function () {
+    const natives = await bundle('tests/scenarios/native-crypto-main.ts', 'build/device/native-crypto/native-crypto.js', { replace: DEVICE_NATIVE_CRYPTO });
+    for (const target of ['rv32', 'host'] as const) {
+      const run = await runDevice(natives, 'providers', { profile: 'host', target });
+      assert.equal(run.report.status, 'ok', `${target}: ${explain(run)}`);
+      // The answers came from the runner's C, not from @noble: the calls are counted.
+      assert.ok((run.report.native.digest?.calls ?? 0) > 10, `${target}: ${JSON.stringify(run.report.native)}`);
+      assert.ok((run.report.native.p256Verify?.calls ?? 0) >= 4, `${target}: ${JSON.stringify(run.report.native)}`);
+      assert.ok((run.report.native.p256Sign?.calls ?? 0) >= 1, `${target}: ${JSON.stringify(run.report.native)}`);
+      if (target === 'rv32') {
+        assert.match(run.stderr, /^[1-9]\d* passed, 0 failed$/m, explain(run));
+        assert.ok(run.report.native.p256Verify!.instructions > 1_000_000, 'a native P-256 verification retires millions of RV32 instructions');
+        assert.ok(run.report.native.p256Verify!.instructions < run.report.instructions.flow);
+      }
+    }
+  });
+});
