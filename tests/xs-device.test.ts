@@ -1,13 +1,22 @@
 // The terminal on the XS engine with the ESP32's memory limits (tools/xs/device-runner.c, built by
 // `npm run build:xs-device`): the whole service flow with the ESIGN suite completes inside the
-// Moddable ESP32 default heap (78,848 chunk bytes, 4,928 slots, stack 512, no growth), and the
-// limits are real: an allocation bigger than the chunk heap, or more live objects than the slot
-// heap holds, ends in "memory full". Only behaviour is asserted, never times.
+// Moddable ESP32 default heap (78,848 chunk bytes, 4,928 slots, no growth) with the stack the
+// firmware is built with (manifests/terminal.json: 768 slots), and the limits are real: an
+// allocation bigger than the chunk heap, or more live objects than the slot heap holds, ends in
+// "memory full". Only behaviour is asserted, never times.
 //
-// The card's answers are recorded on Node first (the card is another chip on the device) and
-// replayed in XS by a card that fails on any command it did not expect (tests/scenarios/device-flows.ts).
+// The terminal talks to the card over the simulated ISO 7816-3 byte line (ATR, PPS to the card's
+// TA1, T=1; or without PPS at 9,600 bit/s, T=0). The card's side of the line is recorded on Node
+// first (the card is another chip on the device) and replayed in XS by a card that only sends the
+// recorded characters and fails on any character of the terminal it did not expect
+// (tests/scenarios/byte-replay.ts); the APDU-level replay (tests/scenarios/device-flows.ts) is kept.
 import assert from 'node:assert/strict';
-import { bundleDevice, DEVICE_ED25519, recordFixtures, requireDeviceRunner, runDevice, smallestHeap, type DeviceRun } from '../tools/bench/device.js';
+import { toHex } from '../firmware/protocol/bytes.js';
+import {
+  bundleDevice, DEVICE_ED25519, ESP32_FIRMWARE, FIRMWARE_STACK, recordFixtures, requireDeviceRunner, runDevice, smallestHeap, type DeviceRun,
+} from '../tools/bench/device.js';
+import type { DeviceFixtures } from '../tests/scenarios/device-main.js';
+import type { FlowRecording } from '../tests/scenarios/device-flows.js';
 
 const TIMEOUT_MS = 5 * 60_000;
 
@@ -18,26 +27,45 @@ function explain(run: DeviceRun): string {
 describe('terminal on XS with ESP32 memory limits (device runner)', function () {
   this.timeout(TIMEOUT_MS);
   let script: string;
+  let fixtures: DeviceFixtures;
 
   before(async function () {
     requireDeviceRunner(); // says to run `npm run build:xs-device` when it is missing
-    const { fixtures, problems } = await recordFixtures([3], ['full-service', 'registration']);
-    assert.deepEqual(problems, [], 'the ESIGN flows must run on Node before they can be replayed on XS');
+    const recorded = await recordFixtures([3], ['full-service', 'registration'], ['best', '9600']);
+    assert.deepEqual(recorded.problems, [], 'the ESIGN flows must run on Node before they can be replayed on XS');
+    fixtures = recorded.fixtures;
     script = await bundleDevice(fixtures, 'xs-device-test');
   });
 
-  it('runs the whole service flow with ESIGN (insertion, PIN verify, service, record) under the esp32 profile without memory full', async function () {
-    const run = await runDevice(script, '3:full-service', { profile: 'esp32' });
+  it('runs the whole service flow with ESIGN (insertion, PIN verify, service, record) over the byte line under the esp32 profile without memory full', async function () {
+    const { session } = fixtures.suites['3']!.recordings['full-service']!;
+    assert.deepEqual(session, { protocol: 1, fi: 512, di: 32, pps: 'accepted' }, 'recorded with PPS to the card\'s TA1, T=1');
+    const run = await runDevice(script, '3:full-service', ESP32_FIRMWARE);
     assert.equal(run.report.memoryFull, false, explain(run));
     assert.equal(run.report.status, 'ok', explain(run));
     assert.equal(run.status, 0, explain(run));
-    assert.deepEqual(run.report.profile, { name: 'esp32', chunk: 78_848, slots: 4_928, stack: 512 });
+    assert.deepEqual(run.report.profile, { name: 'custom', chunk: 78_848, slots: 4_928, stack: FIRMWARE_STACK });
+    assert.equal(FIRMWARE_STACK, 768);
     assert.ok(run.report.peakSlots <= 4_928, explain(run));
     assert.ok(run.report.computrons.flow > 0, 'the flow was metered');
   });
 
-  it('registers a PIN with ESIGN (the terminal signs ST) under the esp32 profile without memory full', async function () {
-    const run = await runDevice(script, '3:registration', { profile: 'esp32' });
+  it('registers a PIN with ESIGN (the terminal signs ST) over the byte line under the esp32 profile without memory full', async function () {
+    const run = await runDevice(script, '3:registration', ESP32_FIRMWARE);
+    assert.equal(run.report.status, 'ok', explain(run));
+  });
+
+  it('runs the ESIGN flows at 9,600 bit/s too (no PPS: Fi 372 / Di 1, the ATR\'s first protocol, T=0)', async function () {
+    const { session } = fixtures.suites['3']!.recordings['full-service@9600']!;
+    assert.deepEqual(session, { protocol: 0, fi: 372, di: 1, pps: 'off' });
+    for (const arg of ['3:full-service@9600', '3:registration@9600']) {
+      const run = await runDevice(script, arg, ESP32_FIRMWARE);
+      assert.equal(run.report.status, 'ok', `${arg}: ${explain(run)}`);
+    }
+  });
+
+  it('still replays whole APDUs when asked (FLOW@apdu: no byte line)', async function () {
+    const run = await runDevice(script, '3:full-service@apdu', ESP32_FIRMWARE);
     assert.equal(run.report.status, 'ok', explain(run));
   });
 
@@ -46,11 +74,11 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     assert.deepEqual(problems, []);
     const small = await bundleDevice({ ...fixtures, smallHeap: true }, 'xs-device-test-small-heap');
     for (const arg of ['1:full-service', '1:registration', '2:full-service', '2:registration']) {
-      const run = await runDevice(small, arg, { profile: 'esp32' });
+      const run = await runDevice(small, arg, ESP32_FIRMWARE);
       assert.equal(run.report.status, 'ok', `${arg}: ${explain(run)}`);
     }
     const library = await bundleDevice(fixtures, 'xs-device-test-library-tables');
-    const full = await runDevice(library, '1:registration', { profile: 'esp32' });
+    const full = await runDevice(library, '1:registration', ESP32_FIRMWARE);
     assert.equal(full.report.memoryFull, true, `the library's default table does not fit: ${explain(full)}`);
   });
 
@@ -59,7 +87,7 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     assert.deepEqual(problems, []);
     const device = await bundleDevice(fixtures, 'xs-device-test-device-ed25519', DEVICE_ED25519);
     for (const arg of ['2:full-service', '2:registration']) {
-      const run = await runDevice(device, arg, { profile: 'esp32' });
+      const run = await runDevice(device, arg, ESP32_FIRMWARE);
       assert.equal(run.report.status, 'ok', `${arg}: ${explain(run)}`);
       // Measured, not asserted beyond "fits": the smallest heap by bisection (tools/bench/device.ts).
       const { minChunks, minSlots } = await smallestHeap(device, arg);
@@ -98,13 +126,22 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
   });
 
   it('fails loudly when the terminal sends a command the card recording does not expect', async function () {
-    const { fixtures } = await recordFixtures([3], ['full-service']);
     const recording = fixtures.suites['3']!.recordings['full-service']!;
-    // Change the expected SELECT: the replaying card must refuse the terminal's real one.
+    // Change the expected SELECT on the byte line (the T=1 I-block that carries it): the replaying
+    // card must refuse the terminal's real one, and its ReplayMismatch must be what the run reports.
+    const select = toHex(Uint8Array.of(0x00, 0xa4, 0x04, 0x00));
+    const at = recording.bytes.findIndex((step) => step.terminal?.includes(select));
+    assert.ok(at > 0, 'the recording has the SELECT I-block');
+    const bytes = recording.bytes.map((step, i) => (i === at ? { ...step, terminal: `${step.terminal!.slice(0, -4)}0000` } : step));
+    // And the APDU-level recording's SELECT, for the run that passes whole APDUs.
     const line = recording.line.map((entry, i) => (i === 1 ? [`${entry[0].slice(0, -2)}00`, entry[1]] as const : entry));
-    const broken = await bundleDevice({ suites: { '3': { ...fixtures.suites['3']!, recordings: { 'full-service': { ...recording, line } } } } }, 'xs-device-test-broken');
+    const changed: FlowRecording = { ...recording, bytes, line };
+    const broken = await bundleDevice({ suites: { '3': { ...fixtures.suites['3']!, recordings: { 'full-service': changed } } } }, 'xs-device-test-broken');
     const run = await runDevice(broken, '3:full-service', { profile: 'host' });
     assert.notEqual(run.report.status, 'ok', explain(run));
-    assert.match(run.stderr, /ReplayMismatch|card-error|card not accepted/, explain(run));
+    assert.match(run.stderr, new RegExp(`ReplayMismatch: step ${at}: the terminal wrote`), explain(run));
+    const apdu = await runDevice(broken, '3:full-service@apdu', { profile: 'host' });
+    assert.notEqual(apdu.report.status, 'ok', explain(apdu));
+    assert.match(apdu.stderr, /ReplayMismatch/, explain(apdu));
   });
 });

@@ -126,10 +126,12 @@ export class SimCardLine implements CardLine {
   #queueTail = 0;
   /** The card's settings the queued characters went out with: parity sense and rate are checked against the terminal's on arrival. */
   #senders: LineSettings[] = [];
-  #now = 0;
-  #cardClock = 0;
-  #lineFree = 0;
-  #toCardIndex = 0;
+  /**
+   * The modelled clocks, seconds, and the count of characters sent to the card, in one object: on
+   * XS, lowered by esbuild, each private field access is a WeakMap lookup, and the send loop,
+   * which stands for one native UART write on the device, hoists this one.
+   */
+  readonly #clock = { now: 0, card: 0, lineFree: 0, toCardIndex: 0 };
   #toTerminalIndex = 0;
   #stats = { toCard: 0, toTerminal: 0, repetitions: 0, faults: 0, start: 0 };
 
@@ -150,16 +152,16 @@ export class SimCardLine implements CardLine {
 
   /** Modelled seconds since the line was made. */
   get now(): number {
-    return this.#now;
+    return this.#clock.now;
   }
 
   get stats(): LineStats {
     const s = this.#stats;
-    return { toCard: s.toCard, toTerminal: s.toTerminal, repetitions: s.repetitions, faults: s.faults, seconds: this.#now - s.start };
+    return { toCard: s.toCard, toTerminal: s.toTerminal, repetitions: s.repetitions, faults: s.faults, seconds: this.#clock.now - s.start };
   }
 
   resetStats(): void {
-    this.#stats = { toCard: 0, toTerminal: 0, repetitions: 0, faults: 0, start: this.#now };
+    this.#stats = { toCard: 0, toTerminal: 0, repetitions: 0, faults: 0, start: this.#clock.now };
   }
 
   insert(card: ByteCard): void {
@@ -188,21 +190,50 @@ export class SimCardLine implements CardLine {
 
   async send(raw: Uint8Array): Promise<void> {
     const card = this.#require();
-    for (const char of raw) {
-      const index = this.#toCardIndex++;
+    // What holds for every character of this call, read once (the loop runs per character, and
+    // stands for a UART write that on the device is one native call); the card's settings are
+    // read again after each character, as it may change them on the way (its protocol starts).
+    const terminal = this.#terminal;
+    const charTime = this.#charSeconds(terminal);
+    const stats = this.#stats;
+    const clock = this.#clock;
+    let settings: LineSettings | null = null;
+    let clean = false;
+    for (let i = 0; i < raw.length; i++) {
+      const char = raw[i]!;
+      if (this.faults === FAULTS.none) {
+        const current = this.#card;
+        if (current !== settings) {
+          settings = current;
+          clean = current.parity === terminal.parity && current.fi === terminal.fi && current.di === terminal.di;
+        }
+        if (clean) {
+          // No fault, same parity sense and rate: the character arrives as sent.
+          clock.toCardIndex++;
+          const now = clock.now + charTime;
+          clock.now = now;
+          stats.toCard++;
+          clock.card = now;
+          clock.lineFree = now;
+          card.receive(char, false, now);
+          if (this.#powered !== card) return;
+          continue;
+        }
+      }
+      const index = this.#clock.toCardIndex++;
       for (let attempt = 0; ; attempt++) {
         const fault = this.faults === FAULTS.none ? null : this.faults({ direction: 'to-card', index, attempt, raw: char });
         if (fault) this.#stats.faults++;
         if (fault?.kind === 'extra') this.#deliverToCard(card, fault.byte ?? 0x00, false);
         // The terminal's UART does not pause for the card: overlapping characters collide at the card.
-        this.#now += this.#charSeconds(this.#terminal);
+        this.#clock.now += this.#charSeconds(this.#terminal);
         this.#stats.toCard++;
         if (fault?.kind === 'drop') break;
         const received = damage(char, fault);
         const parityError = (fault?.kind === 'flip') !== (this.#terminal.parity !== this.#card.parity) || !this.#sameRate();
         if (parityError && this.#terminal.errorSignal && this.#card.errorSignal) {
           this.#stats.repetitions++;
-          this.#now += 2 * this.#etuSeconds(this.#terminal); // error signal, then the repetition (§7.3)
+          this.#clock.now += 2 * this.#etuSeconds(this.#terminal); // error signal, then the repetition (§7.3)
           if (attempt < this.#maxRepetitions) continue;
           throw new LineParityError(`the card signalled a parity error on character ${char.toString(16)} ${attempt + 1} times`);
         }
@@ -234,7 +265,7 @@ export class SimCardLine implements CardLine {
     const senders = this.#senders;
     const tail = this.#queueTail;
     let head = this.#queueHead;
-    let now = this.#now;
+    let now = this.#clock.now;
     let timedOut = false;
     const chars: number[] = [];
     while (chars.length < count) {
@@ -248,7 +279,7 @@ export class SimCardLine implements CardLine {
       const packed = queueChar[head++]!;
       chars.push(arrival(packed, senders[packed >> SENDER_SHIFT]!, terminal));
     }
-    this.#now = now;
+    this.#clock.now = now;
     if (head === tail) this.#clearQueue();
     else this.#queueHead = head;
     return { chars, timedOut };
@@ -256,17 +287,17 @@ export class SimCardLine implements CardLine {
 
   /** The next queued character if it arrives within `timeoutEtu` etu (the clock moves to it), else LINE.TIMEOUT (the clock moves to the deadline). */
   #take(timeoutEtu: number): number {
-    const deadline = this.#now + timeoutEtu * this.#etuSeconds(this.#terminal);
+    const deadline = this.#clock.now + timeoutEtu * this.#etuSeconds(this.#terminal);
     const head = this.#queueHead;
     if (head < this.#queueTail && this.#queueAt[head]! <= deadline) {
-      this.#now = Math.max(this.#now, this.#queueAt[head]!);
+      this.#clock.now = Math.max(this.#clock.now, this.#queueAt[head]!);
       const packed = this.#queueChar[head]!;
       const sender = this.#senders[packed >> SENDER_SHIFT]!;
       if (head + 1 === this.#queueTail) this.#clearQueue();
       else this.#queueHead = head + 1;
       return arrival(packed, sender, this.#terminal);
     }
-    this.#now = Math.max(this.#now, deadline);
+    this.#clock.now = Math.max(this.#clock.now, deadline);
     return LINE.TIMEOUT;
   }
 
@@ -299,15 +330,15 @@ export class SimCardLine implements CardLine {
     this.#card = DEFAULT_LINE_SETTINGS;
     this.#clearQueue();
     this.#powered = card;
-    this.#now = Math.max(this.#now, this.#lineFree);
-    this.#cardClock = this.#now + TS_DELAY_CYCLES / this.clockHz;
+    this.#clock.now = Math.max(this.#clock.now, this.#clock.lineFree);
+    this.#clock.card = this.#clock.now + TS_DELAY_CYCLES / this.clockHz;
     card.reset(this.#contacts(card), cold);
   }
 
   #contacts(card: ByteCard): CardContacts {
     return {
       clockHz: this.clockHz,
-      send: (raw, delayEtu = 0) => (this.#powered === card ? this.#sendToTerminal(card, raw, delayEtu) : this.#now),
+      send: (raw, delayEtu = 0) => (this.#powered === card ? this.#sendToTerminal(card, raw, delayEtu) : this.#clock.now),
       configure: (settings) => {
         if (this.#powered === card) this.#card = Object.freeze({ ...settings });
       },
@@ -315,9 +346,9 @@ export class SimCardLine implements CardLine {
   }
 
   #deliverToCard(card: ByteCard, raw: number, parityError: boolean): void {
-    this.#cardClock = this.#now;
-    this.#lineFree = this.#now;
-    card.receive(raw, parityError, this.#now);
+    this.#clock.card = this.#clock.now;
+    this.#clock.lineFree = this.#clock.now;
+    card.receive(raw, parityError, this.#clock.now);
   }
 
   #sendToTerminal(card: ByteCard, raw: Uint8Array, delayEtu: number): number {
@@ -325,7 +356,7 @@ export class SimCardLine implements CardLine {
     const terminal = this.#terminal;
     const charTime = this.#charSeconds(settings);
     const repeatTime = 2 * this.#etuSeconds(settings); // error signal, then the repetition (§7.3)
-    let at = Math.max(this.#cardClock + delayEtu * this.#etuSeconds(settings), this.#lineFree);
+    let at = Math.max(this.#clock.card + delayEtu * this.#etuSeconds(settings), this.#clock.lineFree);
     // What holds for every character of this call, read once: the loop runs per character.
     const faults = this.faults === FAULTS.none ? null : this.faults;
     const senseDiffers = terminal.parity !== settings.parity;
@@ -361,7 +392,7 @@ export class SimCardLine implements CardLine {
           if (attempt < this.#maxRepetitions) continue;
           this.#queueTail = tail;
           this.#toTerminalIndex = index;
-          this.#lineFree = at;
+          this.#clock.lineFree = at;
           card.sendFailed();
           return at;
         }
@@ -372,8 +403,8 @@ export class SimCardLine implements CardLine {
     }
     this.#queueTail = tail;
     this.#toTerminalIndex = index;
-    this.#lineFree = at;
-    this.#cardClock = at;
+    this.#clock.lineFree = at;
+    this.#clock.card = at;
     return at;
   }
 

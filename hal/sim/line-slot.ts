@@ -3,6 +3,7 @@
 // interface chip: ProtocolReader → SimCardLine → SimByteCard → the card in the slot.
 import { ProtocolReader, type LineSession, type ProtocolReaderOptions } from '../../firmware/iso7816/protocol-reader.js';
 import { SimByteCard, type ByteCardOptions } from '../../card/iso7816/byte-card.js';
+import type { ByteCard } from '../../card/iso7816/contacts.js';
 import type { CardReader } from '../reader.js';
 import type { CardDevice, SimCardSlot } from './card-slot.js';
 import { SimCardLine, type SimCardLineOptions } from './card-line.js';
@@ -11,6 +12,12 @@ export interface SimLineOptions {
   readonly card?: ByteCardOptions;
   readonly line?: Omit<SimCardLineOptions, 'card'>;
   readonly reader?: ProtocolReaderOptions;
+  /**
+   * The byte-level card that meets the line for a card device in the slot, made once per device;
+   * by default a SimByteCard over it with `card`'s options. (The device bench records or replays
+   * the card side here: tests/scenarios/byte-replay.ts.)
+   */
+  readonly byteCard?: (device: CardDevice) => ByteCard;
 }
 
 export class SimLineReader implements CardReader {
@@ -19,12 +26,13 @@ export class SimLineReader implements CardReader {
   readonly line: SimCardLine;
   readonly reader: ProtocolReader;
   readonly #slot: SimCardSlot;
-  readonly #byteCards = new WeakMap<CardDevice, SimByteCard>();
+  readonly #byteCards = new WeakMap<CardDevice, ByteCard>();
   #lastSession: LineSession | null = null;
 
   constructor(slot: SimCardSlot, options: SimLineOptions = {}) {
     this.#slot = slot;
-    this.line = new SimCardLine({ ...options.line, card: () => (slot.card ? this.#byteCard(slot.card, options.card) : null) });
+    const make = options.byteCard ?? ((device: CardDevice) => new SimByteCard(device, options.card));
+    this.line = new SimCardLine({ ...options.line, card: () => (slot.card ? this.#byteCard(slot.card, make) : null) });
     this.reader = new ProtocolReader(this.line, options.reader);
     slot.onInserted = () => this.onInserted?.();
     slot.onRemoved = () => this.onRemoved?.();
@@ -58,10 +66,10 @@ export class SimLineReader implements CardReader {
   }
 
   /** One byte-level card per card device, so its T=1 state lasts while it sits in the slot. */
-  #byteCard(device: CardDevice, options: ByteCardOptions | undefined): SimByteCard {
+  #byteCard(device: CardDevice, make: (device: CardDevice) => ByteCard): ByteCard {
     let card = this.#byteCards.get(device);
     if (!card) {
-      card = new SimByteCard(device, options);
+      card = make(device);
       this.#byteCards.set(device, card);
     }
     return card;

@@ -5,21 +5,76 @@
 //
 // Each flow has a setup (steps that bring the terminal to where the flow starts: not measured,
 // but the state they leave behind is charged) and the measured steps, then checks on the events.
+//
+// By default the terminal talks to the card over the simulated ISO 7816-3 byte line (ATR, PPS,
+// T=1 or T=0: what the board's UART carries), and the recording is of the characters the card
+// sends (tests/scenarios/byte-replay.ts); the APDU-level recording and ReplayCard below remain
+// for runs that pass whole APDUs.
+import type { ByteCard } from '../../card/iso7816/contacts.js';
 import { fromHex, toHex } from '../../firmware/protocol/bytes.js';
 import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import type { UsageStore } from '../../firmware/terminal/usage-store.js';
 import type { Flash } from '../../hal/flash.js';
 import type { CardDevice } from '../../hal/sim/card-slot.js';
+import { SimLineReader } from '../../hal/sim/line-slot.js';
 import { TerminalRig } from '../../hal/sim/rig.js';
+import { ReplayMismatch, type ByteLineStep } from './byte-replay.js';
 import { AssertionFailed } from './scenario.js';
 import { BENCH_FLASH, BENCH_RIG, registerPin } from './world.js';
+
+export { ReplayMismatch };
 
 export const DEVICE_PIN = '2468';
 export const DEVICE_FLASH = BENCH_FLASH;
 
-/** The rig as both sides build it: same clock, seed and timings, so the terminal sends the same bytes. */
-export function deviceRig(config: TerminalConfig, usage: UsageStore, flash: Flash): TerminalRig {
-  return new TerminalRig({ config, usage, flash, ...BENCH_RIG });
+/**
+ * The card line's rate: 'best' = the terminal proposes the card's TA1 by PPS (then T=1 when
+ * offered), as the firmware does; '9600' = no PPS, so Fi 372 / Di 1 (9,600 bit/s at 3.5712 MHz)
+ * and the first protocol the ATR offers (ISO/IEC 7816-3 §9.1: T=0 for the project's card).
+ */
+export type LineRate = 'best' | '9600';
+export const LINE_RATES: readonly LineRate[] = Object.freeze(['best', '9600'] as const);
+
+/** The byte line under the rig's slot: its rate, and the byte-level card that meets the line for a card device in the slot. */
+export interface DeviceLine {
+  readonly rate: LineRate;
+  readonly byteCard: (device: CardDevice) => ByteCard;
+  /** Told the reader once it is made (the recorder reads its lastSession). */
+  readonly onReader?: (reader: SimLineReader) => void;
+}
+
+/**
+ * The rig as both sides build it: same clock, seed and timings, so the terminal sends the same
+ * bytes. With `line`, the slot's contacts are behind the simulated byte line (hal/sim/line-slot.ts);
+ * without, the slot passes whole APDUs.
+ */
+export function deviceRig(config: TerminalConfig, usage: UsageStore, flash: Flash, line?: DeviceLine): TerminalRig {
+  if (!line) return new TerminalRig({ config, usage, flash, ...BENCH_RIG });
+  const options = { reader: { pps: line.rate === 'best' }, byteCard: line.byteCard };
+  return new TerminalRig({
+    config, usage, flash, ...BENCH_RIG,
+    readerOverSlot(slot) {
+      const reader = new SimLineReader(slot, options);
+      line.onReader?.(reader);
+      return reader;
+    },
+  });
+}
+
+/** The key of a flow's recording at a rate in SuiteFixture.recordings: "insertion", "insertion@9600". */
+export function recordingKey(flow: string, rate: LineRate): string {
+  return rate === 'best' ? flow : `${flow}@${rate}`;
+}
+
+/**
+ * A card device that only stands in the slot for a byte-level card (the line reader never asks
+ * it for APDUs): any call means the rig was built without the line.
+ */
+export function lineOnlyDevice(label: string): CardDevice {
+  const refuse = (): never => {
+    throw new ReplayMismatch(`card "${label}" answers on the byte line only, not with whole APDUs`);
+  };
+  return { label, reset: refuse, process: refuse };
 }
 
 export interface DeviceFlow {
@@ -109,13 +164,27 @@ export function deviceFlow(name: string): DeviceFlow {
 /** One step on the card line: a reset (ATR) or a command and its response, as hex. */
 export type LineEntry = readonly ['reset', string] | readonly [string, string];
 
+/** How the terminal settled the byte line (ProtocolReader's LineSession, in short). */
+export interface LineSessionSummary {
+  readonly protocol: 0 | 1;
+  readonly fi: number;
+  readonly di: number;
+  /** PPS outcome: accepted, off, not-needed, ... (firmware/iso7816/protocol-reader.ts). */
+  readonly pps: string;
+}
+
 export interface FlowRecording {
   readonly suite: number;
   readonly flow: string;
   readonly label: string;
-  /** The whole line from insertion on; the first `setupEntries` belong to the setup. */
+  readonly rate: LineRate;
+  /** The whole APDU exchange from insertion on; the first `setupEntries` belong to the setup. */
   readonly line: readonly LineEntry[];
   readonly setupEntries: number;
+  /** The byte line from insertion on, as the card side saw it; the first `setupSteps` belong to the setup. */
+  readonly bytes: readonly ByteLineStep[];
+  readonly setupSteps: number;
+  readonly session: LineSessionSummary;
 }
 
 /** Wraps a card and writes down every reset and exchange (Node side, when recording). */
@@ -144,10 +213,6 @@ export class RecordingCard implements CardDevice {
   }
 }
 
-export class ReplayMismatch extends Error {
-  override name = 'ReplayMismatch';
-}
-
 /** Whether `bytes` spells `hex` (lower or upper case), without building a string. */
 function sameBytes(bytes: Uint8Array, hex: string): boolean {
   if (hex.length !== bytes.length * 2) return false;
@@ -166,6 +231,7 @@ export class ReplayCard implements CardDevice {
   readonly label: string;
   readonly #line: readonly LineEntry[];
   #next = 0;
+  #mismatch: ReplayMismatch | null = null;
 
   constructor(label: string, line: readonly LineEntry[]) {
     this.label = label;
@@ -181,25 +247,36 @@ export class ReplayCard implements CardDevice {
     return this.#next === this.#line.length;
   }
 
+  /** The first difference thrown, kept: the terminal may catch it and carry on (a card error). */
+  get mismatch(): ReplayMismatch | null {
+    return this.#mismatch;
+  }
+
   reset(): Uint8Array {
     const entry = this.#take('a reset');
-    if (entry[0] !== 'reset') throw new ReplayMismatch(`line entry ${this.#next - 1}: the terminal reset the card where the recording has command ${entry[0].slice(0, 10)}…`);
+    if (entry[0] !== 'reset') throw this.#fail(`line entry ${this.#next - 1}: the terminal reset the card where the recording has command ${entry[0].slice(0, 10)}…`);
     return fromHex(entry[1]);
   }
 
   process(command: Uint8Array): Uint8Array {
     const entry = this.#take(`command ${toHex(command.subarray(0, 5))}…`);
     if (entry[0] === 'reset' || !sameBytes(command, entry[0])) {
-      throw new ReplayMismatch(`line entry ${this.#next - 1}: the terminal sent ${toHex(command)}, the recording expects ${entry[0] === 'reset' ? 'a reset' : entry[0]}`);
+      throw this.#fail(`line entry ${this.#next - 1}: the terminal sent ${toHex(command)}, the recording expects ${entry[0] === 'reset' ? 'a reset' : entry[0]}`);
     }
     return fromHex(entry[1]);
   }
 
   #take(what: string): LineEntry {
     const entry = this.#line[this.#next];
-    if (!entry) throw new ReplayMismatch(`the terminal sent ${what} after the recording ended (${this.#line.length} entries)`);
+    if (!entry) throw this.#fail(`the terminal sent ${what} after the recording ended (${this.#line.length} entries)`);
     this.#next++;
     return entry;
+  }
+
+  #fail(message: string): ReplayMismatch {
+    const mismatch = new ReplayMismatch(message);
+    this.#mismatch ??= mismatch;
+    return mismatch;
   }
 }
 

@@ -1,10 +1,19 @@
 // The XS side of the device runner (tools/xs/device-runner.c): installs globalThis.device with
-// setup(arg) and flow(arg), arg being "SUITE:FLOW" (e.g. "3:full-service"), for recordings made on
-// Node (tools/bench/device-bundle.ts writes the entry that imports this with the recordings).
+// setup(arg) and flow(arg), arg being "SUITE:FLOW[@LINE]" (e.g. "3:full-service"), for recordings
+// made on Node (tools/bench/device.ts bundleDevice() writes the entry that imports this with them).
+// LINE: none = the byte line at the card's best rate (PPS to TA1, T=1); "9600" = the byte line
+// without PPS (Fi 372 / Di 1, the ATR's first protocol); "apdu" = no byte line, whole APDUs
+// replayed from the best-rate recording (ReplayCard).
+//
+// On the byte line the card is a ReplayByteCard (tests/scenarios/byte-replay.ts): the recording is
+// decoded to Uint8Arrays in setup, and during the flow the card only compares the terminal's
+// characters and sends the recorded ones, so the flow charges the terminal, its ISO 7816-3 stack
+// and the simulated line (the UART driver's stand-in), not the card.
 //
 // What the runner charges: the load phase (this module's top level, the recordings as string
 // constants, the simulated NOR flash chip) stands for flash on the device and is not charged;
-// setup (terminal configuration decoded, journal opened, rig started, setup steps) and the flow are.
+// setup (terminal configuration and recording decoded, journal opened, rig started, setup steps)
+// and the flow are.
 //
 // Two extra flows prove the limits are real: "0:oversize" allocates 200,000 bytes at once and
 // "0:slots" keeps 10,000 small objects alive; both must end in "memory full" under the esp32 profile.
@@ -17,12 +26,15 @@ import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
 import { SimFlash } from '../../hal/sim/flash.js';
 import type { TerminalRig } from '../../hal/sim/rig.js';
+import type { CardDevice } from '../../hal/sim/card-slot.js';
+import { prepareByteLine, ReplayByteCard } from './byte-replay.js';
 import { lineProbe, type LineProbe } from './line-probes.js';
-import { DEVICE_FLASH, deviceFlow, deviceRig, fromPortable, ReplayCard, type DeviceFlow, type FlowRecording } from './device-flows.js';
+import { DEVICE_FLASH, deviceFlow, deviceRig, fromPortable, lineOnlyDevice, ReplayCard, type DeviceFlow, type FlowRecording } from './device-flows.js';
 
 export interface SuiteFixture {
   /** TerminalConfig through toPortable(). */
   readonly config: unknown;
+  /** By recordingKey(flow, rate): "insertion" (best rate), "insertion@9600". */
   readonly recordings: Readonly<Record<string, FlowRecording>>;
 }
 
@@ -44,11 +56,54 @@ export interface DeviceFixtures {
   readonly smallHeap?: boolean;
 }
 
+/** The replaying card of either kind, as setup and flow check it. */
+interface Replay {
+  readonly device: CardDevice;
+  readonly position: number;
+  readonly finished: boolean;
+  /** Steps (byte line) or entries (APDUs) of the whole recording, and of its setup. */
+  readonly total: number;
+  readonly setup: number;
+  /** The card's own record of a difference (the byte card goes mute rather than throwing into the terminal). */
+  readonly mismatch: Error | null;
+}
+
 interface Running {
   readonly flow: DeviceFlow;
-  readonly recording: FlowRecording;
   readonly rig: TerminalRig;
-  readonly card: ReplayCard;
+  readonly replay: Replay;
+}
+
+/** Runs `step`; a difference the card noticed wins over whatever the terminal made of it. */
+async function replaying(replay: Replay, step: () => Promise<void> | void): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    throw replay.mismatch ?? error;
+  }
+  if (replay.mismatch) throw replay.mismatch;
+}
+
+/** The rig and the replaying card for one recording: on the byte line, or passing APDUs. */
+function replayRig(recording: FlowRecording, apdu: boolean, config: TerminalConfig, usage: UsageJournal, flash: SimFlash): { rig: TerminalRig; replay: Replay } {
+  if (apdu) {
+    const card = new ReplayCard(recording.label, recording.line);
+    const replay: Replay = {
+      device: card, total: recording.line.length, setup: recording.setupEntries,
+      get position() { return card.position; },
+      get finished() { return card.finished; },
+      get mismatch() { return card.mismatch; },
+    };
+    return { rig: deviceRig(config, usage, flash), replay };
+  }
+  const card = new ReplayByteCard(recording.label, prepareByteLine(recording.bytes));
+  const replay: Replay = {
+    device: lineOnlyDevice(recording.label), total: recording.bytes.length, setup: recording.setupSteps,
+    get position() { return card.position; },
+    get finished() { return card.finished; },
+    get mismatch() { return card.mismatch; },
+  };
+  return { rig: deviceRig(config, usage, flash, { rate: recording.rate, byteCard: () => card }), replay };
 }
 
 const keep: unknown[] = [];
@@ -76,15 +131,17 @@ export function installDevice(fixtures: DeviceFixtures): void {
   let running: Running | null = null;
   let probe: LineProbe | null = null;
 
-  function parse(arg: string): { suite: string; flowName: string } {
-    const [suite, flowName] = arg.split(':');
-    if (!suite || !flowName) throw new RangeError(`device arg "${arg}" is not SUITE:FLOW`);
-    return { suite, flowName };
+  function parse(arg: string): { suite: string; flowName: string; key: string; apdu: boolean } {
+    const [suite, name] = arg.split(':');
+    if (!suite || !name) throw new RangeError(`device arg "${arg}" is not SUITE:FLOW[@LINE]`);
+    const [flowName, line] = name.split('@') as [string, string | undefined];
+    if (line !== undefined && line !== '9600' && line !== 'apdu') throw new RangeError(`device arg "${arg}": line "${line}" is neither 9600 nor apdu`);
+    return { suite, flowName, key: line === 'apdu' ? flowName : name, apdu: line === 'apdu' };
   }
 
   (globalThis as unknown as { device: unknown }).device = {
     async setup(arg: string): Promise<void> {
-      const { suite, flowName } = parse(arg);
+      const { suite, flowName, key, apdu } = parse(arg);
       if (suite === '0') {
         const made = lineProbe(flowName);
         if (made) probe = await made;
@@ -92,28 +149,29 @@ export function installDevice(fixtures: DeviceFixtures): void {
       }
       const fixture = fixtures.suites[suite];
       if (!fixture) throw new RangeError(`no fixture for suite ${suite} (have ${Object.keys(fixtures.suites).join(', ')})`);
-      const recording = fixture.recordings[flowName];
-      if (!recording) throw new RangeError(`no recording of flow "${flowName}" for suite ${suite}`);
+      const recording = fixture.recordings[key];
+      if (!recording) throw new RangeError(`no recording "${key}" for suite ${suite} (have ${Object.keys(fixture.recordings).join(', ')})`);
       const flow = deviceFlow(flowName);
       const config = fromPortable(fixture.config) as TerminalConfig;
       const usage = UsageJournal.open(flash, config.terminalId);
-      const rig = deviceRig(config, usage, flash);
+      const { rig, replay } = replayRig(recording, apdu, config, usage, flash);
       await rig.start();
-      const card = new ReplayCard(recording.label, recording.line);
-      await flow.setup(rig, card);
-      if (card.position !== recording.setupEntries) {
-        throw new Error(`setup used ${card.position} line entries, the recording's setup used ${recording.setupEntries}`);
+      await replaying(replay, () => flow.setup(rig, replay.device));
+      if (replay.position !== replay.setup) {
+        throw new Error(`setup used ${replay.position} steps of the recording, the recording's setup used ${replay.setup}`);
       }
-      running = { flow, recording, rig, card };
+      running = { flow, rig, replay };
     },
     async flow(arg: string): Promise<void> {
       const { suite, flowName } = parse(arg);
       if (suite === '0') return probe ? probe.run() : limitProbe(flowName);
       if (!running) throw new Error('flow() before setup()');
-      const { flow, recording, rig, card } = running;
-      await flow.run(rig, card);
-      flow.check(rig);
-      if (!card.finished) throw new Error(`the flow stopped at line entry ${card.position} of ${recording.line.length}`);
+      const { flow, rig, replay } = running;
+      await replaying(replay, async () => {
+        await flow.run(rig, replay.device);
+        flow.check(rig);
+      });
+      if (!replay.finished) throw new Error(`the flow stopped at step ${replay.position} of ${replay.total} of the recording`);
     },
   };
 }

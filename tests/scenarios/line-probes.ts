@@ -1,8 +1,9 @@
 // The card line's own cost, measured by the device runner (tools/xs/device-runner.c) as suite 0
 // probes: "0:t1-receive" and "0:t0-receive". Engine-neutral. The terminal's transport (T=1 or
 // T=0 over CharacterPort over SimCardLine) receives a long answer from a card that only replays
-// characters, so what is charged is the terminal's side of the line: the transport, the port and
-// the line's receive calls (on the device: the UART driver's).
+// characters (ReplayByteCard, tests/scenarios/byte-replay.ts), so what is charged is the terminal's
+// side of the line: the transport, the port and the line's receive calls (on the device: the UART
+// driver's).
 //
 // setup (charged, then taken off by --setup-only): the line, the replaying card, the transport,
 // the answers as line bytes, activation and, for T=1, S(IFS) with IFSD 254. flow: one command and
@@ -17,7 +18,7 @@ import { T0Transport } from '../../firmware/iso7816/t0.js';
 import { T1Transport } from '../../firmware/iso7816/t1.js';
 import { blockWaitingTimeEtu, characterWaitingTimeEtu, DEFAULTS, waitingTimeEtu } from '../../firmware/iso7816/timing.js';
 import { SimCardLine } from '../../hal/sim/card-line.js';
-import type { ByteCard, CardContacts } from '../../card/iso7816/contacts.js';
+import { answerStep, ReplayByteCard, type ReplayStep } from './byte-replay.js';
 
 /** The probes' sizes, bytes. */
 export const LINE_PROBE = Object.freeze({
@@ -31,40 +32,16 @@ export const LINE_PROBE = Object.freeze({
 
 const READ_CARD_DATA = Object.freeze([0x80, 0xb0, 0x00, 0x00, 0x00] as const);
 
-/** A card that answers the n-th message of the terminal (a known number of characters) with the n-th answer, when the terminal's write is over. */
-class ReplayByteCard implements ByteCard {
-  readonly label = 'line-probe';
-  readonly #script: readonly (readonly [number, Uint8Array])[];
-  #contacts: CardContacts | null = null;
-  #step = 0;
-  #heard = 0;
+/** The activation: the probes' card sends no ATR (the transports start at once). */
+const ACTIVATION: ReplayStep = Object.freeze({ terminal: null, acts: Object.freeze([]) });
 
-  constructor(script: readonly (readonly [terminalChars: number, answer: Uint8Array])[]) {
-    this.#script = script;
-  }
-
-  reset(contacts: CardContacts): void {
-    this.#contacts = contacts;
-  }
-
-  powerOff(): void {
-    this.#contacts = null;
-  }
-
-  sendFailed(): void {}
-
-  receive(): void {
-    this.#heard++;
-  }
-
-  /** The terminal's write is over: the answer goes out once the whole message is in. */
-  idle(): void {
-    const step = this.#script[this.#step];
-    if (!step || this.#heard < step[0]) return;
-    this.#heard = 0;
-    this.#step++;
-    this.#contacts?.send(step[1], LINE_PROBE.turnaroundEtu);
-  }
+/** What `answer` resolves with, unless the card heard something else than it expected (then its ReplayMismatch). */
+async function replayed<T>(card: ReplayByteCard, answer: Promise<T>): Promise<T> {
+  const got = await answer.catch((error: unknown) => {
+    throw card.mismatch ?? error;
+  });
+  if (card.mismatch) throw card.mismatch;
+  return got;
 }
 
 function pattern(length: number): Uint8Array {
@@ -85,24 +62,25 @@ async function t1Probe(): Promise<LineProbe> {
   answer[LINE_PROBE.t1DataBytes] = 0x90;
   const command = Uint8Array.from(READ_CARD_DATA);
   const ifs = sBlock(S_KIND.IFS, false, Uint8Array.of(LINE_PROBE.ifsd));
-  const script: [number, Uint8Array][] = [[encodeBlock(ifs, edc).length, encodeBlock(sBlock(S_KIND.IFS, true, Uint8Array.of(LINE_PROBE.ifsd)), edc)]];
+  const script: ReplayStep[] = [ACTIVATION, answerStep(encodeBlock(ifs, edc), encodeBlock(sBlock(S_KIND.IFS, true, Uint8Array.of(LINE_PROBE.ifsd)), edc), LINE_PROBE.turnaroundEtu)];
   // The terminal's I-block, then an R-block asking for each next part of the chain.
   let heard: Block = iBlock(0, false, command);
   for (let at = 0, ns = 0; at < answer.length; at += LINE_PROBE.ifsd, ns ^= 1) {
     const inf = answer.subarray(at, at + LINE_PROBE.ifsd);
-    script.push([encodeBlock(heard, edc).length, encodeBlock(iBlock(ns, at + inf.length < answer.length, inf), edc)]);
+    script.push(answerStep(encodeBlock(heard, edc), encodeBlock(iBlock(ns, at + inf.length < answer.length, inf), edc), LINE_PROBE.turnaroundEtu));
     heard = rBlock(ns ^ 1);
   }
-  const line = new SimCardLine({ card: new ReplayByteCard(script) });
+  const card = new ReplayByteCard('line-probe', script);
+  const line = new SimCardLine({ card });
   await line.activate();
   const t1 = new T1Transport(new CharacterPort(line), {
     ifsc: DEFAULTS.ifsc, ifsd: LINE_PROBE.ifsd, edc,
     bwtEtu: blockWaitingTimeEtu(DEFAULTS.bwi, DEFAULTS.fi, DEFAULTS.di), cwtEtu: characterWaitingTimeEtu(DEFAULTS.cwi),
   });
-  await t1.negotiateIfsd();
+  await replayed(card, t1.negotiateIfsd());
   return {
     async run() {
-      check(await t1.transmit(command), answer, 'T=1');
+      check(await replayed(card, t1.transmit(command)), answer, 'T=1');
     },
   };
 }
@@ -114,7 +92,8 @@ async function t0Probe(): Promise<LineProbe> {
   reply[0] = command[1]!; // ACK: all the data (§10.3.3)
   reply.set(data, 1);
   reply[reply.length - 2] = 0x90;
-  const line = new SimCardLine({ card: new ReplayByteCard([[command.length, reply]]) });
+  const card = new ReplayByteCard('line-probe', [ACTIVATION, answerStep(command, reply, LINE_PROBE.turnaroundEtu)]);
+  const line = new SimCardLine({ card });
   await line.activate();
   const t0 = new T0Transport(new CharacterPort(line), { wwtEtu: waitingTimeEtu(DEFAULTS.wi, DEFAULTS.di) });
   const expected = new Uint8Array(data.length + 2);
@@ -122,7 +101,7 @@ async function t0Probe(): Promise<LineProbe> {
   expected[data.length] = 0x90;
   return {
     async run() {
-      check(await t0.transmit(command), expected, 'T=0');
+      check(await replayed(card, t0.transmit(command)), expected, 'T=0');
     },
   };
 }

@@ -1,21 +1,26 @@
 // `npm run bench`: the terminal's transaction budget on the XS engine with ESP32 limits.
-// One row per flow and suite: XS computrons, machine instructions (callgrind, above the same
-// baseline), an estimated ESP32 time, heap above the baseline, whether the flow fits the esp32 and
-// psram profiles, the smallest heap it needs (bisection with the runner), and the card line.
+// One row per flow, suite and line rate: XS computrons, machine instructions (callgrind, above the
+// same baseline), an estimated ESP32 time, heap above the baseline, whether the flow fits the
+// esp32 and psram profiles, the smallest heap it needs (bisection with the runner), the card line
+// (characters each way and their time at the rate used) and the wait: compute + line.
+// The terminal runs on the simulated ISO 7816-3 byte line against a card that only replays the
+// characters recorded on Node (tests/scenarios/byte-replay.ts), at the card's best rate (PPS to
+// TA1, T=1) and at 9,600 bit/s (no PPS: Fi 372 / Di 1, the ATR's first protocol, T=0).
 // Prints a table, writes build/bench/latest.json (the previous one becomes previous.json and is
 // compared with), or compares with --compare FILE.
 //
-// Usage: node build/tools/bench/bench.js [--quick] [--no-fit] [--suites 1,2,3] [--compare FILE]
+// Usage: node build/tools/bench/bench.js [--quick] [--no-fit] [--suites 1,2,3] [--rates best,9600] [--compare FILE]
 //   --quick   no callgrind and no bisection (seconds instead of minutes)
+//   --rates   which line rates get rows (default both); the bisection runs at the best rate only
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { DEVICE_FLOWS, lineStats, type FlowRecording, type LineEntry } from '../../tests/scenarios/device-flows.js';
+import { DEVICE_FLOWS, LINE_RATES, lineStats, recordingKey, type FlowRecording, type LineRate } from '../../tests/scenarios/device-flows.js';
 import { ROOT } from '../xs/xsnap.mjs';
 import type { CurveTuning, DeviceFixtures } from '../../tests/scenarios/device-main.js';
-import { bundleDevice, recordFixtures, runDevice, type DeviceRun, type RunOptions, smallestHeap } from './device.js';
-import { lineModel, LINE_ASSUMPTIONS, type LineTimes } from './line.js';
+import { bundleDevice, ESP32_FIRMWARE, FIRMWARE_STACK, recordFixtures, runDevice, type DeviceRun, type RunOptions, smallestHeap } from './device.js';
+import { byteLineTimes, LINE_ASSUMPTIONS, type ByteLineTimes } from './line.js';
 
 /**
  * Host instructions (x86_64, as callgrind counts them) per ESP32 millisecond. An ESP32 (Xtensa LX6,
@@ -27,24 +32,43 @@ import { lineModel, LINE_ASSUMPTIONS, type LineTimes } from './line.js';
  */
 export const HOST_INSTRUCTIONS_PER_ESP32_MS = 100_000;
 
+/**
+ * Estimated ESP32 milliseconds for `instructions` counted by a runner that retires
+ * `instructionsPerMs` of them per ESP32 millisecond (default: callgrind's x86_64 count,
+ * HOST_INSTRUCTIONS_PER_ESP32_MS); null when nothing was counted.
+ */
+export function estimateEsp32Ms(instructions: number | null, instructionsPerMs: number = HOST_INSTRUCTIONS_PER_ESP32_MS): number | null {
+  return instructions === null ? null : instructions / instructionsPerMs;
+}
+
+/** What the person at the terminal waits, ms: the estimated compute time plus the card line's time; null without an estimate. */
+export function waitMs(computeMs: number | null, lineMs: number): number | null {
+  return computeMs === null ? null : computeMs + lineMs;
+}
+
 const SUITE_NAMES: Readonly<Record<number, string>> = { 1: 'P-256', 2: 'Ed25519', 3: 'ESIGN' };
 
 interface Options {
   quick: boolean;
   fit: boolean;
   suites: number[];
+  rates: LineRate[];
   compare: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, fit: true, suites: [1, 2, 3], compare: null };
+  const options: Options = { quick: false, fit: true, suites: [1, 2, 3], rates: [...LINE_RATES], compare: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') options.quick = true;
     else if (arg === '--no-fit') options.fit = false;
     else if (arg === '--suites') options.suites = (argv[++i] ?? '').split(',').map(Number);
-    else if (arg === '--compare') options.compare = argv[++i] ?? null;
-    else throw new Error(`unknown argument ${arg} (--quick, --no-fit, --suites 1,2,3, --compare FILE)`);
+    else if (arg === '--rates') {
+      options.rates = (argv[++i] ?? '').split(',') as LineRate[];
+      const wrong = options.rates.find((rate) => !LINE_RATES.includes(rate));
+      if (wrong !== undefined) throw new Error(`--rates: "${wrong}" is not one of ${LINE_RATES.join(', ')}`);
+    } else if (arg === '--compare') options.compare = argv[++i] ?? null;
+    else throw new Error(`unknown argument ${arg} (--quick, --no-fit, --suites 1,2,3, --rates best,9600, --compare FILE)`);
   }
   if (options.quick) options.fit = false;
   return options;
@@ -54,10 +78,16 @@ export interface BenchRow {
   readonly suite: number;
   readonly suiteName: string;
   readonly flow: string;
+  /** The line rate the flow ran at (rows of older files have none: they passed whole APDUs). */
+  readonly rate: LineRate;
+  /** XS computrons of the flow on the host profile, and on the esp32 profile (null when it does not fit). */
   readonly computrons: number;
+  readonly computronsEsp32: number | null;
   readonly instructions: number | null;
   readonly instructionsProfile: string | null;
   readonly estEsp32Ms: number | null;
+  /** estEsp32Ms + line.ms: how long the terminal keeps the person waiting over the flow. */
+  readonly waitMs: number | null;
   /** Peak above the baseline on the host profile (no limits: chunks are not collected, so this is what the flow allocates). */
   readonly allocatedChunks: number;
   readonly allocatedSlots: number;
@@ -67,13 +97,20 @@ export interface BenchRow {
   /** Where memory ran out: setup (the steps before the flow, e.g. insertion) or flow. */
   readonly esp32Phase: string;
   readonly psramPhase: string;
+  /** The esp32 and psram columns: fits, FULL@phase (memory full) or STACK@phase (stack overflow). */
+  readonly esp32Cell: string;
+  readonly psramCell: string;
   /** Smallest chunk budget (slots unlimited) and slot budget (chunks unlimited) that complete the flow. */
   readonly minChunks: number | null;
   readonly minSlots: number | null;
   readonly apdus: number;
-  readonly bytesOut: number;
-  readonly bytesIn: number;
-  readonly line: LineTimes;
+  readonly line: ByteLineTimes;
+}
+
+/** fits, or where it stopped: FULL@setup / FULL@flow (memory full), STACK@setup / STACK@flow (stack overflow). */
+function fitCell(run: DeviceRun): string {
+  if (run.report.status === 'ok') return 'fits';
+  return `${run.report.stackOverflow ? 'STACK' : 'FULL'}@${run.report.phase}`;
 }
 
 function failureOf(run: DeviceRun): string | null {
@@ -89,11 +126,11 @@ async function instructionsFor(script: string, arg: string, options: RunOptions)
 }
 
 async function measure(script: string, recording: FlowRecording, options: Options): Promise<BenchRow> {
-  const arg = `${recording.suite}:${recording.flow}`;
+  const arg = `${recording.suite}:${recordingKey(recording.flow, recording.rate)}`;
   const host = await runDevice(script, arg, { profile: 'host' });
   if (host.report.status !== 'ok') throw new Error(`${arg} fails even without limits: ${host.report.message}\n${host.stderr}`);
-  const esp32 = await runDevice(script, arg, { profile: 'esp32' });
-  const psram = await runDevice(script, arg, { profile: 'psram' });
+  const esp32 = await runDevice(script, arg, ESP32_FIRMWARE);
+  const psram = await runDevice(script, arg, { profile: 'psram', stack: FIRMWARE_STACK });
   const fitsEsp32 = esp32.report.status === 'ok';
   const fitsPsram = psram.report.status === 'ok';
 
@@ -102,26 +139,30 @@ async function measure(script: string, recording: FlowRecording, options: Option
   if (!options.quick) {
     // Counted under the smallest profile the flow fits: the collector's work under pressure is part of the cost.
     instructionsProfile = fitsEsp32 ? 'esp32' : fitsPsram ? 'psram' : 'host';
-    instructions = await instructionsFor(script, arg, { profile: instructionsProfile as 'esp32' | 'psram' | 'host' });
+    const profile = instructionsProfile as 'esp32' | 'psram' | 'host';
+    instructions = await instructionsFor(script, arg, profile === 'host' ? { profile } : { profile, stack: FIRMWARE_STACK });
   }
 
   let minChunks: number | null = null;
   let minSlots: number | null = null;
-  if (options.fit) {
+  // The heap hardly depends on the rate: the bisection (minutes) runs at the best rate only.
+  if (options.fit && recording.rate === 'best') {
     ({ minChunks, minSlots } = await smallestHeap(script, arg));
   }
 
-  const flowLine: LineEntry[] = recording.line.slice(recording.setupEntries);
-  const stats = lineStats(flowLine);
-  const atr = recording.line.find((entry) => entry[0] === 'reset')?.[1] ?? null;
+  const line = byteLineTimes(recording.bytes, recording.setupSteps, recording.session);
+  const estEsp32Ms = estimateEsp32Ms(instructions);
   return {
     suite: recording.suite,
     suiteName: SUITE_NAMES[recording.suite] ?? `suite ${recording.suite}`,
     flow: recording.flow,
+    rate: recording.rate,
     computrons: host.report.computrons.flow,
+    computronsEsp32: fitsEsp32 ? esp32.report.computrons.flow : null,
     instructions,
     instructionsProfile,
-    estEsp32Ms: instructions === null ? null : instructions / HOST_INSTRUCTIONS_PER_ESP32_MS,
+    estEsp32Ms,
+    waitMs: waitMs(estEsp32Ms, line.ms),
     allocatedChunks: host.report.flowPeakChunks,
     allocatedSlots: host.report.flowPeakSlots,
     fitsEsp32,
@@ -129,12 +170,12 @@ async function measure(script: string, recording: FlowRecording, options: Option
     fitsPsram,
     esp32Phase: esp32.report.phase,
     psramPhase: psram.report.phase,
+    esp32Cell: fitCell(esp32),
+    psramCell: fitCell(psram),
     minChunks,
     minSlots,
-    apdus: stats.commands,
-    bytesOut: stats.bytesOut,
-    bytesIn: stats.bytesIn,
-    line: lineModel(stats, atr),
+    apdus: lineStats(recording.line.slice(recording.setupEntries)).commands,
+    line,
   };
 }
 
@@ -153,15 +194,21 @@ function markdownTable(head: readonly string[], body: readonly string[][], leftC
   return [line(head), `|${widths.map((w, i) => (i < leftColumns ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
+function ms(value: number | null): string {
+  return value === null ? '-' : value.toFixed(0);
+}
+
 function table(rows: readonly BenchRow[]): string {
-  const head = ['suite', 'flow', 'computrons', 'instructions', 'est. ESP32 ms', 'alloc chunks', 'alloc slots', 'min chunks', 'min slots', 'esp32', 'psram', 'APDUs', 'bytes out/in', 'line ms 9600', 'line ms best'];
+  const head = [
+    'suite', 'flow', 'line', 'computrons', 'esp32 computrons', 'instructions', 'est. ESP32 ms', 'wait ms', 'alloc chunks', 'alloc slots',
+    'min chunks', 'min slots', 'esp32', 'psram', 'APDUs', 'line chars to card/terminal', 'line ms',
+  ];
   const body = rows.map((r) => [
-    r.suiteName, r.flow, num(r.computrons), num(r.instructions), r.estEsp32Ms === null ? '-' : r.estEsp32Ms.toFixed(0),
-    kb(r.allocatedChunks), num(r.allocatedSlots), kb(r.minChunks), num(r.minSlots),
-    r.fitsEsp32 ? 'fits' : `FULL@${r.esp32Phase}`, r.fitsPsram ? 'fits' : `FULL@${r.psramPhase}`,
-    String(r.apdus), `${r.bytesOut}/${r.bytesIn}`, r.line.ms9600.toFixed(0), `${r.line.msBest.toFixed(0)}`,
+    r.suiteName, r.flow, r.rate, num(r.computrons), num(r.computronsEsp32), num(r.instructions), ms(r.estEsp32Ms), ms(r.waitMs),
+    kb(r.allocatedChunks), num(r.allocatedSlots), kb(r.minChunks), num(r.minSlots), r.esp32Cell, r.psramCell,
+    String(r.apdus), `${r.line.toCard}/${r.line.toTerminal}`, r.line.ms.toFixed(1),
   ]);
-  return markdownTable(head, body, 2);
+  return markdownTable(head, body, 3);
 }
 
 export interface CutRow {
@@ -182,7 +229,7 @@ const CUTS: readonly { readonly name: string; readonly tuning: CurveTuning }[] =
   { name: 'no base table (W=1, double-and-add)', tuning: { baseWindow: 1, eager: false } },
 ];
 
-/** The @noble/curves base-point window cuts, for suites 1 and 2, under the esp32 profile. */
+/** The @noble/curves base-point window cuts, for suites 1 and 2, under the esp32 profile (the firmware's stack), at the best line rate. */
 async function measureCuts(fixtures: DeviceFixtures): Promise<CutRow[]> {
   const rows: CutRow[] = [];
   const plain = await bundleDevice({ suites: fixtures.suites }, 'bench-cut-none');
@@ -192,7 +239,7 @@ async function measureCuts(fixtures: DeviceFixtures): Promise<CutRow[]> {
     for (const suite of [1, 2]) {
       for (const flow of ['insertion', 'registration', 'full-service']) {
         if (!fixtures.suites[String(suite)]?.recordings[flow]) continue;
-        const run = await runDevice(script, `${suite}:${flow}`, { profile: 'esp32' });
+        const run = await runDevice(script, `${suite}:${flow}`, ESP32_FIRMWARE);
         rows.push({
           cut: cut.name, suite, flow, fitsEsp32: run.report.status === 'ok', failure: failureOf(run), computrons: run.report.computrons.flow,
           baselineChunks: run.report.baseline.chunks - none.baseline.chunks, baselineSlots: run.report.baseline.slots - none.baseline.slots,
@@ -213,16 +260,19 @@ function compareWith(previousFile: string, rows: readonly BenchRow[]): string {
   const previous = JSON.parse(readFileSync(previousFile, 'utf8')) as { rows: BenchRow[] };
   const lines: string[] = [`compared with ${relative(process.cwd(), previousFile)}:`];
   for (const row of rows) {
-    const old = previous.rows.find((r) => r.suite === row.suite && r.flow === row.flow);
+    // Rows written before the byte line have no rate: they passed whole APDUs, compared as "best".
+    const old = previous.rows.find((r) => r.suite === row.suite && r.flow === row.flow && (r.rate ?? 'best') === row.rate);
+    const name = `${row.suiteName} ${row.flow} ${row.rate}`;
     if (!old) {
-      lines.push(`  ${row.suiteName} ${row.flow}: new`);
+      lines.push(`  ${name}: new`);
       continue;
     }
     const delta = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? 'n/a' : `${(((a - b) / b) * 100).toFixed(1)}%`);
     const changes = [`computrons ${delta(row.computrons, old.computrons)}`, `instructions ${delta(row.instructions, old.instructions)}`];
     if (row.fitsEsp32 !== old.fitsEsp32) changes.push(`esp32 ${old.fitsEsp32 ? 'fits' : 'FULL'} -> ${row.fitsEsp32 ? 'fits' : 'FULL'}`);
     if (row.minChunks !== old.minChunks || row.minSlots !== old.minSlots) changes.push(`min ${kb(old.minChunks)}/${num(old.minSlots)} -> ${kb(row.minChunks)}/${num(row.minSlots)}`);
-    lines.push(`  ${row.suiteName} ${row.flow}: ${changes.join(', ')}`);
+    if (!old.rate) changes.push('(previous: whole APDUs, no byte line)');
+    lines.push(`  ${name}: ${changes.join(', ')}`);
   }
   return lines.join('\n');
 }
@@ -239,16 +289,18 @@ async function main(): Promise<void> {
     throw new Error('valgrind is not installed (Debian: apt-get install valgrind); run with --quick to skip instruction counts');
   }
   const started = Date.now();
-  const { fixtures, problems } = await recordFixtures(options.suites);
+  const { fixtures, problems } = await recordFixtures(options.suites, DEVICE_FLOWS.map((flow) => flow.name), options.rates);
   for (const problem of problems) process.stderr.write(`bench: suite ${problem.suite} ${problem.flow} fails on Node, left out: ${problem.error}\n`);
   const script = await bundleDevice(fixtures, 'bench');
   const rows: BenchRow[] = [];
   for (const suite of options.suites) {
     for (const flow of DEVICE_FLOWS) {
-      const recording = fixtures.suites[String(suite)]?.recordings[flow.name];
-      if (!recording) continue;
-      process.stderr.write(`bench: ${SUITE_NAMES[suite]} ${flow.name}...\n`);
-      rows.push(await measure(script, recording, options));
+      for (const rate of options.rates) {
+        const recording = fixtures.suites[String(suite)]?.recordings[recordingKey(flow.name, rate)];
+        if (!recording) continue;
+        process.stderr.write(`bench: ${SUITE_NAMES[suite]} ${flow.name} ${rate}...\n`);
+        rows.push(await measure(script, recording, options));
+      }
     }
   }
   process.stderr.write('bench: cuts...\n');
@@ -274,8 +326,10 @@ async function main(): Promise<void> {
   const text = [
     `machine: ${result.machine}`,
     `engine: ${result.engine}`,
-    `est. ESP32 ms = instructions / ${HOST_INSTRUCTIONS_PER_ESP32_MS.toLocaleString('en-US')} (see tools/bench/bench.ts); alloc = peak above the baseline on the host profile (no limits); min = smallest chunk bytes (slots unlimited) and slots (chunks unlimited) that complete the flow`,
+    `esp32 = the profile's heaps (78,848 chunk bytes, 4,928 slots) with the firmware's stack of ${FIRMWARE_STACK} slots (manifests/terminal.json; the byte line needs more than the SDK's 512); psram likewise; STACK@ = stack overflow, FULL@ = memory full`,
+    `est. ESP32 ms = instructions / ${HOST_INSTRUCTIONS_PER_ESP32_MS.toLocaleString('en-US')} (see tools/bench/bench.ts); wait ms = est. ESP32 ms + line ms; alloc = peak above the baseline on the host profile (no limits); min = smallest chunk bytes (slots unlimited) and slots (chunks unlimited) that complete the flow (best rate only)`,
     `line: ${LINE_ASSUMPTIONS.summary}`,
+    ...options.rates.map((rate) => `line ${rate}: ${rows.find((row) => row.rate === rate)?.line.rate ?? '-'}`),
     '',
     table(rows),
     '',

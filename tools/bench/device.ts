@@ -1,11 +1,16 @@
 // Node side of the device runner: records each flow on Node (issuer, card and terminal all here),
 // bundles the terminal side with the recordings for XS, and runs build/xs/bin/device-runner.
 // Used by `npm run bench` (tools/bench/bench.ts) and tests/xs-device.test.ts.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { SimByteCard } from '../../card/iso7816/byte-card.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
 import { SimFlash } from '../../hal/sim/flash.js';
-import { DEVICE_FLASH, DEVICE_FLOWS, DEVICE_PIN, deviceFlow, deviceRig, RecordingCard, toPortable, type FlowRecording } from '../../tests/scenarios/device-flows.js';
+import type { SimLineReader } from '../../hal/sim/line-slot.js';
+import { RecordingByteCard } from '../../tests/scenarios/byte-replay.js';
+import {
+  DEVICE_FLASH, DEVICE_FLOWS, DEVICE_PIN, deviceFlow, deviceRig, recordingKey, RecordingCard, toPortable, type FlowRecording, type LineRate,
+} from '../../tests/scenarios/device-flows.js';
 import type { DeviceFixtures, SuiteFixture } from '../../tests/scenarios/device-main.js';
 import { makeWorld, registerPin } from '../../tests/scenarios/world.js';
 import { bundle } from '../xs/bundle.mjs';
@@ -33,8 +38,12 @@ export function requireDeviceRunner(target: DeviceTarget = 'host'): string {
   return runner;
 }
 
-/** Records one flow of one suite on Node; throws with the reason when the flow fails there. */
-export async function recordFlow(suite: number, flowName: string): Promise<FlowRecording> {
+/**
+ * Records one flow of one suite on Node, the terminal on the simulated byte line at `rate`: the
+ * card side of the line (RecordingByteCard over the real byte card) and, beneath it, the APDUs
+ * (RecordingCard over the card application). Throws with the reason when the flow fails there.
+ */
+export async function recordFlow(suite: number, flowName: string, rate: LineRate = 'best'): Promise<FlowRecording> {
   const flow = deviceFlow(flowName);
   const world = await makeWorld({ suite });
   const card = world.card({ label: 'alice' });
@@ -47,14 +56,22 @@ export async function recordFlow(suite: number, flowName: string): Promise<FlowR
     await world.rig.remove();
   }
   const flash = new SimFlash(DEVICE_FLASH);
-  const rig = deviceRig(world.config, UsageJournal.open(flash, world.config.terminalId), flash);
+  const apdus = new RecordingCard(card);
+  const bytes = new RecordingByteCard(new SimByteCard(apdus));
+  let reader: SimLineReader | null = null;
+  const rig = deviceRig(world.config, UsageJournal.open(flash, world.config.terminalId), flash, { rate, byteCard: () => bytes, onReader: (made) => (reader = made) });
   await rig.start();
-  const recorder = new RecordingCard(card);
-  await flow.setup(rig, recorder);
-  const setupEntries = recorder.line.length;
-  await flow.run(rig, recorder);
+  await flow.setup(rig, apdus);
+  const setupEntries = apdus.line.length;
+  const setupSteps = bytes.stepCount;
+  await flow.run(rig, apdus);
   flow.check(rig);
-  return { suite, flow: flowName, label: card.label, line: [...recorder.line], setupEntries };
+  const session = (reader as SimLineReader | null)?.lastSession;
+  if (!session) throw new Error(`suite ${suite} ${flowName}: the card line was never activated`);
+  return {
+    suite, flow: flowName, label: card.label, rate, line: [...apdus.line], setupEntries, bytes: bytes.steps, setupSteps,
+    session: { protocol: session.protocol, fi: session.fi, di: session.di, pps: session.pps },
+  };
 }
 
 export interface FixtureProblem {
@@ -63,17 +80,25 @@ export interface FixtureProblem {
   readonly error: string;
 }
 
-/** Records every (suite, flow) asked for; a flow that fails on Node is left out and reported. */
-export async function recordFixtures(suites: readonly number[], flows: readonly string[] = DEVICE_FLOWS.map((f) => f.name)): Promise<{ fixtures: DeviceFixtures; problems: FixtureProblem[] }> {
+/**
+ * Records every (suite, flow, rate) asked for, keyed by recordingKey(flow, rate) ("insertion",
+ * "insertion@9600"); a flow that fails on Node is left out and reported (`flow` is then the key).
+ */
+export async function recordFixtures(
+  suites: readonly number[], flows: readonly string[] = DEVICE_FLOWS.map((f) => f.name), rates: readonly LineRate[] = ['best'],
+): Promise<{ fixtures: DeviceFixtures; problems: FixtureProblem[] }> {
   const problems: FixtureProblem[] = [];
   const bySuite: Record<string, SuiteFixture> = {};
   for (const suite of suites) {
     const recordings: Record<string, FlowRecording> = {};
     for (const flow of flows) {
-      try {
-        recordings[flow] = await recordFlow(suite, flow);
-      } catch (error) {
-        problems.push({ suite, flow, error: `${(error as Error).name}: ${(error as Error).message}` });
+      for (const rate of rates) {
+        const key = recordingKey(flow, rate);
+        try {
+          recordings[key] = await recordFlow(suite, flow, rate);
+        } catch (error) {
+          problems.push({ suite, flow: key, error: `${(error as Error).name}: ${(error as Error).message}` });
+        }
       }
     }
     const world = await makeWorld({ suite });
@@ -87,6 +112,23 @@ export async function recordFixtures(suites: readonly number[], flows: readonly 
  * in place of @noble's, for measuring what the device runs.
  */
 export const DEVICE_ED25519 = Object.freeze({ 'firmware/crypto/ed25519-curve.ts': 'firmware/crypto/ed25519-reference.ts' });
+
+/**
+ * The device's native crypto as the device runner models it (tools/xs/native): the SDK's `crypt`
+ * digests in C under hal/moddable/hash.ts, the device's hash provider, unchanged, with `hmac` in
+ * JavaScript as in the SDK; P-256 ECDSA in C (libtorsion) behind firmware/crypto/p256.ts's exports.
+ * The runner's report lists those calls apart ("native"); without the runner's natives the bundle
+ * fails at the first hash.
+ */
+export const DEVICE_NATIVE_CRYPTO = Object.freeze({
+  'firmware/crypto/hash.ts': 'hal/moddable/hash.ts',
+  'firmware/crypto/p256.ts': 'tools/xs/native/p256.ts',
+  crypt: 'tools/xs/native/crypt.ts',
+  hmac: 'tools/xs/native/hmac.ts',
+});
+
+/** Every provider as the device build maps it (manifests/terminal.json), modelled where the device has C. */
+export const DEVICE_PROVIDERS = Object.freeze({ ...DEVICE_ED25519, ...DEVICE_NATIVE_CRYPTO });
 
 /**
  * Writes the recordings and an entry next to them, bundles it for XS; returns the bundle's path.
@@ -131,6 +173,8 @@ export interface DeviceReport {
   readonly computrons: { readonly setup: number; readonly flow: number };
   /** Machine instructions per phase, where the runner counts them itself ("instret" on RV32; "none" on the host build: zeros). */
   readonly instructions: { readonly counter: 'instret' | 'none'; readonly setup: number; readonly flow: number };
+  /** The native crypto the flow called (tools/xs/native): calls and, on RV32, the instructions they retired (part of instructions.flow). */
+  readonly native: Readonly<Record<string, { readonly calls: number; readonly instructions: number }>>;
   readonly setupOnly: boolean;
 }
 
@@ -195,6 +239,17 @@ export async function runDevice(script: string, arg: string, options: RunOptions
   return { report, stderr, status, instructions };
 }
 
+/**
+ * The JS stack the firmware is built with, in slots (manifests/terminal.json creation.stack: 768).
+ * The flows run on the byte line (ProtocolReader, T=1/T=0, the line below, the replaying card
+ * nested on the same stack) and need more than the SDK's default 512 that the esp32 profile
+ * has, so the bench and tests run them with this stack and the profile's heaps.
+ */
+export const FIRMWARE_STACK: number = (JSON.parse(readFileSync(join(ROOT, 'manifests', 'terminal.json'), 'utf8')) as { creation: { stack: number } }).creation.stack;
+
+/** The esp32 profile's heaps with the firmware's stack: what the flows get on the device. */
+export const ESP32_FIRMWARE: RunOptions = Object.freeze({ profile: 'esp32', stack: FIRMWARE_STACK });
+
 /** The bisection's ceilings: far above anything a flow needs. */
 const FIT_CHUNK_MAX = 32 * 1024 * 1024;
 const FIT_SLOTS_MAX = 400_000;
@@ -213,10 +268,11 @@ async function bisect(low: number, high: number, step: number, fits: (value: num
 
 /**
  * The smallest heap a flow completes in, by bisection with the runner: chunk bytes with slots
- * unlimited (1 KB steps) and slots with chunks unlimited (16-slot steps); null when it never does.
+ * unlimited (1 KB steps) and slots with chunks unlimited (16-slot steps), with the firmware's
+ * stack (FIRMWARE_STACK); null when it never does.
  */
 export async function smallestHeap(script: string, arg: string): Promise<{ minChunks: number | null; minSlots: number | null }> {
-  const minChunks = await bisect(0, FIT_CHUNK_MAX, 1024, async (chunk) => (await runDevice(script, arg, { profile: 'esp32', chunk, slots: FIT_SLOTS_MAX })).report.status === 'ok');
-  const minSlots = await bisect(0, FIT_SLOTS_MAX, 16, async (slots) => (await runDevice(script, arg, { profile: 'esp32', chunk: FIT_CHUNK_MAX, slots })).report.status === 'ok');
+  const minChunks = await bisect(0, FIT_CHUNK_MAX, 1024, async (chunk) => (await runDevice(script, arg, { ...ESP32_FIRMWARE, chunk, slots: FIT_SLOTS_MAX })).report.status === 'ok');
+  const minSlots = await bisect(0, FIT_SLOTS_MAX, 16, async (slots) => (await runDevice(script, arg, { ...ESP32_FIRMWARE, chunk: FIT_CHUNK_MAX, slots })).report.status === 'ok');
   return { minChunks, minSlots };
 }

@@ -1,67 +1,80 @@
-// A model of the time the card line takes (ISO/IEC 7816-3, T=0), for the bench table.
+// The card line's characters and their time on the wire, from a byte-line recording
+// (tests/scenarios/byte-replay.ts), for the bench table.
 //
-// Clock f = 3.5712 MHz (the terminal's choice, firmware/iso7816/timing.ts DEFAULTS). One etu =
-// F / (D x f). T=0 characters take 12 etu (start, 8 data, parity, 2 etu guard time). Per APDU: the command bytes, one procedure byte
-// (INS acknowledge) and the response bytes (data and SW1 SW2) as the card line log counts them;
-// GET RESPONSE and chained commands are APDUs of their own there. The ATR always goes at the
-// default rate (F = 372, D = 1: 9,600 bit/s). At the best rate the card's ATR offers (TA1), a PPS
-// request and its echo (4 + 4 characters, at the default rate) are added once per reset. Card
-// processing time and the terminal's turnaround are not modelled.
-import { parseAtr } from '../../firmware/iso7816/atr.js';
-import { DEFAULTS, DI_TABLE, etuSeconds, FI_TABLE, guardTimeEtu } from '../../firmware/iso7816/timing.js';
-import { fromHex } from '../../firmware/protocol/bytes.js';
-import type { LineStats } from '../../tests/scenarios/device-flows.js';
+// Every character counts at the rate in force when it went: the card's UART settings are in the
+// recording (its configure acts: Fi, Di, guard time), so the ATR and the PPS exchange go at the
+// default Fi 372 / Di 1 and what follows at the negotiated rate. A character takes its guard time
+// (12 + N etu, start bit to start bit: §8.3, §11.2) of etu = Fi / (Di × f), f = 3.5712 MHz. A
+// message of the terminal counts at the settings the card answers it with (the terminal's UART
+// switches rate together with the card's: after the PPS answer, or before its first character
+// when there is no PPS). Not counted: the gaps (TS delay, block guard time BGT, the card's
+// turnaround and processing), so this is the least time the line takes.
+import { DEFAULT_LINE_SETTINGS, type LineSettings } from '../../hal/card-line.js';
+import { DEFAULTS, etuSeconds } from '../../firmware/iso7816/timing.js';
+import type { ByteLineStep } from '../../tests/scenarios/byte-replay.js';
+import type { LineSessionSummary } from '../../tests/scenarios/device-flows.js';
 
-const CLOCK_HZ = DEFAULTS.clockHz;
-const CHARACTER_ETU = guardTimeEtu(DEFAULTS.n, 0);
-const PPS_CHARACTERS = 8;
-// What a card could offer: TA1 = 0x96, Fi = 512, Di = 32 (many payment cards' fastest).
-const FAST_TA1 = 0x96;
+const PPSS = 'ff';
 
-export interface LineTimes {
-  readonly ms9600: number;
-  readonly msBest: number;
-  /** How the best rate was chosen, e.g. "TA1 absent: default rate only". */
-  readonly best: string;
-  /** Line time if the card offered TA1 = 0x96 (Fi 512, Di 32): about 223 kbit/s. */
-  readonly msFastCard: number;
+/** Characters on the wire each way over a stretch of the line, and their time. */
+export interface ByteLineTimes {
+  /** Characters the terminal sent: PPS request, T=1 blocks (prologue, INF, EDC) or T=0 headers and data. */
+  readonly toCard: number;
+  /** Characters the card sent: ATR, PPS answer, T=1 blocks or T=0 procedure bytes, data and SW1 SW2. */
+  readonly toTerminal: number;
+  /** Of those, the ATR's and the PPS exchange's (both ways). */
+  readonly atr: number;
+  readonly pps: number;
+  /** Their time on the wire, ms, each at the rate in force (gaps not counted). */
+  readonly ms: number;
+  /** The rate the flow ran at, e.g. "T=1, Fi 512 / Di 32: 223,200 bit/s, PPS accepted". */
+  readonly rate: string;
 }
 
 export const LINE_ASSUMPTIONS = Object.freeze({
-  clockHz: CLOCK_HZ,
-  characterEtu: CHARACTER_ETU,
-  summary: 'T=0 at f = 3.57 MHz, 12 etu per character, 1 procedure byte per APDU, ATR at 9,600 bit/s; "best" = the rate TA1 of the recorded ATR offers (row.line.best in the JSON), with 8 PPS characters per reset; no TA1 means 9,600 bit/s; msFastCard = TA1 0x96 (Fi 512, Di 32: 223 kbit/s)',
+  clockHz: DEFAULTS.clockHz,
+  summary: 'characters really on the wire from the byte-line recording (ATR, PPS, T=1 prologue/INF/EDC or T=0 procedure bytes), each at the rate in force (ATR and PPS at Fi 372 / Di 1), guard time 12 etu, f = 3.5712 MHz; gaps (BGT, turnaround, card processing) not counted',
 });
 
-type FiDi = { fi: number; di: number };
-
-/** Fi and Di of a TA1 (ISO/IEC 7816-3 Tables 7 and 8), or null when TA1 is absent or RFU. */
-function rateOf(ta1: number | null): FiDi | null {
-  if (ta1 === null) return null;
-  const fi = FI_TABLE[ta1 >> 4]?.[0];
-  const di = DI_TABLE[ta1 & 0x0f];
-  return fi && di ? { fi, di } : null;
+function characterSeconds(settings: LineSettings, clockHz: number): number {
+  return settings.guardEtu * etuSeconds({ fi: settings.fi, di: settings.di, clockHz });
 }
 
-function etu({ fi, di }: FiDi): number {
-  return etuSeconds({ fi, di, clockHz: CLOCK_HZ });
-}
-
-export function lineModel(stats: LineStats, atrHex: string | null): LineTimes {
-  const payload = stats.bytesOut + stats.bytesIn + stats.commands; // + one procedure byte per APDU
-  const defaultEtu = etu(DEFAULTS);
-  const atrSeconds = stats.atrBytes * CHARACTER_ETU * defaultEtu;
-  const at = (rate: FiDi | null): number => {
-    if (!rate || (rate.fi === DEFAULTS.fi && rate.di === DEFAULTS.di)) return (atrSeconds + payload * CHARACTER_ETU * defaultEtu) * 1000;
-    const pps = stats.resets * PPS_CHARACTERS * CHARACTER_ETU * defaultEtu;
-    return (atrSeconds + pps + payload * CHARACTER_ETU * etu(rate)) * 1000;
-  };
-  const ta1 = atrHex === null ? null : parseAtr(fromHex(atrHex)).ta1;
-  const offered = rateOf(ta1);
-  return {
-    ms9600: at(null),
-    msBest: at(offered),
-    best: offered ? `TA1 ${ta1!.toString(16)}: Fi ${offered.fi}, Di ${offered.di}` : 'TA1 absent: default rate only (9,600 bit/s)',
-    msFastCard: at(rateOf(FAST_TA1)),
-  };
+/**
+ * Characters and time of `steps` from index `from` on (the flow's part of a recording; the steps
+ * before set the rate in force), `session` naming the rate the line ran at.
+ */
+export function byteLineTimes(steps: readonly ByteLineStep[], from: number, session: LineSessionSummary, clockHz: number = DEFAULTS.clockHz): ByteLineTimes {
+  let settings: LineSettings = DEFAULT_LINE_SETTINGS;
+  let toCard = 0;
+  let toTerminal = 0;
+  let atr = 0;
+  let pps = 0;
+  let seconds = 0;
+  steps.forEach((step, index) => {
+    const counted = index >= from;
+    const terminalChars = step.terminal === null ? 0 : step.terminal.length / 2;
+    const isPps = step.terminal !== null && step.terminal.startsWith(PPSS) && steps[index - 1]?.terminal === null;
+    let terminalAt: LineSettings | null = null;
+    let sent = 0;
+    for (const act of step.acts) {
+      if ('configure' in act) {
+        settings = act.configure;
+        continue;
+      }
+      terminalAt ??= settings;
+      const chars = act.send.length / 2;
+      sent += chars;
+      if (counted) seconds += chars * characterSeconds(settings, clockHz);
+    }
+    if (!counted) return;
+    seconds += terminalChars * characterSeconds(terminalAt ?? settings, clockHz);
+    toCard += terminalChars;
+    toTerminal += sent;
+    if (step.terminal === null) atr += sent;
+    if (isPps) pps += terminalChars + sent;
+  });
+  const bitsPerSecond = Math.round((clockHz * session.di) / session.fi);
+  const rate = `T=${session.protocol}, Fi ${session.fi} / Di ${session.di}: ${bitsPerSecond.toLocaleString('en-US')} bit/s, PPS ${session.pps}`;
+  return { toCard, toTerminal, atr, pps, ms: seconds * 1000, rate };
 }
