@@ -60,6 +60,24 @@ export function bitLength(n: bigint): number {
   return high;
 }
 
+/**
+ * Bits of the unsigned big-endian integer written in `bytes` (0 when every byte is zero), from
+ * the bytes alone: a key or signature's length is known before (or without) any BigInt work.
+ */
+export function bitLengthOfBytes(bytes: Uint8Array): number {
+  let first = 0;
+  while (first < bytes.length && bytes[first] === 0) first++;
+  if (first === bytes.length) return 0;
+  let bits = 0;
+  for (let top = bytes[first]!; top !== 0; top >>= 1) bits++;
+  return 8 * (bytes.length - first - 1) + bits;
+}
+
+/** Whether n ≥ 0 has exactly `bits` bits (2^(bits−1) ≤ n < 2^bits): one shift, for bits ≥ 1. */
+export function hasBitLength(n: bigint, bits: number): boolean {
+  return bits >= 1 && n >> BigInt(bits - 1) === 1n;
+}
+
 /** 2^bits − 1. */
 export function bitMask(bits: number): bigint {
   return (1n << BigInt(bits)) - 1n;
@@ -74,7 +92,7 @@ export function bytesToBigInt(bytes: Uint8Array): bigint {
 
 /** I2OSP (P1363 §5.5.2): a non-negative integer to exactly `length` big-endian bytes. */
 export function bigIntToBytes(value: bigint, length: number): Uint8Array {
-  if (value < 0n || bitLength(value) > 8 * length) throw new RangeError(`I2OSP: ${bitLength(value)} bits do not fit ${length} bytes`);
+  if (value < 0n || value >> BigInt(8 * length) !== 0n) throw new RangeError(`I2OSP: ${bitLength(value)} bits do not fit ${length} bytes`);
   const out = new Uint8Array(length);
   let v = value;
   for (let i = length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);

@@ -127,6 +127,18 @@ function expandSecret(secretKey: Uint8Array): { scalar: bigint; prefix: Uint8Arr
   return { scalar, prefix: h.subarray(32, 64) };
 }
 
+/** §5.1.7 for a public key already decoded to A (`publicKey` its 32 bytes, hashed into k). */
+function verifyWithPoint(a: Point, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64) return false;
+  const encodedR = signature.subarray(0, 32);
+  const r = decompress(encodedR);
+  if (!r) return false;
+  const s = littleEndian(signature.subarray(32, 64));
+  if (s >= L) return false;
+  const k = hashModL(encodedR, publicKey, message);
+  return equal(multiply(s, BASE), add(r, multiply(k, a)));
+}
+
 /** Same export as ed25519-curve.ts, so the device build can put this module in its place. */
 export const ED25519: Ed25519Primitives = Object.freeze({
   publicKey(secretKey: Uint8Array): Uint8Array {
@@ -143,15 +155,15 @@ export const ED25519: Ed25519Primitives = Object.freeze({
   },
   /** §5.1.7 with the cofactorless equation [S]B = R + [k]A; false for anything malformed. */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-    if (publicKey.length !== 32 || signature.length !== 64) return false;
+    if (publicKey.length !== 32) return false;
     const a = decompress(publicKey);
-    const encodedR = signature.subarray(0, 32);
-    const r = decompress(encodedR);
-    if (!a || !r) return false;
-    const s = littleEndian(signature.subarray(32, 64));
-    if (s >= L) return false;
-    const k = hashModL(encodedR, publicKey, message);
-    return equal(multiply(s, BASE), add(r, multiply(k, a)));
+    return a !== null && verifyWithPoint(a, publicKey, message, signature);
+  },
+  verifier(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean {
+    const key = publicKey.slice();
+    const a = decompress(key); // two exponentiations mod p: once per key, not per signature
+    if (!a) throw new RangeError('Ed25519 public key: not a point (§5.1.3)');
+    return (message, signature) => verifyWithPoint(a, key, message, signature);
   },
   isPublicKey(publicKey: Uint8Array): boolean {
     return decompress(publicKey) !== null;

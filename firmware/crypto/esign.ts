@@ -23,12 +23,12 @@
 //   signature   s in exactly nLen bytes, 0 ≤ s < n (256 bytes for |n| = 2046)
 //
 // Signing uses variable-time BigInt arithmetic: a card port must use its constant-time coprocessor.
-import { bigIntToBytes as numberToBytesBE, bitLength as bitLen, bytesToBigInt as bytesToNumberBE, mod, modInverse as invert, modPow as pow } from './bigint.js';
+import { bigIntToBytes as numberToBytesBE, bitLength as bitLen, bitLengthOfBytes, bytesToBigInt as bytesToNumberBE, hasBitLength, mod, modInverse as invert, modPow as pow } from './bigint.js';
 import { asciiBytes, readUint16, uint16 } from '../protocol/bytes.js';
 import { HASHES } from './hash.js';
 import { emsa5FromDigest, ESIGN_HASH, hashMessage, isHashId, type EsignHashId } from './esign/emsa5.js';
 import { randomPrime } from './esign/primes.js';
-import type { KeyPair, RandomBytes, SignatureSuite } from './suite.js';
+import type { KeyPair, RandomBytes, SignatureSuite, Signer, Verifier } from './suite.js';
 
 export { ESIGN_HASH, type EsignHashId } from './esign/emsa5.js';
 
@@ -85,10 +85,10 @@ export function decodePublicKey(bytes: Uint8Array): EsignPublicKey | null {
   const hash = bytes[0]!;
   const e = readUint16(bytes, 1);
   if (!isHashId(hash) || !isExponent(e)) return null;
-  const n = bytesToNumberBE(bytes.subarray(HEADER));
-  const bits = bitLen(n);
-  if (!isModulusBits(bits) || (n & 1n) === 0n) return null;
-  return Object.freeze({ hash, e: BigInt(e), n, pLen: bits / 3 });
+  const modulus = bytes.subarray(HEADER);
+  const bits = bitLengthOfBytes(modulus); // from the bytes: no BigInt shifts
+  if (!isModulusBits(bits) || (modulus[modulus.length - 1]! & 1) === 0) return null;
+  return Object.freeze({ hash, e: BigInt(e), n: bytesToNumberBE(modulus), pLen: bits / 3 });
 }
 
 export function encodePublicKey(key: EsignPublicKey): Uint8Array {
@@ -99,13 +99,28 @@ export function encodePublicKey(key: EsignPublicKey): Uint8Array {
   return out;
 }
 
-/** Builds a checked secret key from its parts: p ≠ q odd of pLen bits, |p²q| = 3·pLen. */
-export function esignSecretKey(parts: { p: bigint; q: bigint; e: number; hash: EsignHashId; seed: Uint8Array }): EsignSecretKey {
+interface SecretKeyParts {
+  readonly p: bigint;
+  readonly q: bigint;
+  readonly e: number;
+  readonly hash: EsignHashId;
+  readonly seed: Uint8Array;
+}
+
+/**
+ * Builds a checked secret key from its parts: p ≠ q odd of pLen bits, |p²q| = 3·pLen. Throws
+ * RangeError naming what is wrong.
+ */
+export function esignSecretKey(parts: SecretKeyParts): EsignSecretKey {
+  return checkedSecretKey(parts, bitLen(parts.p));
+}
+
+/** esignSecretKey for a pLen already known (from the encoding): each length check is one shift. */
+function checkedSecretKey(parts: SecretKeyParts, pLen: number): EsignSecretKey {
   const { p, q, e, hash, seed } = parts;
-  const pLen = bitLen(p);
   const n = p * p * q;
   if (!isHashId(hash) || !isExponent(e)) throw new RangeError('ESIGN secret key: bad hash id or exponent');
-  if (bitLen(q) !== pLen || p === q || (p & q & 1n) !== 1n || bitLen(n) !== 3 * pLen || !isModulusBits(3 * pLen)) {
+  if (!hasBitLength(p, pLen) || !hasBitLength(q, pLen) || p === q || (p & q & 1n) !== 1n || !hasBitLength(n, 3 * pLen) || !isModulusBits(3 * pLen)) {
     throw new RangeError('ESIGN secret key: p and q must be distinct odd numbers of pLen bits with |p²q| = 3·pLen');
   }
   if (seed.length !== ESIGN_PARAMS.seedLength) throw new RangeError(`ESIGN secret key: the seed must be ${ESIGN_PARAMS.seedLength} bytes`);
@@ -119,10 +134,11 @@ export function decodeSecretKey(bytes: Uint8Array): EsignSecretKey {
   if (bytes.length !== SECRET_HEADER + 2 * pBytes + ESIGN_PARAMS.seedLength) throw new RangeError('ESIGN secret key: wrong length');
   const hash = bytes[0]!;
   if (!isHashId(hash)) throw new RangeError('ESIGN secret key: unknown hash id');
-  const p = bytesToNumberBE(bytes.subarray(SECRET_HEADER, SECRET_HEADER + pBytes));
+  const pEncoded = bytes.subarray(SECRET_HEADER, SECRET_HEADER + pBytes);
+  if (bitLengthOfBytes(pEncoded) !== pLen) throw new RangeError('ESIGN secret key: p does not have pLen bits');
+  const p = bytesToNumberBE(pEncoded);
   const q = bytesToNumberBE(bytes.subarray(SECRET_HEADER + pBytes, SECRET_HEADER + 2 * pBytes));
-  if (bitLen(p) !== pLen) throw new RangeError('ESIGN secret key: p does not have pLen bits');
-  return esignSecretKey({ p, q, e: readUint16(bytes, 1), hash, seed: bytes.subarray(SECRET_HEADER + 2 * pBytes) });
+  return checkedSecretKey({ p, q, e: readUint16(bytes, 1), hash, seed: bytes.subarray(SECRET_HEADER + 2 * pBytes) }, pLen);
 }
 
 export function encodeSecretKey(key: EsignSecretKey): Uint8Array {
@@ -241,6 +257,12 @@ function suitePublicKey(bytes: Uint8Array): EsignPublicKey | null {
   return key && isSuiteKey(key) ? key : null;
 }
 
+function suiteSecretKey(bytes: Uint8Array): EsignSecretKey {
+  const key = decodeSecretKey(bytes);
+  if (!isSuiteKey(key)) throw new RangeError('ESIGN: suite 3 signs only with SHA-256 keys of at least 1536 bits');
+  return key;
+}
+
 export const esign: SignatureSuite = Object.freeze({
   id: 3,
   name: 'ESIGN',
@@ -249,9 +271,7 @@ export const esign: SignatureSuite = Object.freeze({
     return { secretKey: encodeSecretKey(key), publicKey: encodePublicKey(key) };
   },
   sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-    const key = decodeSecretKey(secretKey);
-    if (!isSuiteKey(key)) throw new RangeError('ESIGN: suite 3 signs only with SHA-256 keys of at least 1536 bits');
-    return esignSign(key, message);
+    return esignSign(suiteSecretKey(secretKey), message);
   },
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     const key = suitePublicKey(publicKey);
@@ -259,5 +279,13 @@ export const esign: SignatureSuite = Object.freeze({
   },
   isPublicKey(publicKey: Uint8Array): boolean {
     return suitePublicKey(publicKey) !== null;
+  },
+  verifier(publicKey: Uint8Array): Verifier | null {
+    const key = suitePublicKey(publicKey);
+    return key && Object.freeze({ verify: (message: Uint8Array, signature: Uint8Array) => esignVerify(key, message, signature) });
+  },
+  signer(secretKey: Uint8Array): Signer {
+    const key = suiteSecretKey(secretKey);
+    return Object.freeze({ sign: (message: Uint8Array) => esignSign(key, message) });
   },
 });

@@ -28,6 +28,12 @@ export interface P256Primitives {
   /** Hashes `message` with SHA-256 and signs the digest. */
   sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array;
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * verify() with the key decompressed once: throws on a malformed key; the function it returns
+   * answers as verify(publicKey, ...) would (and may throw where verify() may). Optional: without
+   * it (tools/xs/native/p256.ts, whose C takes the compressed key) the suite verifies from the bytes.
+   */
+  verifier?(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean;
   /** A point on the curve, not the identity. */
   isPublicKey(publicKey: Uint8Array): boolean;
 }
@@ -40,5 +46,7 @@ export interface Ed25519Primitives {
   publicKey(secretKey: Uint8Array): Uint8Array;
   sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array;
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /** verify() with the key decoded once: throws when verify() would refuse every signature for this key. */
+  verifier(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean;
   isPublicKey(publicKey: Uint8Array): boolean;
 }

@@ -10,10 +10,19 @@ export const DIGIT_RULES = Object.freeze({
 
 export type DigitKind = keyof typeof DIGIT_RULES;
 
+/** Whether every character is an ASCII digit 0-9 (true for ""); a loop, not a regex compiled per call. */
+export function isDecimalDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
+}
+
 /** Returns null when valid, else a message a person can act on. */
 export function digitProblem(kind: DigitKind, digits: string): string | null {
   const rule = DIGIT_RULES[kind];
-  if (!/^[0-9]*$/.test(digits)) return `${rule.label} must be decimal digits only`;
+  if (!isDecimalDigits(digits)) return `${rule.label} must be decimal digits only`;
   if (digits.length < rule.min || digits.length > rule.max) {
     return `${rule.label} must be ${rule.min} to ${rule.max} digits, got ${digits.length}`;
   }

@@ -8,6 +8,7 @@ import { dateOf, isExpired } from '../protocol/dates.js';
 import { describeStatus, SW, triesLeftFrom } from '../protocol/status-words.js';
 import type { CardLink } from './card-link.js';
 import type { TerminalConfig } from './config.js';
+import type { TerminalKeys } from './keys.js';
 import type { RejectReason } from './events.js';
 
 /** The PIN as the card reports it: not registered yet, registered, or blocked by wrong tries. */
@@ -21,20 +22,26 @@ function reject(reason: RejectReason, detail: string): InsertionResult {
   return { ok: false, reason, detail };
 }
 
-/** Checks SA1 and SA2 with nA (claim 2); returns the problem or null. */
-export function verifyCardData(card: CardData, config: TerminalConfig): { reason: RejectReason; detail: string } | null {
-  const issuerKey = config.issuerKeys.find((key) => key.suite === card.suite && key.keyId === card.keyId);
+/** Checks SA1 and SA2 with nA (claim 2), decoded once at start-up (`keys`); returns the problem or null. */
+export function verifyCardData(card: CardData, keys: TerminalKeys): { reason: RejectReason; detail: string } | null {
+  const issuerKey = keys.issuerKey(card.suite, card.keyId);
   if (!issuerKey) return { reason: 'unknown-issuer', detail: `no issuer key for suite ${card.suite}, key id ${card.keyId}` };
-  const suite = suiteById(card.suite);
+  suiteById(card.suite); // a suite this firmware does not know is an error, as it always was
+  const verifier = issuerKey.verifier;
   const { sa1, ...unsigned } = card;
-  if (!suite.verify(issuerKey.publicKey, sa1Message(unsigned), sa1)) return { reason: 'bad-signature', detail: 'SA1 does not verify with nA' };
-  if (!suite.verify(issuerKey.publicKey, sa2Message(card.commitment, card.cardNumber), card.sa2)) {
+  if (!verifier || !verifier.verify(sa1Message(unsigned), sa1)) return { reason: 'bad-signature', detail: 'SA1 does not verify with nA' };
+  if (!verifier.verify(sa2Message(card.commitment, card.cardNumber), card.sa2)) {
     return { reason: 'bad-signature', detail: 'SA2 does not verify with nA' };
   }
   return null;
 }
 
-export async function checkInsertedCard(link: CardLink, config: TerminalConfig, nowMs: number): Promise<InsertionResult> {
+/**
+ * Fig. 4 and 5 up to the PIN screen: power-up, SELECT, READ CARD DATA, SA1 and SA2 with the
+ * issuer keys in `keys`, expiry on the local calendar at `nowMs` (ms since epoch UTC), hotlist,
+ * PIN state. A refusal comes back as { ok: false, reason }; line errors are thrown as the link throws them.
+ */
+export async function checkInsertedCard(link: CardLink, config: TerminalConfig, keys: TerminalKeys, nowMs: number): Promise<InsertionResult> {
   await link.powerOn();
   const selected = await link.send(COMMANDS.select());
   if (selected.sw !== SW.OK) return reject('not-our-card', `SELECT: ${describeStatus(selected.sw)}`);
@@ -48,7 +55,7 @@ export async function checkInsertedCard(link: CardLink, config: TerminalConfig, 
     return reject('unreadable', `card data: ${(error as Error).message}`);
   }
 
-  const problem = verifyCardData(card, config);
+  const problem = verifyCardData(card, keys);
   if (problem) return reject(problem.reason, problem.detail);
   const today = dateOf(nowMs, config.utcOffsetMinutes); // the card's expiry day ends at local midnight
   if (isExpired(card.expiry, today)) return reject('expired', `expired ${card.expiry}, today is ${today}`);

@@ -1,6 +1,5 @@
 // PIN registration and change (fig. 4, [0011]-[0013]): Nt checked by the terminal, Ns by the
 // card, the new PIN entered twice, signed by the terminal (ST) and sent with its certificate CT.
-import { suiteById } from '../crypto/suites.js';
 import { UnexpectedStatusError } from '../protocol/apdu.js';
 import { COMMANDS } from '../protocol/commands.js';
 import { encodeRegisterPin, pinMessage } from '../protocol/data-objects.js';
@@ -87,7 +86,7 @@ export async function registerPin(context: SessionContext, visit: CardVisit): Pr
 
   context.display.show(SCREENS.wait);
   // [0012]: ST(Nc) made with the terminal key pT, qT; sent with nT inside the certificate CT.
-  const signature = suiteById(context.config.suite).sign(context.config.terminalSecretKey, pinMessage(card.data.cardNumber, pin));
+  const signature = context.keys.sign(pinMessage(card.data.cardNumber, pin));
   const answer = await context.link.send(COMMANDS.registerPin(encodeRegisterPin({ pin, certificate: context.config.certificate, signature })));
   if (answer.sw !== SW.OK) {
     throw new SessionStop(['PIN not registered', answer.sw === SW.WRONG_DATA ? 'Terminal not trusted' : 'Card refused'], `REGISTER PIN answered ${answer.sw.toString(16)}`);

@@ -34,7 +34,8 @@ export const REJECT_TEXT: Readonly<Record<RejectReason, string>> = Object.freeze
   blocked: 'Card is blocked',
 });
 
-/** Seconds as m:ss for the call display. */
+/** Whole seconds ≥ 0 as m:ss for the call display (redrawn every second: no padStart boxing). */
 export function elapsedText(seconds: number): string {
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+  const rest = seconds % 60;
+  return `${Math.floor(seconds / 60)}:${rest < 10 ? '0' : ''}${rest}`;
 }

@@ -79,9 +79,16 @@ export async function giveService(context: SessionContext, card: AcceptedCard): 
   const startedAt = context.clock.now();
   context.emit({ event: 'service-started', number });
   let endedBy: 'end' | 'card-removed' | 'shutdown' = 'end';
+  let fee = -1;
+  let feeText = '';
   for (;;) {
     const elapsedMs = context.clock.now() - startedAt;
-    context.display.show(SCREENS.inCall(number, elapsedText(Math.floor(elapsedMs / 1000)), `${feeFor(tariff, elapsedMs + 1)} ${tariff.currency}`));
+    const feeNow = feeFor(tariff, elapsedMs + 1);
+    if (feeNow !== fee) { // once per tariff unit, not every second
+      fee = feeNow;
+      feeText = `${fee} ${tariff.currency}`;
+    }
+    context.display.show(SCREENS.inCall(number, elapsedText(Math.floor(elapsedMs / 1000)), feeText));
     const input = await context.inputs.next(nextRefreshMs(elapsedMs, unitMs) - elapsedMs);
     if (input.kind === 'removed') {
       endedBy = 'card-removed'; // the call ends with the card; it is still charged
@@ -95,7 +102,7 @@ export async function giveService(context: SessionContext, card: AcceptedCard): 
   }
   const durationMs = context.clock.now() - startedAt;
   const durationSeconds = Math.ceil(durationMs / 1000);
-  const fee = feeFor(tariff, durationMs);
+  fee = feeFor(tariff, durationMs);
   context.emit({ event: 'service-ended', durationSeconds, fee, currency: tariff.currency, endedBy });
   const sequence = context.usage.append({
     registrationNumber: card.data.registrationNumber,

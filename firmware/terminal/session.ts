@@ -6,6 +6,7 @@ import type { CardData } from '../protocol/data-objects.js';
 import type { CardLink } from './card-link.js';
 import type { TerminalConfig } from './config.js';
 import type { EventSink } from './events.js';
+import type { TerminalKeys } from './keys.js';
 import type { PinState } from './insertion.js';
 import type { InputQueue } from './inputs.js';
 import type { UsageStore } from './usage-store.js';
@@ -17,6 +18,8 @@ export interface SessionContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly config: TerminalConfig;
+  /** The config's keys, decoded once when the terminal started. */
+  readonly keys: TerminalKeys;
   readonly usage: UsageStore;
   readonly emit: EventSink;
   readonly keypadTimeoutMs: number;

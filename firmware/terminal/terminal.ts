@@ -2,7 +2,6 @@
 // registration (fig. 4) or service (fig. 5), and gives the card back.
 import { ApduError, UnexpectedStatusError } from '../protocol/apdu.js';
 import { toHex } from '../protocol/bytes.js';
-import { frame } from '../../hal/display.js';
 import type { TerminalHal } from '../../hal/index.js';
 import { CardMuteError, CardRemovedError } from '../../hal/reader.js';
 import { CardLink } from './card-link.js';
@@ -10,6 +9,7 @@ import type { TerminalConfig } from './config.js';
 import type { EventSink, TerminalEvent } from './events.js';
 import { checkInsertedCard } from './insertion.js';
 import { InputQueue } from './inputs.js';
+import { decodeTerminalKeys } from './keys.js';
 import { PromptTimeout, TerminalShutdown } from './prompt.js';
 import { registerPin } from './registration.js';
 import { REJECT_TEXT, SCREENS } from './screens.js';
@@ -61,10 +61,11 @@ export class Terminal {
     this.#context = {
       link: new CardLink(hal.reader),
       inputs: this.#inputs,
-      display: { columns: hal.display.columns, rows: hal.display.rows, show: (lines) => hal.display.show(frame(lines, hal.display.columns, hal.display.rows)) },
+      display: hal.display, // Display.show() pads and cuts to its frame itself: no second copy per redraw
       clock: hal.clock,
       random: hal.random,
       config,
+      keys: decodeTerminalKeys(config), // once at start-up, not per card
       usage,
       emit: this.#emit,
       keypadTimeoutMs: options.keypadTimeoutMs ?? DEFAULT_KEYPAD_TIMEOUT_MS,
@@ -146,7 +147,7 @@ export class Terminal {
   async #checkAndServe(): Promise<readonly [string, string]> {
     this.#step = 'insertion';
     this.#context.display.show(SCREENS.reading);
-    const result = await checkInsertedCard(this.#context.link, this.#context.config, this.#hal.clock.now());
+    const result = await checkInsertedCard(this.#context.link, this.#context.config, this.#context.keys, this.#hal.clock.now());
     if (!result.ok) {
       this.#emit({ event: 'card-rejected', reason: result.reason, detail: result.detail });
       return ['Card refused', REJECT_TEXT[result.reason]];

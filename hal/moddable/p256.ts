@@ -56,6 +56,16 @@ function digestOf(message: Uint8Array): ArrayBuffer {
   return sha256(message).slice().buffer as ArrayBuffer;
 }
 
+/** ECDSA verification against a decompressed point Q, with the range and low-S checks the SDK lacks. */
+function verifyWithPoint(point: ECPoint, message: Uint8Array, signature: Uint8Array): boolean {
+  const c = curve();
+  if (signature.length !== 2 * SCALAR_BYTES) return false;
+  const r = bytesToNumberBE(signature.subarray(0, SCALAR_BYTES));
+  const s = bytesToNumberBE(signature.subarray(SCALAR_BYTES));
+  if (r <= 0n || r >= c.n || s <= 0n || s > c.n >> 1n) return false;
+  return new ECDSA(point, c, false).verify(digestOf(message), signature.slice().buffer as ArrayBuffer);
+}
+
 export const P256: P256Primitives = Object.freeze({
   secretKeyFromSeed(seed: Uint8Array): Uint8Array {
     const n = curve().n;
@@ -73,12 +83,11 @@ export const P256: P256Primitives = Object.freeze({
     return signature;
   },
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-    const c = curve();
-    if (signature.length !== 2 * SCALAR_BYTES) return false;
-    const r = bytesToNumberBE(signature.subarray(0, SCALAR_BYTES));
-    const s = bytesToNumberBE(signature.subarray(SCALAR_BYTES));
-    if (r <= 0n || r >= c.n || s <= 0n || s > c.n >> 1n) return false;
-    return new ECDSA(decompress(publicKey), c, false).verify(digestOf(message), signature.slice().buffer as ArrayBuffer);
+    return verifyWithPoint(decompress(publicKey), message, signature);
+  },
+  verifier(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean {
+    const point = decompress(publicKey); // a modular square root: once per key, not per signature
+    return (message, signature) => verifyWithPoint(point, message, signature);
   },
   isPublicKey(publicKey: Uint8Array): boolean {
     decompress(publicKey);

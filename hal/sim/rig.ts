@@ -6,6 +6,7 @@ import type { TerminalEvent } from '../../firmware/terminal/events.js';
 import { Terminal, type TerminalOptions } from '../../firmware/terminal/terminal.js';
 import type { UsageStore } from '../../firmware/terminal/usage-store.js';
 import type { Flash } from '../flash.js';
+import { isDecimalDigits } from '../../firmware/protocol/digits.js';
 import { isKey, type Key } from '../keypad.js';
 import type { CardReader } from '../reader.js';
 import type { CardDevice } from './card-slot.js';
@@ -169,7 +170,7 @@ export function keysOf(tokens: readonly string[]): Key[] {
   const keys: Key[] = [];
   for (const token of tokens) {
     const upper = token.toUpperCase();
-    if (/^[0-9]+$/.test(token)) for (const digit of token) keys.push(digit as Key);
+    if (token !== '' && isDecimalDigits(token)) for (const digit of token) keys.push(digit as Key);
     else if (isKey(upper)) keys.push(upper);
     else throw new RangeError(`"${token}" is not a key (digits, ENTER, CLEAR, REGISTER, END)`);
   }

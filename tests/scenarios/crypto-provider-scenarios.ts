@@ -7,10 +7,11 @@ import { HASHES } from '../../firmware/crypto/hash.js';
 import { P256 } from '../../firmware/crypto/p256.js';
 import { ED25519 } from '../../firmware/crypto/ed25519-curve.js';
 import { ED25519 as ED25519_REFERENCE } from '../../firmware/crypto/ed25519-reference.js';
-import { bigIntToBytes, bitLength, bytesToBigInt, modInverse, modPow } from '../../firmware/crypto/bigint.js';
+import { bigIntToBytes, bitLength, bitLengthOfBytes, bytesToBigInt, hasBitLength, modInverse, modPow } from '../../firmware/crypto/bigint.js';
 import { asciiBytes } from '../../firmware/protocol/bytes.js';
+import { SUITES } from '../../firmware/crypto/suites.js';
 import { SeededRandom } from '../../hal/sim/random.js';
-import { equal, ok, type Scenario } from './scenario.js';
+import { equal, ok, rejects, type Scenario } from './scenario.js';
 
 /** RFC 8032 §7.1 TEST 1 to 3: secret, public, message, signature. */
 const RFC8032 = Object.freeze([
@@ -148,6 +149,50 @@ export const cryptoProviderScenarios: Scenario[] = [
   },
 
   {
+    name: 'keys decoded once: each suite\'s verifier and signer answer as verify() and sign() do; malformed keys give no verifier',
+    run() {
+      const random = new SeededRandom('verifier-signer');
+      for (const suite of SUITES) {
+        const { secretKey, publicKey } = suite.generateKeyPair(random.source);
+        const other = suite.generateKeyPair(random.source);
+        const message = asciiBytes(`card data under ${suite.name}`);
+        const signer = suite.signer(secretKey);
+        const signature = signer.sign(message);
+        equal(signature, suite.sign(secretKey, message), `${suite.name}: signer signs as sign() does`);
+        const verifier = suite.verifier(publicKey);
+        ok(verifier, `${suite.name}: a verifier for a good key`);
+        const tampered = signature.slice();
+        tampered[5] = tampered[5]! ^ 0x10;
+        const cases: Array<[Uint8Array, Uint8Array]> = [
+          [message, signature], [asciiBytes('other'), signature], [message, tampered], [message, signature.subarray(1)],
+          [message, other.publicKey.length === signature.length ? other.publicKey : new Uint8Array(signature.length)],
+          [message, suite.sign(other.secretKey, message)],
+        ];
+        for (const [i, [m, sig]] of cases.entries()) equal(verifier.verify(m, sig), suite.verify(publicKey, m, sig), `${suite.name}: case ${i} as verify()`);
+        ok(verifier.verify(message, signature) && verifier.verify(message, signature), `${suite.name}: verifies again with the same decoded key`);
+        equal(suite.verifier(publicKey.subarray(1)), null, `${suite.name}: a short key`);
+        const junk = suite.verifier(new Uint8Array(publicKey.length).fill(0xff)); // @noble's ZIP-215 decoding takes some such bytes
+        ok(junk === null || !junk.verify(message, signature), `${suite.name}: bytes that are no key verify nothing`);
+      }
+      for (const [, publicKey, message, signature] of RFC8032) {
+        for (const provider of [ED25519, ED25519_REFERENCE]) {
+          const verify = provider.verifier(fromHex(publicKey));
+          ok(verify(fromHex(message), fromHex(signature)), 'RFC 8032 vector through a decoded key');
+          ok(!verify(asciiBytes('x'), fromHex(signature)), 'another message fails');
+        }
+      }
+      const [, vectorKey] = RFC8032[0];
+      ok(P256.verifier !== undefined, 'the host P-256 provider decodes keys once');
+      let refused = false;
+      try {
+        ED25519_REFERENCE.verifier(fromHex('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'));
+      } catch {
+        refused = true;
+      }
+      ok(refused && ED25519_REFERENCE.verifier(fromHex(vectorKey)) !== null, 'the reference refuses y ≥ p as a key to decode');
+    },
+  },
+  {
     name: 'BigInt helpers for ESIGN: bit length by shifts equals the binary digits, powers, inverses and I2OSP/OS2IP',
     run() {
       const random = new SeededRandom('bigint-helpers');
@@ -160,6 +205,29 @@ export const cryptoProviderScenarios: Scenario[] = [
       equal((a * modInverse(a, m)) % m, 1n, 'a · a⁻¹ ≡ 1');
       equal(bytesToBigInt(bigIntToBytes(a, 80)), a, 'I2OSP then OS2IP');
       equal(modPow(3n, 0n, 7n), 1n, 'x^0 = 1');
+    },
+  },
+  {
+    name: 'BigInt helpers: bit length from the bytes and the one-shift length test agree with the binary digits; I2OSP refuses one bit too many',
+    async run() {
+      const random = new SeededRandom('bit-length-of-bytes');
+      const cases: Uint8Array[] = [new Uint8Array(0), new Uint8Array(3), Uint8Array.of(1), Uint8Array.of(0, 0, 0x80), Uint8Array.of(0x7f, 0xff), new Uint8Array(256).fill(0xff)];
+      for (let i = 0; i < 40; i++) {
+        const bytes = random.source(1 + i * 7);
+        bytes[0] = i % 3 === 0 ? 0 : bytes[0]! >> (i % 8); // leading zero bytes and short top bytes
+        cases.push(bytes);
+      }
+      for (const bytes of cases) {
+        const n = bytesToBigInt(bytes);
+        const digits = n === 0n ? 0 : n.toString(2).length;
+        equal(bitLengthOfBytes(bytes), digits, `bit length of ${bytes.length} bytes`);
+        equal(hasBitLength(n, digits), digits > 0, `exactly ${digits} bits`);
+        ok(!hasBitLength(n, digits + 1) && !hasBitLength(n, digits - 1), `not ${digits} ± 1 bits`);
+      }
+      equal([bitLengthOfBytes(Uint8Array.of(0x20, 0, 0)), bitLengthOfBytes(Uint8Array.of(0x3f)), bitLengthOfBytes(Uint8Array.of(0, 1))], [22, 6, 1], 'pinned lengths');
+      equal(bigIntToBytes((1n << 2048n) - 1n, 256), new Uint8Array(256).fill(0xff), '2048 bits fill 256 bytes');
+      await rejects(() => bigIntToBytes(1n << 2048n, 256), /I2OSP: 2049 bits do not fit 256 bytes/, 'one bit more does not');
+      await rejects(() => bigIntToBytes(-1n, 4), /^RangeError/, 'negative');
     },
   },
 ];

@@ -4,14 +4,14 @@
 // esig2046.dat, used here with SHA-256 and e = 1024), and a 1536-bit key generation.
 import { bitLen, bytesToNumberBE } from '@noble/curves/utils.js';
 import {
-  decodePublicKey, encodePublicKey, encodeSecretKey, esign, ESIGN_HASH, esignSecretKey, esignSignWithR, esignVerify,
+  decodePublicKey, decodeSecretKey, encodePublicKey, encodeSecretKey, esign, ESIGN_HASH, esignSecretKey, esignSignWithR, esignVerify,
   generateEsignKey, publicKeyOf,
 } from '../../firmware/crypto/esign.js';
 import { emsa5 } from '../../firmware/crypto/esign/emsa5.js';
 import { suiteById } from '../../firmware/crypto/suites.js';
 import { asciiBytes, fromHex } from '../../firmware/protocol/bytes.js';
 import { SeededRandom } from '../../hal/sim/random.js';
-import { equal, ok, type Scenario } from './scenario.js';
+import { equal, ok, rejects, type Scenario } from './scenario.js';
 
 const NTT_1 = Object.freeze({
   p: 'ec8b4bdc9a56ae7b60619814ec45d617246063b5aac39c286f7c82ec2824c245001b678217a7cf178979c7270eb510db',
@@ -89,6 +89,35 @@ export const esignScenarios: Scenario[] = [
       ok(!esign.verify(publicKey.subarray(0, 100), message, signature), 'short key');
       ok(!esign.isPublicKey(publicKey.subarray(0, 100)), 'short key is no key');
       ok(!esign.verify(publicKey, message, new Uint8Array(256).fill(0xff)), 's ≥ n');
+    },
+  },
+  {
+    name: 'ESIGN: key lengths come from the encoded bytes: pLen 682 for 2046 bits, 384 for 1152; a modulus or prime a bit short is refused',
+    async run() {
+      const { secretKey, publicKey } = fixedKeyPair();
+      const decoded = decodePublicKey(publicKey);
+      ok(decoded, '2046-bit key decodes');
+      equal(decoded.pLen, 682, 'pLen of the 2046-bit modulus');
+      equal(decoded.n, big(KEY_2046.p) ** 2n * big(KEY_2046.q), 'n = p²q');
+      const secret = decodeSecretKey(secretKey);
+      equal([secret.pLen, secret.p, secret.q, secret.n], [682, big(KEY_2046.p), big(KEY_2046.q), decoded.n], 'secret key: pLen, p, q, n');
+      const ntt = esignSecretKey({ p: big(NTT_1.p), q: big(NTT_1.q), e: NTT_1.e, hash: ESIGN_HASH.SHA1, seed: new Uint8Array(32) });
+      equal(decodePublicKey(encodePublicKey(ntt))?.pLen, 384, 'pLen of the 1152-bit modulus');
+      // the top byte of a 2046-bit n holds 6 bits (0x20-0x3f): one bit less is 2045 bits, not 3·pLen
+      const shorter = publicKey.slice();
+      shorter[3] = shorter[3]! >> 1;
+      equal(decodePublicKey(shorter), null, '2045-bit modulus');
+      const even = publicKey.slice();
+      even[even.length - 1] = even[even.length - 1]! & 0xfe;
+      equal(decodePublicKey(even), null, 'even modulus');
+      // p and q take 86 bytes each, their top byte 2 bits (0x02-0x03): 0x01 leaves 681 bits
+      const shortP = secretKey.slice();
+      shortP[5] = 0x01;
+      await rejects(() => decodeSecretKey(shortP), /p does not have pLen bits/, 'p of pLen − 1 bits');
+      const shortQ = secretKey.slice();
+      shortQ[5 + 86] = 0x01;
+      await rejects(() => decodeSecretKey(shortQ), /p and q must be distinct odd numbers of pLen bits/, 'q of pLen − 1 bits');
+      await rejects(() => esignSecretKey({ p: big(KEY_2046.p), q: big(KEY_2046.q) >> 1n, e: 1024, hash: ESIGN_HASH.SHA256, seed: new Uint8Array(32) }), /pLen bits/, 'q one bit short');
     },
   },
   {

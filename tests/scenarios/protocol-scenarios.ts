@@ -4,6 +4,8 @@
 import { suiteById } from '../../firmware/crypto/suites.js';
 import { ApduStatusError, encodeCommand, encodeResponse, parseCommand, parseResponse } from '../../firmware/protocol/apdu.js';
 import { concatBytes, fromHex, toHex } from '../../firmware/protocol/bytes.js';
+import { checkDate, decodeDate, parseUtcOffset } from '../../firmware/protocol/dates.js';
+import { digitProblem, isDecimalDigits } from '../../firmware/protocol/digits.js';
 import { COMMANDS, INS } from '../../firmware/protocol/commands.js';
 import {
   certificateMessage, decodeCardData, decodeCertificate, encodeCardData, sa1Message, sa2Message, TAG, type CardData,
@@ -104,6 +106,46 @@ const tlvScenarios: Scenario[] = [
       await rejects(() => tlvMap(concatBytes(c1, c2), [0xc1]), /TlvError: unexpected tag c2/, 'unknown tag');
       await rejects(() => tlvMap(concatBytes(c1, c1), [0xc1]), /TlvError: tag c1 appears twice/, 'repeated tag');
       await rejects(() => tlvMap(c1, [0xc1, 0xc2]), /TlvError: missing tag c2/, 'missing tag');
+    },
+  },
+];
+
+// Text the terminal parses without regular expressions (XS compiles a literal on every evaluation).
+const textScenarios: Scenario[] = [
+  {
+    name: 'hex: separators as people paste them, both cases, long answers; anything else refused',
+    async run() {
+      equal(fromHex('00 a4:04\t00\nFf\u00a0\u3000\ufeff01'), Uint8Array.of(0x00, 0xa4, 0x04, 0x00, 0xff, 0x01), 'spaces, colons, tabs, newlines, Unicode spaces');
+      equal(fromHex(''), new Uint8Array(0), 'empty');
+      const long = new Uint8Array(900).map((_, i) => (i * 37) & 0xff);
+      equal(fromHex(toHex(long)), long, '900 bytes (1,800 digits, past the 64-character pieces)');
+      equal(fromHex(toHex(long).toLowerCase()), long, 'lower case');
+      for (const bad of ['0', 'abc', '0g', 'zz', '12-34', '0x12', '12\u00e9', 'ÿÿ']) {
+        await rejects(() => fromHex(bad), /not a hex byte string/, `"${bad}"`);
+      }
+      await rejects(() => fromHex(`${'00'.repeat(100)}G0`), /not a hex byte string/, 'a bad digit after the first piece');
+    },
+  },
+  {
+    name: 'digits, dates and UTC offsets: the same answers as the patterns they replace',
+    async run() {
+      equal([isDecimalDigits(''), isDecimalDigits('0123456789'), isDecimalDigits('12a4'), isDecimalDigits('１２'), isDecimalDigits('12 ')], [true, true, false, false, false], 'decimal digits');
+      equal(digitProblem('pin', '2468'), null, 'a PIN');
+      equal(digitProblem('pin', '24x8'), 'PIN (Nc) must be decimal digits only', 'a letter');
+      equal(digitProblem('pin', '246'), 'PIN (Nc) must be 4 to 8 digits, got 3', 'too short');
+      equal(checkDate('2030-12-31'), '2030-12-31', 'a date');
+      equal(decodeDate(Uint8Array.of(0x20, 0x28, 0x02, 0x29)), '2028-02-29', 'a leap day from BCD');
+      await rejects(() => decodeDate(Uint8Array.of(0x20, 0x27, 0x02, 0x29)), /no such date: 2027-02-29/, 'no leap day in 2027');
+      for (const bad of ['2030-1-31', '2030/12/31', '20301231', ' 2030-12-31', '2030-12-31\n', '２０３０-12-31', 'abcd-ef-gh']) {
+        await rejects(() => checkDate(bad), /date must be YYYY-MM-DD/, `"${bad}"`);
+      }
+      await rejects(() => checkDate('2030-13-01'), /no such date/, 'month 13');
+      await rejects(() => checkDate('2030-04-31'), /no such date/, 'April 31');
+      equal([parseUtcOffset('+09:00'), parseUtcOffset('-03:30'), parseUtcOffset('+00:00'), parseUtcOffset('+14:00'), parseUtcOffset('-12:00')], [540, -210, 0, 840, -720], 'offsets');
+      for (const bad of ['09:00', '+9:00', '+09:60', '+0900', '+09:00 ', 'UTC', '±09:00']) {
+        await rejects(() => parseUtcOffset(bad), /UTC offset must be \+hh:mm or -hh:mm/, `"${bad}"`);
+      }
+      await rejects(() => parseUtcOffset('+15:00'), /whole minutes from -12:00 to \+14:00/, 'beyond +14:00');
     },
   },
 ];
@@ -267,6 +309,7 @@ function suiteScenarios(id: number): Scenario[] {
 }
 
 export const protocolScenarios: readonly Scenario[] = Object.freeze([
+  ...textScenarios,
   ...tlvScenarios,
   ...apduScenarios,
   ...dataObjectScenarios,

@@ -1,7 +1,7 @@
 // Probable primes for ESIGN key generation (P1363 Annex A: Miller–Rabin with random bases).
 // Candidates are sieved by the small primes below before any modular exponentiation, and every
 // base comes from the injected random source, so the test is reproducible with a seeded one.
-import { bitLength as bitLen, bitMask, bytesToBigInt as bytesToNumberBE, modPow as pow } from '../bigint.js';
+import { bitLength as bitLen, bitMask, bytesToBigInt as bytesToNumberBE, hasBitLength, modPow as pow } from '../bigint.js';
 import type { RandomBytes } from '../suite.js';
 
 /** The odd primes below 2000, for the sieve and for quick answers on small inputs. */
@@ -90,7 +90,7 @@ export function randomPrime(bits: number, random: RandomBytes): bigint {
     for (let offset = 0; offset < SIEVE_SPAN; offset += 2) {
       if (residues.some((r, i) => (r + offset) % SMALL_PRIMES[i]! === 0)) continue;
       const candidate = start + BigInt(offset);
-      if (bitLen(candidate) !== bits) break;
+      if (!hasBitLength(candidate, bits)) break; // one shift per candidate, not a bit-length search
       if (isProbablePrime(candidate, rounds, random)) return candidate;
     }
   }
