@@ -44,7 +44,7 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     assert.equal(run.report.memoryFull, false, explain(run));
     assert.equal(run.report.status, 'ok', explain(run));
     assert.equal(run.status, 0, explain(run));
-    assert.deepEqual(run.report.profile, { name: 'custom', chunk: 78_848, slots: 4_928, stack: FIRMWARE_STACK });
+    assert.deepEqual(run.report.profile, { name: 'esp32', chunk: 78_848, slots: 4_928, stack: FIRMWARE_STACK });
     assert.equal(FIRMWARE_STACK, 768);
     assert.ok(run.report.peakSlots <= 4_928, explain(run));
     assert.ok(run.report.computrons.flow > 0, 'the flow was metered');

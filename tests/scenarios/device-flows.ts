@@ -124,6 +124,21 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
     check: (rig) => expectOnce(rig, 'card-accepted', 'card not accepted'),
   },
   {
+    // Issue 10's "PIN-to-service" budget: the work between the keypad and the meter, without the call's minutes.
+    name: 'pin-to-service',
+    title: 'PIN verify to the in-call screen (VERIFY PIN, dial, service started, first meter screen)',
+    cardHasPin: true,
+    setup: insert,
+    async run(rig) {
+      await rig.press(DEVICE_PIN, 'ENTER');
+      await rig.press('0312345678', 'ENTER');
+    },
+    check(rig) {
+      expectOnce(rig, 'pin-verified', 'PIN not verified');
+      expectOnce(rig, 'service-started', 'the service did not start');
+    },
+  },
+  {
     name: 'pin-service',
     title: 'PIN verify + service (metered call, usage record, eject)',
     cardHasPin: true,
