@@ -24,6 +24,11 @@ export const P256: P256Primitives = Object.freeze({
     if (publicKey.length !== 33 || signature.length !== 64) return false;
     return nativeP256Verify(bufferOf(publicKey), bufferOf(sha256(message)), bufferOf(signature));
   },
+  verifier(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean {
+    const key = bufferOf(publicKey);
+    if (publicKey.length !== 33 || !nativeP256IsPublicKey(key)) throw new RangeError('P-256 public key: not a compressed point on the curve');
+    return (message, signature) => signature.length === 64 && nativeP256Verify(key, bufferOf(sha256(message)), bufferOf(signature));
+  },
   isPublicKey(publicKey: Uint8Array): boolean {
     if (!nativeP256IsPublicKey(bufferOf(publicKey))) throw new RangeError('P-256 public key: not a point on the curve');
     return true;
