@@ -16,13 +16,41 @@ export const LINE = Object.freeze({
 } as const);
 
 /**
- * What receiveRun() resolves with: the characters of a run, raw (0..255, each | LINE.PARITY_ERROR
- * when flagged, as receive() gives them), and whether it stopped early because the next character
- * did not come within its timeout.
+ * What receiveRun() resolves with: the characters of a run, raw (0..255, as the UART read them),
+ * the indices in `chars` of those whose parity check failed (the ones receive() would give
+ * | LINE.PARITY_ERROR; ascending, usually none), and whether it stopped early because the next
+ * character did not come within its timeout. Bytes, not numbers with a flag: the protocol takes
+ * a block or data run as it is, and a driver hands over a run with one copy.
  */
 export interface LineRun {
-  readonly chars: number[];
+  readonly chars: Uint8Array;
+  readonly parityErrors: readonly number[];
   readonly timedOut: boolean;
+}
+
+/** The parityErrors of a run without any (shared, frozen). */
+export const NO_PARITY_ERRORS: readonly number[] = Object.freeze([]);
+
+/**
+ * A LineRun from characters as receive() gives them (0..255, each | LINE.PARITY_ERROR when
+ * flagged): for drivers and wrappers that collect a run character by character.
+ */
+export function lineRunOf(characters: readonly number[], timedOut: boolean): LineRun {
+  const chars = new Uint8Array(characters.length);
+  let parityErrors: number[] | null = null;
+  for (let i = 0; i < characters.length; i++) {
+    const character = characters[i]!;
+    chars[i] = character & 0xff;
+    if (character & LINE.PARITY_ERROR) (parityErrors ??= []).push(i);
+  }
+  return { chars, parityErrors: parityErrors ?? NO_PARITY_ERRORS, timedOut };
+}
+
+/** The characters of `run` as receive() gives them: each | LINE.PARITY_ERROR when flagged. */
+export function flaggedCharacters(run: LineRun): number[] {
+  const characters = Array.from(run.chars);
+  for (const i of run.parityErrors) characters[i] = characters[i]! | LINE.PARITY_ERROR;
+  return characters;
 }
 
 export interface LineSettings {
@@ -59,7 +87,8 @@ export interface CardLine {
    * etu, each next within `gapTimeoutEtu` etu of the one before (the character waiting times of
    * ISO/IEC 7816-3 §10.2 WWT and §11.4.3 BWT/CWT). Stops early, with `timedOut`, on the first
    * timeout; `count` 0 resolves at once with nothing. On the wire the same as `count` calls of
-   * receive() with those timeouts, without a promise per character.
+   * receive() with those timeouts, without a promise per character. `chars` is the caller's
+   * own copy (it may convert it in place).
    */
   receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun>;
   /** Deactivation (§6.4): RST, CLK, I/O, VCC low. */

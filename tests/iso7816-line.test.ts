@@ -6,7 +6,7 @@
 // and at the card's best PPS (TA1 96: F 512, D 32).
 import assert from 'node:assert/strict';
 import { FAULTS, SimCardLine, type FaultPlan } from '../hal/sim/card-line.js';
-import { LINE, type LineRun } from '../hal/card-line.js';
+import { LINE, lineRunOf, type LineRun } from '../hal/card-line.js';
 import type { ByteCard, CardContacts } from '../card/iso7816/contacts.js';
 import { CardMuteError } from '../hal/reader.js';
 import type { ApduCard } from '../card/iso7816/contacts.js';
@@ -57,10 +57,10 @@ async function singly(line: SimCardLine, count: number, first: number, gap: numb
   const chars: number[] = [];
   while (chars.length < count) {
     const next = await line.receive(chars.length === 0 ? first : gap);
-    if (next === LINE.TIMEOUT) return { chars, timedOut: true };
+    if (next === LINE.TIMEOUT) return lineRunOf(chars, true);
     chars.push(next);
   }
-  return { chars, timedOut: false };
+  return lineRunOf(chars, false);
 }
 
 describe('ISO 7816-3 card line', function () {
@@ -78,8 +78,8 @@ describe('ISO 7816-3 card line', function () {
       const label = `count ${count}, first ${first} etu, gap ${gap} etu`;
       assert.deepEqual(runs[0], runs[1], label);
       assert.equal(lines[0].now, lines[1].now, `${label}: the clock`);
-      if (count === 8 && first === 50 && gap === 20) assert.deepEqual(runs[0], { chars: [1, 2, 3, 4, 5], timedOut: true }, 'the pause of 100 etu ends a run whose gap is 20 etu');
-      if (first === 10) assert.deepEqual(runs[0], { chars: [], timedOut: true }, 'nothing within 10 etu of the write (the card waits 22)');
+      if (count === 8 && first === 50 && gap === 20) assert.deepEqual(runs[0], { chars: Uint8Array.of(1, 2, 3, 4, 5), parityErrors: [], timedOut: true }, 'the pause of 100 etu ends a run whose gap is 20 etu');
+      if (first === 10) assert.deepEqual(runs[0], { chars: new Uint8Array(0), parityErrors: [], timedOut: true }, 'nothing within 10 etu of the write (the card waits 22)');
       // What is left on the line is the same too.
       assert.deepEqual(await lines[0].receiveRun(8, 1000, 1000), await singly(lines[1], 8, 1000, 1000), `${label}: the rest`);
     }

@@ -38,16 +38,17 @@ export function pcbOf(block: Block): number {
 
 /** LRC: XOR of every byte of the block (§11.4.4). */
 export function lrc(bytes: Uint8Array): number {
+  // An indexed loop: for-of over a typed array is an iterator call per byte on XS.
   let x = 0;
-  for (const b of bytes) x ^= b;
+  for (let i = 0; i < bytes.length; i++) x ^= bytes[i]!;
   return x;
 }
 
 /** CRC of ISO/IEC 13239 (HDLC FCS-16: reflected 0x1021, preset FFFF, complemented), sent low byte first. */
 export function crc16(bytes: Uint8Array): number {
   let crc = 0xffff;
-  for (const b of bytes) {
-    crc ^= b;
+  for (let i = 0; i < bytes.length; i++) {
+    crc ^= bytes[i]!;
     for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0x8408 : crc >>> 1;
   }
   return ~crc & 0xffff;

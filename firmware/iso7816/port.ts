@@ -24,14 +24,15 @@ export class CharacterPort {
 
   /**
    * Up to `count` logical bytes as one run (CardLine.receiveRun): the first within
-   * `firstTimeoutEtu` etu, each next within `gapTimeoutEtu` etu of the one before; each byte
-   * | LINE.PARITY_ERROR when flagged. `timedOut` when the run stopped short.
+   * `firstTimeoutEtu` etu, each next within `gapTimeoutEtu` etu of the one before; `parityErrors`
+   * the indices of the flagged ones, `timedOut` when the run stopped short.
    */
   async receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun> {
     const run = await this.line.receiveRun(count, firstTimeoutEtu, gapTimeoutEtu);
     if (this.convention === 'direct') return run;
+    // The run's bytes are the caller's (a fresh copy): converted in place.
     const chars = run.chars;
-    for (let i = 0; i < chars.length; i++) chars[i] = invertByte(chars[i]! & 0xff) | (chars[i]! & LINE.PARITY_ERROR);
+    for (let i = 0; i < chars.length; i++) chars[i] = invertByte(chars[i]!);
     return run;
   }
 

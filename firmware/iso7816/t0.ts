@@ -19,6 +19,12 @@ export interface T0Options {
   readonly quietEtu?: number;
 }
 
+/** The data bytes of a TPDU taken so far: `length` of `bytes` (sized for all of them). */
+interface Received {
+  readonly bytes: Uint8Array;
+  length: number;
+}
+
 interface Tpdu {
   readonly data: Uint8Array;
   readonly sw1: number;
@@ -90,8 +96,12 @@ export class T0Transport {
   /** One TPDU: header with P3, then procedure bytes drive the data in either direction (§10.3). */
   async #tpdu(header: Uint8Array, p3: number, out: Uint8Array | null, inLength: number): Promise<Tpdu> {
     const ins = header[1]!;
-    await this.#port.send(Uint8Array.of(...header, p3));
-    const received: number[] = [];
+    const command = new Uint8Array(header.length + 1);
+    command.set(header);
+    command[header.length] = p3;
+    await this.#port.send(command);
+    // The data expected, of known size: filled in place, handed up without a copy.
+    const received = { bytes: new Uint8Array(out ? 0 : inLength), length: 0 };
     let sent = 0;
     const remaining = (): number => (out ? out.length - sent : inLength - received.length);
     for (;;) {
@@ -103,7 +113,7 @@ export class T0Transport {
         if (!out && received.length !== 0 && received.length !== inLength) {
           throw new TransmissionError(`card sent ${received.length} of ${inLength} data bytes, then a status word`);
         }
-        return { data: Uint8Array.from(received), sw1: procedure, sw2 };
+        return { data: received.length === 0 ? new Uint8Array(0) : received.bytes, sw1: procedure, sw2 };
       }
       const all = procedure === ins;
       if (!all && procedure !== (ins ^ 0xff)) throw new TransmissionError(`procedure byte ${hex(procedure)} is neither ACK, NULL nor SW1 (INS ${hex(ins)})`);
@@ -113,7 +123,7 @@ export class T0Transport {
         await this.#port.send(out.subarray(sent, sent + count));
         sent += count;
       } else if (count === 1) {
-        received.push(await this.#byte('data byte'));
+        received.bytes[received.length++] = await this.#byte('data byte');
       } else {
         await this.#data(count, received);
       }
@@ -131,12 +141,11 @@ export class T0Transport {
    * The `count` data bytes an ACK announced (§10.3.3), as one run (CardLine.receiveRun): each
    * within WWT of the one before (§10.2), as reading them one by one, without a promise per byte.
    */
-  async #data(count: number, received: number[]): Promise<void> {
+  async #data(count: number, received: Received): Promise<void> {
     const run = await this.#port.receiveRun(count, this.#wwt, this.#wwt);
-    for (const byte of run.chars) {
-      if (byte & LINE.PARITY_ERROR) throw new TransmissionError('T=0: parity error on the data byte the line did not repair');
-      received.push(byte);
-    }
+    if (run.parityErrors.length > 0) throw new TransmissionError('T=0: parity error on the data byte the line did not repair');
+    received.bytes.set(run.chars, received.length);
+    received.length += run.chars.length;
     if (run.timedOut) throw new CardTimeoutError(`T=0: no data byte within WWT (${this.#wwt} etu)`);
   }
 

@@ -38,9 +38,21 @@ type IBlock = Extract<Block, { kind: 'I' }>;
  */
 type Verdict = 'done' | 'resend-i' | 'unexpected';
 
-/** The identity of a block on the line, to count how often the same block went out. */
-function blockKey(block: Block): string {
-  return Array.from(encodeBlock(block, 'lrc'), (b) => b.toString(16)).join(' ');
+/** Whether `a` and `b` are the same block on the line: to count how often one block went out. */
+function sameBlock(a: Block, b: Block): boolean {
+  if (a.kind === 'R') return b.kind === 'R' && a.nr === b.nr && a.error === b.error;
+  if (a.kind === 'I' ? b.kind !== 'I' || a.ns !== b.ns || a.more !== b.more : b.kind !== 'S' || a.type !== b.type || a.response !== b.response) return false;
+  const x = a.inf;
+  const y = (b as { readonly inf: Uint8Array }).inf;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** A block sent in one step of an exchange, and how many times it went out. */
+interface Sent {
+  readonly block: Block;
+  times: number;
 }
 
 export class T1Transport {
@@ -134,14 +146,17 @@ export class T1Transport {
    * block goes out at most T1_LIMITS.retries times in one step; one more is RESYNCH (rule 7.4).
    */
   async #step(build: () => Block, accept: (answer: Block) => Verdict): Promise<Block> {
-    const sends = new Map<string, number>();
+    // A step sends one block, or a few after errors: a list compared block by block, no keys.
+    const sends: Sent[] = [];
     let next = build();
     let reason = '';
     for (;;) {
-      const key = blockKey(next);
-      const times = (sends.get(key) ?? 0) + 1;
+      let sent: Sent | undefined;
+      for (let i = 0; !sent && i < sends.length; i++) if (sameBlock(sends[i]!.block, next)) sent = sends[i];
+      const times = (sent ? sent.times : 0) + 1;
       if (times > T1_LIMITS.retries) return this.#resynchronise(`${describeBlock(next)} sent ${T1_LIMITS.retries} times (${reason})`);
-      sends.set(key, times);
+      if (sent) sent.times = times;
+      else sends.push({ block: next, times });
       if (times > 1) this.counters.retransmissions++;
       await this.#send(next);
       let last = next;
@@ -243,34 +258,30 @@ export class T1Transport {
    * One block off the line in two runs (CardLine.receiveRun), not a promise per character: the
    * prologue (NAD, PCB, LEN: 3 bytes), its first character within BWT (× the WTX multiplier), then
    * INF and EDC (LEN + 1 or 2 bytes); every character after the first within CWT of the one
-   * before (§11.4.3). On the wire the same waits as reading them one by one.
+   * before (§11.4.3). On the wire the same waits as reading them one by one. The runs are joined
+   * into the block's bytes with one copy each.
    */
   async #receive(): Promise<Received> {
     const { bwtEtu, cwtEtu, edc } = this.#options;
     const wait = bwtEtu * this.#wtx;
     this.#wtx = 1;
     const prologue = await this.#port.receiveRun(3, wait, cwtEtu);
-    const bytes = prologue.chars;
-    if (bytes.length === 0) return { error: R_ERROR.OTHER, reason: `no block within BWT (${wait} etu)` };
-    if (prologue.timedOut) return this.#cutShort(bytes.length);
-    const rest = await this.#port.receiveRun((bytes[2]! & 0xff) + edcLength(edc), cwtEtu, cwtEtu);
-    for (const char of rest.chars) bytes.push(char);
-    if (rest.timedOut) return this.#cutShort(bytes.length);
-    let parity = false;
-    for (let i = 0; i < bytes.length; i++) {
-      const char = bytes[i]!;
-      if (char & LINE.PARITY_ERROR) {
-        parity = true;
-        bytes[i] = char & 0xff;
-      }
-    }
+    const head = prologue.chars;
+    if (head.length === 0) return { error: R_ERROR.OTHER, reason: `no block within BWT (${wait} etu)` };
+    if (prologue.timedOut) return this.#cutShort(head.length);
+    const rest = await this.#port.receiveRun(head[2]! + edcLength(edc), cwtEtu, cwtEtu);
+    if (rest.timedOut) return this.#cutShort(head.length + rest.chars.length);
+    const bytes = new Uint8Array(head.length + rest.chars.length);
+    bytes.set(head);
+    bytes.set(rest.chars, head.length);
+    const parity = prologue.parityErrors.length > 0 || rest.parityErrors.length > 0;
     // A card sends nothing right after its block: characters there mean LEN was wrong or noise
     // hit the line, and the block is not to be trusted (it is asked for again).
     const trailing = await this.#port.drain(Math.min(cwtEtu, 24));
     if (parity) return { error: R_ERROR.EDC, reason: 'parity error in a block' };
     if (trailing > 0) return { error: R_ERROR.OTHER, reason: `${trailing} character(s) right after a block` };
     try {
-      const { block } = decodeBlock(Uint8Array.from(bytes), edc);
+      const { block } = decodeBlock(bytes, edc);
       // An I-block longer than the IFSD we announced breaks §11.4.2: not to be trusted.
       if (block.kind === 'I' && block.inf.length > this.#ifsd) return { error: R_ERROR.OTHER, reason: `I-block of ${block.inf.length} bytes, IFSD is ${this.#ifsd}` };
       this.counters.blocksReceived++;

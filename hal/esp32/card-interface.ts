@@ -33,7 +33,7 @@
 // Time is the injected HAL clock's (hal/clock.ts, whole milliseconds on the device): no global
 // timers, no module-level state, so the module can be preloaded.
 import type Digital from 'embedded:io/digital';
-import { DEFAULT_LINE_SETTINGS, LINE, type CardLine, type LineRun, type LineSettings } from '../card-line.js';
+import { DEFAULT_LINE_SETTINGS, LINE, lineRunOf, type CardLine, type LineRun, type LineSettings } from '../card-line.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { CardRemovedError } from '../reader.js';
 import { TransmissionError } from '../../firmware/iso7816/errors.js';
@@ -291,10 +291,10 @@ export class CardInterface implements CardLine {
     const buffered = this.#received;
     const taken = Math.min(count, buffered.length);
     const chars = buffered.splice(0, taken);
-    if (taken === count) return Promise.resolve({ chars, timedOut: false });
+    if (taken === count) return Promise.resolve(lineRunOf(chars, false));
     if (this.#waiter) return Promise.reject(new Error('card interface: receiveRun() while a receive is under way'));
     return new Promise<LineRun>((resolve, reject) => {
-      this.#wait({ chars, count, gapEtu: gapTimeoutEtu, finish: (timedOut) => resolve({ chars, timedOut }), reject, timer: null }, taken === 0 ? firstTimeoutEtu : gapTimeoutEtu);
+      this.#wait({ chars, count, gapEtu: gapTimeoutEtu, finish: (timedOut) => resolve(lineRunOf(chars, timedOut)), reject, timer: null }, taken === 0 ? firstTimeoutEtu : gapTimeoutEtu);
     });
   }
 

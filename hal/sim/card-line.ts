@@ -5,7 +5,7 @@
 // right, dropped and extra characters; in T=0 the error signal and repetition of §7.3 run on both
 // sides, up to maxRepetitions, after which the sender gives up.
 import { CardRemovedError } from '../reader.js';
-import { DEFAULT_LINE_SETTINGS, LINE, type CardLine, type LineRun, type LineSettings } from '../card-line.js';
+import { DEFAULT_LINE_SETTINGS, LINE, NO_PARITY_ERRORS, type CardLine, type LineRun, type LineSettings } from '../card-line.js';
 import { LineParityError } from '../../firmware/iso7816/errors.js';
 import { DEFAULTS } from '../../firmware/iso7816/timing.js';
 import type { ByteCard, CardContacts } from '../../card/iso7816/contacts.js';
@@ -83,9 +83,9 @@ export const FAULTS = Object.freeze({
   },
 });
 
-/** Or-ed onto a queued character that a fault flipped one bit of; the sender's index sits above it. */
-const FLIPPED = 0x100;
-const SENDER_SHIFT = 9;
+/** A queued character's mark: FLIPPED when a fault flipped one of its bits, the sender's index above it. */
+const FLIPPED = 1;
+const SENDER_SHIFT = 1;
 /**
  * Room for characters towards the terminal at first: a T=1 block (259 at most) or a T=0 answer of
  * 256 data bytes with its procedure byte and SW1 SW2 fit without growing; doubled when more queue up.
@@ -116,14 +116,17 @@ export class SimCardLine implements CardLine {
   #card: LineSettings = DEFAULT_LINE_SETTINGS;
   /**
    * Characters on their way to the terminal, oldest first, from #queueHead up to #queueTail: when
-   * each ends on the wire (modelled seconds), and raw | FLIPPED | (index in #senders <<
-   * SENDER_SHIFT). Typed arrays that grow when full, so taking a character is O(1) and allocates
-   * nothing.
+   * each ends on the wire (modelled seconds), its raw byte as a fault left it, and its mark
+   * (FLIPPED | index in #senders << SENDER_SHIFT). Typed arrays that grow when full, so taking a
+   * character is O(1) and a clean run is handed over as one copy of #queueByte.
    */
   #queueAt = new Float64Array(QUEUE_START);
-  #queueChar = new Uint32Array(QUEUE_START);
+  #queueByte = new Uint8Array(QUEUE_START);
+  #queueMark = new Uint32Array(QUEUE_START);
   #queueHead = 0;
   #queueTail = 0;
+  /** Queued characters marked FLIPPED: while there are none, a run from clean senders needs no look at the marks. */
+  #flippedQueued = 0;
   /** The card's settings the queued characters went out with: parity sense and rate are checked against the terminal's on arrival. */
   #senders: LineSettings[] = [];
   /**
@@ -261,28 +264,64 @@ export class SimCardLine implements CardLine {
     const terminal = this.#terminal;
     const etu = this.#etuSeconds(terminal);
     const queueAt = this.#queueAt;
-    const queueChar = this.#queueChar;
-    const senders = this.#senders;
     const tail = this.#queueTail;
-    let head = this.#queueHead;
+    const head = this.#queueHead;
     let now = this.#clock.now;
+    let end = head;
     let timedOut = false;
-    const chars: number[] = [];
-    while (chars.length < count) {
-      const deadline = now + (chars.length === 0 ? firstTimeoutEtu : gapTimeoutEtu) * etu;
-      if (head === tail || queueAt[head]! > deadline) {
-        now = Math.max(now, deadline);
+    if (count > 0) {
+      // The deadlines as `count` receive() calls would meet them, in one loop without calls: the
+      // first within firstTimeoutEtu of now, each next within gapTimeoutEtu of the clock after the
+      // one before (the clock only moves forward).
+      const first = now + firstTimeoutEtu * etu;
+      if (head === tail || queueAt[head]! > first) {
+        now = Math.max(now, first);
         timedOut = true;
-        break;
+      } else {
+        now = Math.max(now, queueAt[head]!);
+        const gap = gapTimeoutEtu * etu;
+        const last = Math.min(tail, head + count);
+        end = head + 1;
+        for (; end < last; end++) {
+          const at = queueAt[end]!;
+          if (at > now + gap) break;
+          if (at > now) now = at;
+        }
+        if (end - head < count) {
+          now = Math.max(now, now + gap);
+          timedOut = true;
+        }
       }
-      now = Math.max(now, queueAt[head]!);
-      const packed = queueChar[head++]!;
-      chars.push(arrival(packed, senders[packed >> SENDER_SHIFT]!, terminal));
     }
+    const run = this.#taken(head, end, terminal);
     this.#clock.now = now;
-    if (head === tail) this.#clearQueue();
-    else this.#queueHead = head;
-    return { chars, timedOut };
+    if (end === tail) this.#clearQueue();
+    else this.#queueHead = end;
+    return { chars: run.chars, parityErrors: run.parityErrors, timedOut };
+  }
+
+  /**
+   * The queued characters from `head` to `end` as the terminal's UART reads them: one copy when no
+   * fault flipped any and every sender's parity sense and rate are the terminal's, else each
+   * through arrival().
+   */
+  #taken(head: number, end: number, terminal: LineSettings): { chars: Uint8Array; parityErrors: readonly number[] } {
+    const bytes = this.#queueByte;
+    const senders = this.#senders;
+    let clean = this.#flippedQueued === 0;
+    for (let i = 0; clean && i < senders.length; i++) clean = sameLine(senders[i]!, terminal);
+    if (clean) return { chars: bytes.slice(head, end), parityErrors: NO_PARITY_ERRORS };
+    const marks = this.#queueMark;
+    const chars = new Uint8Array(end - head);
+    let parityErrors: number[] | null = null;
+    for (let k = head; k < end; k++) {
+      const mark = marks[k]!;
+      if (mark & FLIPPED) this.#flippedQueued--;
+      const char = arrival(bytes[k]!, mark, senders[mark >> SENDER_SHIFT]!, terminal);
+      chars[k - head] = char & 0xff;
+      if (char & LINE.PARITY_ERROR) (parityErrors ??= []).push(k - head);
+    }
+    return { chars, parityErrors: parityErrors ?? NO_PARITY_ERRORS };
   }
 
   /** The next queued character if it arrives within `timeoutEtu` etu (the clock moves to it), else LINE.TIMEOUT (the clock moves to the deadline). */
@@ -291,11 +330,12 @@ export class SimCardLine implements CardLine {
     const head = this.#queueHead;
     if (head < this.#queueTail && this.#queueAt[head]! <= deadline) {
       this.#clock.now = Math.max(this.#clock.now, this.#queueAt[head]!);
-      const packed = this.#queueChar[head]!;
-      const sender = this.#senders[packed >> SENDER_SHIFT]!;
+      const mark = this.#queueMark[head]!;
+      const char = arrival(this.#queueByte[head]!, mark, this.#senders[mark >> SENDER_SHIFT]!, this.#terminal);
+      if (mark & FLIPPED) this.#flippedQueued--;
       if (head + 1 === this.#queueTail) this.#clearQueue();
       else this.#queueHead = head + 1;
-      return arrival(packed, sender, this.#terminal);
+      return char;
     }
     this.#clock.now = Math.max(this.#clock.now, deadline);
     return LINE.TIMEOUT;
@@ -367,9 +407,24 @@ export class SimCardLine implements CardLine {
     // Room for every character, and for an extra one before each when a fault plan may add them.
     this.#reserve(faults ? 2 * raw.length : raw.length);
     const queueAt = this.#queueAt;
-    const queueChar = this.#queueChar;
+    const queueByte = this.#queueByte;
+    const queueMark = this.#queueMark;
     let tail = this.#queueTail;
     let index = this.#toTerminalIndex;
+    if (!faults && !((senseDiffers || rateDiffers) && signalled)) {
+      // Nothing to repeat or damage (on the device: one UART write): the bytes and marks in one
+      // copy each, only the arrival times one by one.
+      const count = raw.length;
+      queueByte.set(raw, tail);
+      queueMark.fill(sender, tail, tail + count);
+      for (let i = 0; i < count; i++) queueAt[tail + i] = at += charTime;
+      stats.toTerminal += count;
+      this.#queueTail = tail + count;
+      this.#toTerminalIndex = index + count;
+      this.#clock.lineFree = at;
+      this.#clock.card = at;
+      return at;
+    }
     for (let i = 0; i < raw.length; i++) {
       const char = raw[i]!;
       const charIndex = index++;
@@ -380,7 +435,8 @@ export class SimCardLine implements CardLine {
           at += charTime;
           stats.toTerminal++;
           queueAt[tail] = at;
-          queueChar[tail++] = ((fault.byte ?? 0x00) & 0xff) | sender;
+          queueByte[tail] = fault.byte ?? 0x00;
+          queueMark[tail++] = sender;
         }
         at += charTime;
         stats.toTerminal++;
@@ -397,7 +453,9 @@ export class SimCardLine implements CardLine {
           return at;
         }
         queueAt[tail] = at;
-        queueChar[tail++] = damage(char, fault) | (flipped ? FLIPPED : 0) | sender;
+        queueByte[tail] = damage(char, fault);
+        if (flipped) this.#flippedQueued++;
+        queueMark[tail++] = (flipped ? FLIPPED : 0) | sender;
         break;
       }
     }
@@ -423,16 +481,20 @@ export class SimCardLine implements CardLine {
     if (this.#queueTail + count <= this.#queueAt.length) return;
     if (length + count <= this.#queueAt.length) {
       this.#queueAt.copyWithin(0, head, this.#queueTail);
-      this.#queueChar.copyWithin(0, head, this.#queueTail);
+      this.#queueByte.copyWithin(0, head, this.#queueTail);
+      this.#queueMark.copyWithin(0, head, this.#queueTail);
     } else {
       let size = 2 * this.#queueAt.length;
       while (size < length + count) size *= 2;
       const at = new Float64Array(size);
-      const chars = new Uint32Array(size);
+      const bytes = new Uint8Array(size);
+      const marks = new Uint32Array(size);
       at.set(this.#queueAt.subarray(head, this.#queueTail));
-      chars.set(this.#queueChar.subarray(head, this.#queueTail));
+      bytes.set(this.#queueByte.subarray(head, this.#queueTail));
+      marks.set(this.#queueMark.subarray(head, this.#queueTail));
       this.#queueAt = at;
-      this.#queueChar = chars;
+      this.#queueByte = bytes;
+      this.#queueMark = marks;
     }
     this.#queueHead = 0;
     this.#queueTail = length;
@@ -441,6 +503,7 @@ export class SimCardLine implements CardLine {
   #clearQueue(): void {
     this.#queueHead = 0;
     this.#queueTail = 0;
+    this.#flippedQueued = 0;
     this.#senders.length = 0;
   }
 
@@ -461,11 +524,15 @@ export class SimCardLine implements CardLine {
  * A queued character as the terminal's UART reads it: garbled when the card sent at another rate,
  * flagged with LINE.PARITY_ERROR when a fault flipped a bit, the parity senses differ, or the rates do.
  */
-function arrival(packed: number, sender: LineSettings, terminal: LineSettings): number {
-  const raw = packed & 0xff;
+function arrival(raw: number, mark: number, sender: LineSettings, terminal: LineSettings): number {
   const sameRate = sender.fi === terminal.fi && sender.di === terminal.di;
-  const parityError = (packed & FLIPPED) !== 0 !== (sender.parity !== terminal.parity) || !sameRate;
+  const parityError = (mark & FLIPPED) !== 0 !== (sender.parity !== terminal.parity) || !sameRate;
   return (sameRate ? raw : garble(raw)) | (parityError ? LINE.PARITY_ERROR : 0);
+}
+
+/** Whether the terminal's UART reads what `sender` sends unflagged and ungarbled: same parity sense and rate. */
+function sameLine(sender: LineSettings, terminal: LineSettings): boolean {
+  return sender.parity === terminal.parity && sender.fi === terminal.fi && sender.di === terminal.di;
 }
 
 /** A character as a fault leaves it: one bit flipped, or two (parity kept). */

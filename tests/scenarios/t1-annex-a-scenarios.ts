@@ -11,7 +11,7 @@ import { ProtocolAbortError } from '../../firmware/iso7816/errors.js';
 import { CharacterPort } from '../../firmware/iso7816/port.js';
 import { T1Transport } from '../../firmware/iso7816/t1.js';
 import { fromHex, toHex } from '../../firmware/protocol/bytes.js';
-import { LINE, type CardLine, type LineRun, type LineSettings } from '../../hal/card-line.js';
+import { LINE, lineRunOf, type CardLine, type LineRun, type LineSettings } from '../../hal/card-line.js';
 import { bench, cardAtr, echoCard } from './iso7816-scenarios.js';
 import { equal, ok, rejects, type Scenario } from './scenario.js';
 
@@ -106,7 +106,7 @@ class ScriptedCard implements CardLine {
     if (this.#waiting) this.waits.push(firstTimeoutEtu);
     this.#waiting = false;
     const chars = this.#queue.splice(0, count);
-    return { chars, timedOut: chars.length < count };
+    return lineRunOf(chars, chars.length < count);
   }
 }
 

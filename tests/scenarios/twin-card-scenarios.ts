@@ -9,7 +9,7 @@
 // promise job has run), fires the next timer. setImmediate is found at run time: Node and xsnap
 // both have it. Engine-neutral: this list runs on Node and inside XS.
 import { CardInterface, type CardInterfaceWiring } from '../../hal/esp32/card-interface.js';
-import { LINE, type CardLine, type LineRun, type LineSettings } from '../../hal/card-line.js';
+import { flaggedCharacters, LINE, type CardLine, type LineRun, type LineSettings } from '../../hal/card-line.js';
 import type { CardReader } from '../../hal/reader.js';
 import { TwinBoard } from '../../hal/twin/board.js';
 import { hostIo } from '../../hal/twin/io.js';
@@ -108,7 +108,7 @@ class RecordingLine implements CardLine {
   }
   async receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun> {
     const run = await this.#line.receiveRun(count, firstTimeoutEtu, gapTimeoutEtu);
-    for (const character of run.chars) this.received.push(character);
+    for (const character of flaggedCharacters(run)) this.received.push(character);
     return run;
   }
   deactivate(): Promise<void> {
