@@ -83,18 +83,41 @@ export function bitMask(bits: number): bigint {
   return (1n << BigInt(bits)) - 1n;
 }
 
-/** OS2IP (P1363 §5.5.3): big-endian bytes to a non-negative integer. */
+/**
+ * OS2IP (P1363 §5.5.3): big-endian bytes to a non-negative integer. Six bytes at a time (a
+ * Number holds 48 bits exactly): each step allocates a BigInt as long as the value so far, so
+ * six times fewer steps is six times less garbage; a 256-byte ESIGN value costs 0.8 M RV32
+ * instructions instead of 2.7 M byte by byte (tools/bench, 2026-12-02).
+ */
 export function bytesToBigInt(bytes: Uint8Array): bigint {
-  let value = 0n;
-  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  const head = bytes.length % 6;
+  let word = 0;
+  for (let i = 0; i < head; i++) word = word * 256 + bytes[i]!;
+  let value = BigInt(word);
+  for (let i = head; i < bytes.length; i += 6) {
+    word = ((((bytes[i]! * 256 + bytes[i + 1]!) * 256 + bytes[i + 2]!) * 256 + bytes[i + 3]!) * 256 + bytes[i + 4]!) * 256 + bytes[i + 5]!;
+    value = (value << 48n) | BigInt(word);
+  }
   return value;
 }
 
-/** I2OSP (P1363 §5.5.2): a non-negative integer to exactly `length` big-endian bytes. */
+/**
+ * I2OSP (P1363 §5.5.2): a non-negative integer to exactly `length` big-endian bytes; RangeError
+ * when it does not fit. Four bytes a step, for the same reason as bytesToBigInt (0.9 M RV32
+ * instructions for 256 bytes instead of 2.0 M).
+ */
 export function bigIntToBytes(value: bigint, length: number): Uint8Array {
   if (value < 0n || value >> BigInt(8 * length) !== 0n) throw new RangeError(`I2OSP: ${bitLength(value)} bits do not fit ${length} bytes`);
   const out = new Uint8Array(length);
   let v = value;
-  for (let i = length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
+  let i = length;
+  for (; i >= 4 && v !== 0n; v >>= 32n) {
+    const word = Number(v & 0xffffffffn);
+    out[--i] = word & 0xff;
+    out[--i] = (word >>> 8) & 0xff;
+    out[--i] = (word >>> 16) & 0xff;
+    out[--i] = word >>> 24;
+  }
+  for (; i > 0 && v !== 0n; v >>= 8n) out[--i] = Number(v & 0xffn);
   return out;
 }

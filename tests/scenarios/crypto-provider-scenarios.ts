@@ -230,4 +230,24 @@ export const cryptoProviderScenarios: Scenario[] = [
       await rejects(() => bigIntToBytes(-1n, 4), /^RangeError/, 'negative');
     },
   },
+  {
+    name: 'OS2IP and I2OSP (6 and 4 bytes a step) agree with the hex digits at every length 0 to 40 and at 256 bytes, leading zeros included',
+    run() {
+      const random = new SeededRandom('os2ip-i2osp');
+      const lengths = [...Array.from({ length: 41 }, (_, i) => i), 255, 256];
+      for (const length of lengths) {
+        for (const shape of ['random', 'leading-zeros', 'ones'] as const) {
+          const bytes = shape === 'ones' ? new Uint8Array(length).fill(0xff) : random.source(length);
+          if (shape === 'leading-zeros') bytes.fill(0, 0, Math.min(length, 5));
+          const expected = length === 0 ? 0n : BigInt(`0x${toHex(bytes)}`);
+          equal(bytesToBigInt(bytes), expected, `OS2IP of ${length} bytes (${shape})`);
+          equal(bigIntToBytes(expected, length), bytes, `I2OSP to ${length} bytes (${shape})`);
+          equal(bigIntToBytes(expected, length + 7).subarray(7), bytes, `I2OSP to ${length} + 7 bytes ends with the same bytes`);
+          ok(bigIntToBytes(expected, length + 7).subarray(0, 7).every((b) => b === 0), 'and starts with zeros');
+        }
+      }
+      equal(bytesToBigInt(Uint8Array.of(1, 2, 3, 4, 5, 6, 7)), 0x01020304050607n, 'pinned: 7 bytes');
+      equal(bigIntToBytes(0x0a0b0c0d0e0fn, 6), Uint8Array.of(10, 11, 12, 13, 14, 15), 'pinned: 6 bytes');
+    },
+  },
 ];

@@ -197,7 +197,7 @@ void nativeCryptoInstall(txMachine* the)
 	if (!gxP256) gxP256 = wei_curve_create(WEI_CURVE_P256);
 	for (i = 0; i < sizeof(functions) / sizeof(functions[0]); i++) {
 		xsResult = xsNewHostFunction(functions[i].callback, functions[i].length);
-		xsDefine(xsGlobal, xsID(functions[i].name), xsResult, xsDontEnum);
+		xsDefine(xsGlobal, xsID((txString)functions[i].name), xsResult, xsDontEnum);
 	}
 }
 
