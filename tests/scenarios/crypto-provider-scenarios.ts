@@ -6,7 +6,7 @@ import { fromHex, toHex as upperHex } from '../../firmware/protocol/bytes.js';
 import { HASHES } from '../../firmware/crypto/hash.js';
 import { P256 } from '../../firmware/crypto/p256.js';
 import { ED25519 } from '../../firmware/crypto/ed25519-curve.js';
-import { ED25519 as ED25519_REFERENCE } from '../../firmware/crypto/ed25519-reference.js';
+import { ED25519 as ED25519_REFERENCE, ED25519_ARITHMETIC } from '../../firmware/crypto/ed25519-reference.js';
 import { bigIntToBytes, bitLength, bitLengthOfBytes, bytesToBigInt, hasBitLength, modInverse, modPow } from '../../firmware/crypto/bigint.js';
 import { asciiBytes } from '../../firmware/protocol/bytes.js';
 import { SUITES } from '../../firmware/crypto/suites.js';
@@ -145,6 +145,31 @@ export const cryptoProviderScenarios: Scenario[] = [
       // y = p (2^255 − 19) is not canonical: refused as a key.
       ok(!ED25519_REFERENCE.isPublicKey(fromHex('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f')), 'y ≥ p refused');
       ok(!ED25519_REFERENCE.verify(fromHex(publicKey).subarray(0, 31), new Uint8Array(0), fromHex(signature)), 'a short key is refused');
+    },
+  },
+  {
+    name: 'Ed25519 reference arithmetic (RFC 8032 §5.1.4): doubling equals adding a point to itself; [s]B + [k]A in one chain equals the two multiplications summed',
+    run() {
+      const random = new SeededRandom('ed25519-arithmetic');
+      const zero = new Uint8Array(32);
+      const three = new Uint8Array(32);
+      three[0] = 3;
+      const identity = `01${'00'.repeat(31)}`;
+      for (let i = 0; i < 4; i++) {
+        const p = ED25519_REFERENCE.publicKey(random.source(32));
+        const a = ED25519.publicKey(random.source(32)); // a point from @noble
+        const doubled = ED25519_ARITHMETIC.double(p);
+        equal(toHex(doubled), toHex(ED25519_ARITHMETIC.add(p, p)), `2P = P + P (${i})`);
+        equal(toHex(ED25519_ARITHMETIC.add(doubled, p)), toHex(ED25519_ARITHMETIC.multiply(three, p)), `2P + P = [3]P (${i})`);
+        const s = random.source(32); // all 256 bits, the top ones too
+        const k = random.source(32);
+        const sum = ED25519_ARITHMETIC.add(ED25519_ARITHMETIC.multiply(s), ED25519_ARITHMETIC.multiply(k, a));
+        equal(toHex(ED25519_ARITHMETIC.multiplyTwo(s, k, a)), toHex(sum), `[s]B + [k]A (${i})`);
+        equal(toHex(ED25519_ARITHMETIC.multiplyTwo(s, zero, a)), toHex(ED25519_ARITHMETIC.multiply(s)), `[s]B + [0]A (${i})`);
+        equal(toHex(ED25519_ARITHMETIC.multiplyTwo(zero, k, a)), toHex(ED25519_ARITHMETIC.multiply(k, a)), `[0]B + [k]A (${i})`);
+        equal(toHex(ED25519_ARITHMETIC.multiply(fromHex(L_LITTLE_ENDIAN), a)), identity, `[L]A is the identity (${i})`);
+      }
+      equal(toHex(ED25519_ARITHMETIC.multiplyTwo(zero, zero, ED25519.publicKey(zero))), identity, '[0]B + [0]A is the identity');
     },
   },
 
