@@ -11,17 +11,39 @@ export function mod(a: bigint, m: bigint): bigint {
   return r < 0n ? r + m : r;
 }
 
-/** base^exponent mod m by left-to-right square-and-multiply; m > 1, exponent ≥ 0. */
+/** Exponents below this go bit by bit as a Number (ESIGN's e ≤ 65535): no BigInt per bit. */
+const SMALL_EXPONENT = 0x40000000;
+
+/**
+ * base^exponent mod m; m > 1, exponent ≥ 0. A small exponent goes left to right from its top bit
+ * (e = 1024 is ten squarings, one reduction each, and no multiplication by 1); a large one right
+ * to left without the square after its last bit. Every squaring of a 2046-bit value leaves a
+ * 512-byte product and a 256-byte remainder behind, so each one saved is garbage not collected.
+ */
 export function modPow(base: bigint, exponent: bigint, m: bigint): bigint {
   if (m <= 1n) throw new RangeError('modPow: modulus must be > 1');
   if (exponent < 0n) throw new RangeError('modPow: negative exponent');
-  let result = 1n;
-  let b = mod(base, m);
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if ((e & 1n) === 1n) result = (result * b) % m;
-    b = (b * b) % m;
+  if (exponent === 0n) return 1n;
+  const b = base >= 0n && base < m ? base : mod(base, m);
+  if (exponent < BigInt(SMALL_EXPONENT)) {
+    const e = Number(exponent);
+    let bit = 1;
+    while (bit * 2 <= e) bit *= 2;
+    let result = b;
+    for (bit >>= 1; bit !== 0; bit >>= 1) {
+      result = (result * result) % m;
+      if ((e & bit) !== 0) result = (result * b) % m;
+    }
+    return result;
   }
-  return result;
+  let result = 1n;
+  let square = b;
+  for (let e = exponent; ; ) {
+    if ((e & 1n) === 1n) result = (result * square) % m;
+    e >>= 1n;
+    if (e === 0n) return result;
+    square = (square * square) % m;
+  }
 }
 
 /** a⁻¹ mod m by the extended Euclidean algorithm; RangeError when gcd(a, m) ≠ 1. */

@@ -20,13 +20,22 @@ export function command(cla: number, ins: number, p1: number, p2: number, data: 
   return { cla, ins, p1, p2, data, le };
 }
 
+/** The short APDU's bytes (header, Lc and data when there is data, Le when given), in one buffer. */
 export function encodeCommand(apdu: CommandApdu): Uint8Array {
-  const header = Uint8Array.of(apdu.cla, apdu.ins, apdu.p1, apdu.p2);
-  if (apdu.data.length > 255) throw new ApduError(`command data of ${apdu.data.length} bytes needs extended length`);
+  const length = apdu.data.length;
+  if (length > 255) throw new ApduError(`command data of ${length} bytes needs extended length`);
   if (apdu.le !== null && (apdu.le < 1 || apdu.le > 256)) throw new ApduError(`Le ${apdu.le} out of range`);
-  const body = apdu.data.length > 0 ? concatBytes(Uint8Array.of(apdu.data.length), apdu.data) : new Uint8Array(0);
-  const le = apdu.le === null ? new Uint8Array(0) : Uint8Array.of(apdu.le & 0xff);
-  return concatBytes(header, body, le);
+  const out = new Uint8Array(4 + (length > 0 ? 1 + length : 0) + (apdu.le === null ? 0 : 1));
+  out[0] = apdu.cla;
+  out[1] = apdu.ins;
+  out[2] = apdu.p1;
+  out[3] = apdu.p2;
+  if (length > 0) {
+    out[4] = length;
+    out.set(apdu.data, 5);
+  }
+  if (apdu.le !== null) out[out.length - 1] = apdu.le & 0xff;
+  return out;
 }
 
 /**

@@ -34,32 +34,34 @@ export class CardLink {
     return this.#reader.powerOn();
   }
 
-  /** Sends one command; a card removed meanwhile surfaces as the reader's CardRemovedError. */
+  /**
+   * Sends one command; a card removed meanwhile surfaces as the reader's CardRemovedError. One
+   * async frame per command: XS saves an async function's whole frame to the heap when it first
+   * awaits, so helpers that only forward the reader's promise would each cost a frame.
+   */
   async send(apdu: CommandApdu): Promise<ResponseApdu> {
     let offset = 0;
     for (; apdu.data.length - offset > MAX_SHORT_DATA; offset += MAX_SHORT_DATA) {
-      const link = { ...apdu, cla: apdu.cla | CLA_CHAINING, data: apdu.data.subarray(offset, offset + MAX_SHORT_DATA), le: null };
-      const response = await this.#exchange(link);
+      const link = encodeCommand({ ...apdu, cla: apdu.cla | CLA_CHAINING, data: apdu.data.subarray(offset, offset + MAX_SHORT_DATA), le: null });
+      const response = this.#received(link, await this.#reader.transmit(link));
       if (response.sw !== SW.OK) return response; // the card refused the chain
     }
-    return this.#collect(await this.#exchange({ ...apdu, data: apdu.data.subarray(offset) }));
-  }
-
-  /** Follows 61xx with GET RESPONSE until the card gives its final status word. */
-  async #collect(first: ResponseApdu): Promise<ResponseApdu> {
-    let response = first;
-    const parts = [first.data];
+    const last = encodeCommand(offset === 0 ? apdu : { ...apdu, data: apdu.data.subarray(offset) });
+    let response = this.#received(last, await this.#reader.transmit(last));
+    if (response.sw >> 8 !== 0x61) return response;
+    // 61xx: GET RESPONSE until the card gives its final status word
+    const parts = [response.data];
     for (let count = 0; response.sw >> 8 === 0x61; count++) {
       if (count === MAX_RESPONSE_PARTS) throw new CardLinkError(`card still answers 61xx after ${MAX_RESPONSE_PARTS} GET RESPONSE commands`);
-      response = await this.#exchange(COMMANDS.getResponse((response.sw & 0xff) || 256));
+      const getResponse = encodeCommand(COMMANDS.getResponse((response.sw & 0xff) || 256));
+      response = this.#received(getResponse, await this.#reader.transmit(getResponse));
       parts.push(response.data);
     }
-    return parts.length === 1 ? response : { data: concatBytes(...parts), sw: response.sw };
+    return { data: concatBytes(...parts), sw: response.sw };
   }
 
-  async #exchange(apdu: CommandApdu): Promise<ResponseApdu> {
-    const command = encodeCommand(apdu);
-    const response = await this.#reader.transmit(command);
+  /** Counts one exchange (`command` and its answer, encoded bytes) and parses the answer. */
+  #received(command: Uint8Array, response: Uint8Array): ResponseApdu {
     this.#commands++;
     this.#bytesOut += command.length;
     this.#bytesIn += response.length;
