@@ -265,7 +265,11 @@ function verifyWithKey(key: DecodedKey, message: Uint8Array, signature: Uint8Arr
 }
 
 /** Same export as ed25519-curve.ts, so the device build can put this module in its place. */
-export const ED25519: Ed25519Primitives = Object.freeze({
+export const ED25519: Ed25519Primitives & { readonly arithmetic: typeof ARITHMETIC } = Object.freeze({
+  /** The point arithmetic on encoded points, for the scenarios (the module exports what the host provider does). */
+  get arithmetic(): typeof ARITHMETIC {
+    return ARITHMETIC;
+  },
   publicKey(secretKey: Uint8Array): Uint8Array {
     return compress(multiply(expandSecret(secretKey).scalarBytes, BASE_ADDEND));
   },
@@ -301,7 +305,7 @@ export const ED25519: Ed25519Primitives = Object.freeze({
  * double-scalar multiplication against two single ones); scalars are 32 little-endian bytes.
  * Every function throws on an encoding that is no point.
  */
-export const ED25519_ARITHMETIC = Object.freeze({
+const ARITHMETIC = Object.freeze({
   add(p: Uint8Array, q: Uint8Array): Uint8Array {
     return compress(add(point(p), addendOf(point(q))));
   },
