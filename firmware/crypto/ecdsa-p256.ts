@@ -2,7 +2,7 @@
 // The curve arithmetic comes from the platform's provider (./p256.js: @noble on hosts, the SDK's
 // native ECDSA on the device).
 import { P256 } from './p256.js';
-import { safeVerifier, type KeyPair, type RandomBytes, type SignatureSuite, type Signer, type Verifier } from './suite.js';
+import { decodedVerifier, keptSigner, type KeyPair, type RandomBytes, type SignatureSuite, type Signer, type Verifier } from './suite.js';
 
 export const ecdsaP256: SignatureSuite = Object.freeze({
   id: 1,
@@ -31,21 +31,9 @@ export const ecdsaP256: SignatureSuite = Object.freeze({
     }
   },
   verifier(publicKey: Uint8Array): Verifier | null {
-    let check: (message: Uint8Array, signature: Uint8Array) => boolean;
-    try {
-      if (publicKey.length !== 33) return null;
-      if (P256.verifier) check = P256.verifier(publicKey); // the point decompressed once
-      else if (P256.isPublicKey(publicKey)) {
-        const key = publicKey.slice();
-        check = (message, signature) => P256.verify(key, message, signature);
-      } else return null;
-    } catch {
-      return null;
-    }
-    return safeVerifier(64, check);
+    return decodedVerifier(publicKey, 33, 64, P256.verifier); // the point decompressed once
   },
   signer(secretKey: Uint8Array): Signer {
-    const key = secretKey.slice();
-    return Object.freeze({ sign: (message: Uint8Array) => P256.sign(key, message) });
+    return keptSigner(secretKey, P256.sign);
   },
 });

@@ -2,7 +2,7 @@
 // from the platform's provider (./ed25519-curve.js: @noble on hosts, ed25519-reference.ts on the
 // device).
 import { ED25519 } from './ed25519-curve.js';
-import { safeVerifier, type KeyPair, type RandomBytes, type SignatureSuite, type Signer, type Verifier } from './suite.js';
+import { decodedVerifier, keptSigner, type KeyPair, type RandomBytes, type SignatureSuite, type Signer, type Verifier } from './suite.js';
 
 export const ed25519: SignatureSuite = Object.freeze({
   id: 2,
@@ -31,17 +31,9 @@ export const ed25519: SignatureSuite = Object.freeze({
     }
   },
   verifier(publicKey: Uint8Array): Verifier | null {
-    let check: (message: Uint8Array, signature: Uint8Array) => boolean;
-    try {
-      if (publicKey.length !== 32) return null;
-      check = ED25519.verifier(publicKey); // the point decompressed once
-    } catch {
-      return null;
-    }
-    return safeVerifier(64, check);
+    return decodedVerifier(publicKey, 32, 64, ED25519.verifier); // the point decompressed once
   },
   signer(secretKey: Uint8Array): Signer {
-    const key = secretKey.slice();
-    return Object.freeze({ sign: (message: Uint8Array) => ED25519.sign(key, message) });
+    return keptSigner(secretKey, ED25519.sign);
   },
 });

@@ -28,12 +28,8 @@ export interface P256Primitives {
   /** Hashes `message` with SHA-256 and signs the digest. */
   sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array;
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-  /**
-   * verify() with the key decompressed once: throws on a malformed key; the function it returns
-   * answers as verify(publicKey, ...) would (and may throw where verify() may). Optional: without
-   * it (tools/xs/native/p256.ts, whose C takes the compressed key) the suite verifies from the bytes.
-   */
-  verifier?(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean;
+  /** verify() with the key decompressed once: throws on a malformed key; the function answers as verify(publicKey, ...) would. */
+  verifier(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean;
   /** A point on the curve, not the identity. */
   isPublicKey(publicKey: Uint8Array): boolean;
 }

@@ -60,3 +60,27 @@ export function safeVerifier(signatureLength: number, check: (message: Uint8Arra
     },
   });
 }
+
+type Check = (message: Uint8Array, signature: Uint8Array) => boolean;
+
+/**
+ * The Verifier of a curve suite for one public key: null when the key is not `keyLength` bytes or
+ * `decode` throws on it (a malformed key verifies nothing); otherwise safeVerifier over what
+ * `decode` returned, the key decoded once.
+ */
+export function decodedVerifier(publicKey: Uint8Array, keyLength: number, signatureLength: number, decode: (publicKey: Uint8Array) => Check): Verifier | null {
+  if (publicKey.length !== keyLength) return null;
+  let check: Check;
+  try {
+    check = decode(publicKey);
+  } catch {
+    return null;
+  }
+  return safeVerifier(signatureLength, check);
+}
+
+/** A Signer over a copy of `secretKey` (the caller's bytes may change later). */
+export function keptSigner(secretKey: Uint8Array, sign: (secretKey: Uint8Array, message: Uint8Array) => Uint8Array): Signer {
+  const key = secretKey.slice();
+  return Object.freeze({ sign: (message: Uint8Array) => sign(key, message) });
+}

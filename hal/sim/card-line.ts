@@ -130,9 +130,8 @@ export class SimCardLine implements CardLine {
   /** The card's settings the queued characters went out with: parity sense and rate are checked against the terminal's on arrival. */
   #senders: LineSettings[] = [];
   /**
-   * The modelled clocks, seconds, and the count of characters sent to the card, in one object: on
-   * XS, lowered by esbuild, each private field access is a WeakMap lookup, and the send loop,
-   * which stands for one native UART write on the device, hoists this one.
+   * The modelled clocks, seconds, and the count of characters sent to the card, in one object the
+   * send loop (which stands for one native UART write on the device) reads once.
    */
   readonly #clock = { now: 0, card: 0, lineFree: 0, toCardIndex: 0 };
   #toTerminalIndex = 0;

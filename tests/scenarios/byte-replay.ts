@@ -61,8 +61,8 @@ export function answerStep(terminal: Uint8Array, answer: Uint8Array, delayEtu: n
   return Object.freeze({ terminal, acts: Object.freeze([Object.freeze({ at: terminal.length, send: answer, delayEtu, configure: null })]) });
 }
 
-// The replay's state, behind one private field: on XS each private field access, lowered by
-// esbuild, is a WeakMap lookup, and the card's work should cost the terminal as little as can be.
+// The replay's state, behind one private field read once per call: the card's work should cost
+// the terminal as little as can be.
 interface ReplayState {
   readonly steps: readonly ReplayStep[];
   contacts: CardContacts | null;

@@ -28,15 +28,6 @@ import type { CurveTuning, DeviceFixtures } from '../../tests/scenarios/device-m
 import { bundleDevice, DEVICE_PROVIDERS, ESP32_FIRMWARE, FIRMWARE_STACK, recordFixtures, runDevice, type DeviceRun, type RunOptions, smallestHeap } from './device.js';
 import { byteLineTimes, LINE_ASSUMPTIONS, type ByteLineTimes } from './line.js';
 
-/**
- * Host instructions (x86_64, as callgrind counts them) per ESP32 millisecond. An ESP32 (Xtensa LX6,
- * 240 MHz) runs the same C interpreter loop with about 1.5 instructions for each x86_64 one (no
- * memory operands, 32x32->64 multiplies in two instructions) at about 0.6 instructions per cycle
- * (code and preloaded bytecode are fetched from SPI flash through a 32 KB cache):
- * 240e6 x 0.6 / 1.5 ≈ 96e6 host instructions per second, rounded to 100,000 per ms.
- * An estimate, not a measurement: trust it within a factor of two either way.
- */
-export const HOST_INSTRUCTIONS_PER_ESP32_MS = 100_000;
 
 /** The ESP32-C3's clock, MHz (Espressif ESP32-C3 datasheet: RV32IMC single core at up to 160 MHz). */
 export const RV32_CLOCK_MHZ = 160;
@@ -53,13 +44,9 @@ export const ASSUMED_IPC = 0.5;
 /** RV32 instructions per ESP32-C3 millisecond: 160e6 x 0.5 / 1000 = 80,000. */
 export const RV32_INSTRUCTIONS_PER_MS = (RV32_CLOCK_MHZ * 1_000_000 * ASSUMED_IPC) / 1000;
 
-/**
- * Estimated ESP32 milliseconds for `instructions` counted by a runner that retires
- * `instructionsPerMs` of them per ESP32 millisecond (default: callgrind's x86_64 count,
- * HOST_INSTRUCTIONS_PER_ESP32_MS); null when nothing was counted.
- */
-export function estimateEsp32Ms(instructions: number | null, instructionsPerMs: number = HOST_INSTRUCTIONS_PER_ESP32_MS): number | null {
-  return instructions === null ? null : instructions / instructionsPerMs;
+/** Estimated ESP32-C3 milliseconds for `instructions` RV32 instructions (RV32_INSTRUCTIONS_PER_MS); null when nothing was counted. */
+export function estimateEsp32Ms(instructions: number | null): number | null {
+  return instructions === null ? null : instructions / RV32_INSTRUCTIONS_PER_MS;
 }
 
 /** What the person at the terminal waits, ms: the estimated compute time plus the card line's time; null without an estimate. */
@@ -184,7 +171,7 @@ async function measure(script: string, recording: FlowRecording, options: Option
   const rv32Instructions = ok ? rv32.report.instructions.flow : null;
   const nativeInstructions = ok ? nativeInstructionsOf(rv32.report.native) : null;
   const line = byteLineTimes(recording.bytes, recording.setupSteps, recording.session);
-  const estMs = estimateEsp32Ms(rv32Instructions, RV32_INSTRUCTIONS_PER_MS);
+  const estMs = estimateEsp32Ms(rv32Instructions);
   return {
     suite: recording.suite,
     suiteName: SUITE_NAMES[recording.suite] ?? `suite ${recording.suite}`,
