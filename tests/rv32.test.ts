@@ -99,9 +99,12 @@ describe('XS device runner on RV32 (QEMU)', function () {
     const device = await bundleDevice(fixtures, 'rv32-test-device', DEVICE_PROVIDERS);
     for (const suite of [1, 2, 3]) {
       for (const flow of DEVICE_FLOWS) {
-        const run = await runDevice(device, `${suite}:${flow.name}`, { profile: 'esp32', target: 'rv32' });
+        const run = await runDevice(device, `${suite}:${flow.name}`, { profile: 'esp32', target: 'rv32', checkPreload: true });
         assert.equal(run.report.status, 'ok', `suite ${suite} ${flow.name}: ${explain(run)}`);
         assert.ok(run.report.peakSlots <= 4_928, `suite ${suite} ${flow.name}: ${explain(run)}`);
+        // The load phase was read-only, as preloaded modules in flash: nothing in it came to point into RAM.
+        assert.equal(run.report.preload.on, true);
+        assert.deepEqual([run.report.preload.violationsSetup, run.report.preload.violationsFlow], [0, 0], `suite ${suite} ${flow.name}`);
         const budget = BUDGETS.find((b) => b.suite === suite && b.flow === flow.name);
         if (!budget) continue;
         const native = Object.values(run.report.native).reduce((sum, call) => sum + call.instructions, 0);

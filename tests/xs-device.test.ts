@@ -11,6 +11,9 @@
 // recorded characters and fails on any character of the terminal it did not expect
 // (tests/scenarios/byte-replay.ts); the APDU-level replay (tests/scenarios/device-flows.ts) is kept.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { toHex } from '../firmware/protocol/bytes.js';
 import {
   bundleDevice, DEVICE_ED25519, ESP32_FIRMWARE, FIRMWARE_STACK, recordFixtures, requireDeviceRunner, runDevice, smallestHeap, type DeviceRun,
@@ -109,6 +112,61 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
       assert.equal(run.report.status, 'ok', `${probe}: ${explain(run)}`);
       const computrons = run.report.computrons.flow;
       assert.ok(computrons > 0 && computrons <= budget, `${probe}: ${computrons.toLocaleString('en-US')} computrons, budget ${budget.toLocaleString('en-US')}`);
+    }
+  });
+
+  it('preloads the load phase as the device does (read-only, out of the collected heap): what setup writes into it survives every collection, a Map in it is read-only', async function () {
+    // Each kind of write into load-phase state: a property added, a module-level binding, a private
+    // field, an array grown; then a flow that collects many times over. A load-phase Map is
+    // read-only, as XS keeps it in flash: set() throws.
+    const dir = mkdtempSync(join(tmpdir(), 'preload-'));
+    const probe = join(dir, 'preload-probe.js');
+    writeFileSync(probe, `
+      const hexes = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+      const state = { count: 0 };
+      let current = null;
+      class Holder { #kept = null; keep(value) { this.#kept = value; } kept() { return this.#kept; } }
+      const holder = new Holder();
+      const list = [1, 2, 3];
+      const map = new Map();
+      const hex = (bytes) => { let text = ''; for (const byte of bytes) text += hexes[byte]; return text; };
+      globalThis.device = {
+        setup() {
+          state.extra = { name: hex(Uint8Array.of(0xca, 0xfe)) };
+          current = { value: 'c'.repeat(40) };
+          holder.keep([hex(Uint8Array.of(1, 2, 3))]);
+          list.push({ pushed: hex(Uint8Array.of(0xff)) });
+          try { map.set('key', { mapped: 7 }); } catch (error) { state.mapError = String(error); }
+        },
+        flow(mode) {
+          let garbage = 0;
+          for (let i = 0; i < 20000; i++) garbage += hex(Uint8Array.of(i & 0xff, 7)).length + [i, { i }].length;
+          const seen = [state.extra.name, current.value.length, holder.kept()[0], list.length, list[3].pushed, map.size, state.mapError].join(',');
+          const expected = mode === 'preload' ? 'cafe,40,010203,4,ff,0,TypeError: Map instance is read-only' : 'cafe,40,010203,4,ff,1,';
+          if (seen !== expected) throw new Error('load-phase state lost: ' + seen);
+          return garbage;
+        },
+      };`);
+    try {
+      const run = await runDevice(probe, 'preload', { ...ESP32_FIRMWARE, checkPreload: true });
+      assert.equal(run.report.status, 'ok', explain(run));
+      assert.equal(run.report.preload.on, true);
+      assert.ok(run.report.preload.aliases > 0, 'mutable load-phase instances get aliases');
+      assert.deepEqual([run.report.preload.violationsSetup, run.report.preload.violationsFlow], [0, 0]);
+      const unloaded = await runDevice(probe, 'plain', { ...ESP32_FIRMWARE, preload: false });
+      assert.equal(unloaded.report.status, 'ok', explain(unloaded));
+      assert.equal(unloaded.report.preload.on, false);
+      assert.ok(unloaded.report.baseline.ballastSlots > 0, 'without preload the budget is kept by ballast slots');
+      // What XS cannot alias: a promise made at load gets its reactions from C, straight into flash.
+      const written = join(dir, 'preload-written.js');
+      writeFileSync(written, `let resolveIt; const pending = new Promise((resolve) => { resolveIt = resolve; });
+        globalThis.device = { setup() { pending.then((value) => { globalThis.value = value; }); }, flow() { resolveIt(5); } };`);
+      const caught = await runDevice(written, '', { ...ESP32_FIRMWARE, checkPreload: true });
+      assert.equal(caught.status, 8, explain(caught));
+      assert.equal(caught.report.preload.violationsSetup, 1);
+      assert.match(caught.stderr, /load-phase slots point into RAM after setup/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

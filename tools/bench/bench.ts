@@ -151,7 +151,7 @@ export function nativeInstructionsOf(native: NativeCalls): number {
 
 async function measure(script: string, recording: FlowRecording, options: Options): Promise<BenchRow> {
   const arg = `${recording.suite}:${recordingKey(recording.flow, recording.rate)}`;
-  const rv32 = await runDevice(script, arg, { ...ESP32_FIRMWARE, target: 'rv32' });
+  const rv32 = await runDevice(script, arg, { ...ESP32_FIRMWARE, target: 'rv32', checkPreload: true });
   const x86 = await runDevice(script, arg, ESP32_FIRMWARE);
   let esp32c3Cell: string | null = null;
   let psramCell: string | null = null;
@@ -410,6 +410,7 @@ async function main(): Promise<void> {
     `machine: ${result.machine}`,
     `32-bit target: ${result.engine}`,
     'providers: the device\'s (manifests/terminal.json): SHA-1/SHA-256/SHA-512 and P-256 ECDSA native (C: libtorsion, as the SDK\'s crypt is C), HMAC in JavaScript over the native digest, Ed25519 the table-free RFC 8032 code, ESIGN in JavaScript',
+    'load phase preloaded: the bundle\'s code and constants are read-only and outside the collected heap, as the SDK\'s preloaded modules in flash (tools/xs/device-runner.c "preload", checked on every RV32 run: no load-phase slot points into RAM); the heap is exactly the profile\'s',
     `esp32 / esp32c3 = the SDK's heaps (78,848 chunk bytes, 4,928 slots) with the firmware's stack of ${FIRMWARE_STACK} slots (manifests/terminal.json); psram = 393,216 bytes, 8,192 slots; STACK@ = stack overflow, FULL@ = memory full`,
     `est. C3 ms = RV32 instructions / ${RV32_INSTRUCTIONS_PER_MS.toLocaleString('en-US')} (${RV32_CLOCK_MHZ} MHz, ESP32-C3 datasheet, x ${ASSUMED_IPC} instructions per cycle, assumed: tools/bench/bench.ts); wait ms = est. C3 ms + line ms; JS = RV32 instructions outside native calls; peak = RV32 peak above the baseline (setup and flow) under esp32; min = smallest chunk bytes (slots unlimited) and slots (chunks unlimited) on RV32 (best rate only)`,
     `x86: the same bundle on the x86_64 runner under esp32 (computrons; instructions by callgrind above the setup), the second opinion`,

@@ -165,6 +165,13 @@ export interface DeviceReport {
   readonly phase: string;
   readonly message: string;
   readonly baseline: { readonly chunks: number; readonly slots: number; readonly slotsTotal: number; readonly ballastSlots: number; readonly keys: number };
+  /**
+   * on: the load phase's heap was made read-only and taken out of the collected heap, as preloaded
+   * modules in flash on the device (tools/xs/device-runner.c "preload"); aliases: its instances
+   * XS would copy to RAM on a write; violations*: its slots found pointing into RAM after each
+   * phase (must be 0), -1 unless checkPreload was asked.
+   */
+  readonly preload: { readonly on: boolean; readonly aliases: number; readonly violationsSetup: number; readonly violationsFlow: number };
   readonly afterSetup: { readonly chunks: number; readonly slots: number; readonly keys: number };
   readonly peakChunks: number;
   readonly peakSlots: number;
@@ -193,6 +200,10 @@ export interface RunOptions extends ProfileLimits {
   /** host (default) or rv32 (QEMU; --profile esp32c3 is accepted there as everywhere). */
   readonly target?: DeviceTarget;
   readonly setupOnly?: boolean;
+  /** false: keep the load phase in the collected heap (the runner's --no-preload); preloaded by default. */
+  readonly preload?: boolean;
+  /** Check after each phase that no preloaded slot points into RAM (report.preload.violations*). */
+  readonly checkPreload?: boolean;
   /** Run under `valgrind --tool=callgrind` and read the total instruction count. */
   readonly callgrind?: boolean;
   readonly timeoutMs?: number;
@@ -204,6 +215,8 @@ function runnerArgs(script: string, arg: string, options: RunOptions): string[] 
   if (options.slots !== undefined) args.push('--slots', String(options.slots));
   if (options.stack !== undefined) args.push('--stack', String(options.stack));
   if (options.setupOnly) args.push('--setup-only');
+  if (options.preload === false) args.push('--no-preload');
+  if (options.checkPreload) args.push('--check-preload');
   args.push('--arg', arg, script);
   return args;
 }

@@ -19,18 +19,22 @@
  * "native" lists the device's native crypto called during the flow (tools/xs/native/): calls and,
  * on RV32, the instructions they retired, which "instructions" includes.
  *
- * Limits: the machine is created big enough to load the code, then at the baseline:
+ * Limits: the machine is created big enough to load the code, then at the baseline, by default
+ * ("preload", below), the load phase's slots and chunks become read-only and leave the collected
+ * heap, as preloaded modules in flash on the device, and the heap becomes a slot block of exactly
+ * the profile's slots and a chunk block of exactly its bytes, with growth switched off. With
+ * --no-preload (and for the host profile, which has no limits) the earlier model is used instead:
  *   chunks: the (single, just compacted) chunk block's limit is cut to current + chunk budget,
  *           and incremental growth is switched off;
  *   slots:  the slot heap is grown to hold the budget if needed, every free slot beyond the budget is
  *           taken out of use (held as "ballast" by a rooted object, so no collection can free it),
- *           and growth is switched off. The machine starts with a small slot heap so that the
- *           ballast, which every collection sweeps, stays small. (The baseline's slots are swept
- *           too, which preloaded slots in flash are not on the device: collections cost more here.)
+ *           and growth is switched off. The baseline's slots and the ballast are marked and swept by
+ *           every collection, which preloaded slots in flash are not on the device.
  * Exceeding either makes XS itself abort with "memory full", exactly as on a fixed-heap device.
  *
  * Exit codes: 0 ok; 2 usage or load error; 3 setup or flow threw or rejected; 4 memory full;
- * 5 stack overflow; 6 other XS abort; 7 setup or flow never settled.
+ * 5 stack overflow; 6 other XS abort; 7 setup or flow never settled; 8 (--check-preload) a load-phase
+ * slot came to point into RAM: the bundle wrote preloaded state behind XS's aliases.
  *
  * Two builds (tools/xs/build-device-runner.mjs): for the host (x86_64: 32-byte slots; callgrind
  * counts its instructions from outside), and with -DDEVICE_RUNNER_RV32 for a bare-metal RV32IMAC
@@ -39,7 +43,7 @@
  * "instructions":{"setup":N,"flow":N}: retired RV32 instructions, exact under -icount shift=0.
  *
  * Usage: device-runner [--profile esp32|esp32c3|psram|host] [--chunk BYTES] [--slots N] [--stack N]
- *                      [--arg TEXT] [--setup-only] SCRIPT.js
+ *                      [--arg TEXT] [--setup-only] [--no-preload] [--check-preload] SCRIPT.js
  */
 #include "xsAll.h"
 #include "xsScript.h"
@@ -61,6 +65,7 @@ extern void fxGrowSlots(txMachine* the, txSize theCount);
 #define EXIT_STACK_OVERFLOW 5
 #define EXIT_ABORT 6
 #define EXIT_NOT_SETTLED 7
+#define EXIT_PRELOAD_WRITTEN 8
 
 typedef struct {
 	const char* name;
@@ -236,6 +241,140 @@ static const char* applyLimits(txMachine* the, const Profile* profile)
 	return NULL;
 }
 
+/*
+ * Preload (the default for profiles with limits): the load phase's heap becomes what the Moddable
+ * SDK's preloaded modules are on the device, read-only data in flash that no collection marks,
+ * sweeps or moves. XS's own machinery for that is used: fxShare marks every slot of the load
+ * phase (a marked instance is read-only to XS, and one that is not frozen gets an alias ID, so a
+ * write copies it into RAM, as on the device) and the runner allocates the alias table. Then the
+ * load phase's slot blocks and its chunk block leave the collector's lists: a fresh slot block of
+ * exactly the profile's slots and a fresh chunk block of exactly the profile's bytes become the
+ * heap. Each load-phase chunk is left forwarding to itself, so a RAM slot that shares one (a
+ * string copied by reference) keeps its pointer when a collection compacts RAM. The
+ * engine's job queues, which C code appends to directly, are made anew in RAM.
+ * With --check-preload, checkPreload() then proves after each phase that no load-phase slot points
+ * into RAM (so nothing that only a read-only slot held can have been collected): the report's
+ * preload.violations*, -1 when not checked. --no-preload keeps the load phase in the collected heap
+ * (the earlier model, with "ballast" slots).
+ */
+#define DEVICE_CHUNK_FLAG 0x80000000
+static txSlot* gxPreloadHeap = NULL;    /* the load phase's slot blocks, chained as XS chains them */
+static txBlock* gxPreloadBlock = NULL;  /* the load phase's chunk block */
+static txBlock* gxRamBlock = NULL;      /* the profile's chunk block (malloc'ed here, freed here) */
+static long gxPreloadSlots = 0, gxPreloadChunks = 0;
+static txSlot* gxRamHeaps = NULL;     /* the->firstHeap while checkPreload runs */
+
+static const char* preload(txMachine* the, const Profile* profile)
+{
+	txBlock* block = the->firstBlock;
+	txByte* chunk;
+	if (!block || block->nextBlock) return "chunk heap is not a single block after the baseline collection";
+	gxPreloadSlots = (long)the->currentHeapCount;
+	gxPreloadChunks = (long)the->currentChunksSize;
+	fxShare(the);
+	if (the->aliasCount) {
+		the->aliasArray = (txSlot**)c_malloc_uint32(the->aliasCount * sizeof(txSlot*));
+		if (!the->aliasArray) return "cannot allocate the alias table";
+		c_memset(the->aliasArray, 0, the->aliasCount * sizeof(txSlot*));
+	}
+	for (chunk = (txByte*)block + sizeof(txBlock); chunk < block->current; ) {
+		txSize size = ((txChunk*)chunk)->size & ~DEVICE_CHUNK_FLAG;
+		if (size <= 0) return "chunk heap walk failed after the baseline collection";
+		((txChunk*)chunk)->temporary = chunk;
+		chunk += size;
+	}
+	gxPreloadBlock = block;
+	gxRamBlock = (txBlock*)c_malloc(sizeof(txBlock) + profile->chunk);
+	if (!gxRamBlock) return "cannot allocate the chunk heap";
+	gxRamBlock->nextBlock = NULL;
+	gxRamBlock->current = (txByte*)gxRamBlock + sizeof(txBlock);
+	gxRamBlock->limit = gxRamBlock->current + profile->chunk;
+	gxRamBlock->temporary = NULL;
+	the->firstBlock = gxRamBlock;
+	the->currentChunksSize = 0;
+	the->peakChunksSize = 0;
+	the->minimumChunksSize = 0;
+
+	gxPreloadHeap = the->firstHeap;
+	{
+		/* What XS keeps read-only in flash: a write throws a TypeError, as on the device. */
+		txSlot* heap;
+		for (heap = gxPreloadHeap; heap; heap = heap->next) {
+			txSlot* slot;
+			for (slot = heap + 1; slot < heap->value.reference; slot++) {
+				switch (slot->kind) {
+				case XS_MAP_KIND: case XS_SET_KIND: case XS_WEAK_MAP_KIND: case XS_WEAK_SET_KIND: case XS_ARRAY_BUFFER_KIND:
+					slot->flag |= XS_DONT_SET_FLAG;
+					break;
+				default: break;
+				}
+			}
+		}
+	}
+	the->firstHeap = NULL;
+	the->freeHeap = NULL;
+	the->currentHeapCount = 0;
+	the->peakHeapCount = 0;
+	the->maximumHeapCount = 0;
+	fxGrowSlots(the, (txSize)(profile->slots + 1)); /* + the block's header slot */
+	the->minimumHeapCount = 0;
+
+	fxNewInstance(the); mxPull(mxModuleQueue);
+	fxNewInstance(the); mxPull(mxUnhandledPromises);
+	fxNewInstance(the); mxPull(mxDuringJobs);
+	fxNewInstance(the); mxPull(mxFinalizationRegistries);
+	fxNewInstance(the); mxPull(mxPendingJobs);
+	fxNewInstance(the); mxPull(mxRunningJobs);
+	return NULL;
+}
+
+static int inRam(void* address)
+{
+	txSlot* heap;
+	if (!address) return 0;
+	if (gxRamBlock && (txByte*)address >= (txByte*)gxRamBlock && (txByte*)address < gxRamBlock->limit) return 1;
+	for (heap = gxRamHeaps; heap; heap = heap->next)
+		if ((txSlot*)address > heap && (txSlot*)address < heap->value.reference) return 1;
+	return 0;
+}
+
+/* Load-phase slots that point into RAM: each is a write that bypassed XS's aliases. */
+static long checkPreload(txMachine* the)
+{
+	long found = 0;
+	txSlot* heap;
+	gxRamHeaps = the->firstHeap;
+	for (heap = gxPreloadHeap; heap; heap = heap->next) {
+		txSlot* slot;
+		for (slot = heap + 1; slot < heap->value.reference; slot++) {
+			if (inRam(slot->next)) found++;
+			switch (slot->kind) {
+			case XS_REFERENCE_KIND: if (inRam(slot->value.reference)) found++; break;
+			case XS_CLOSURE_KIND: if (inRam(slot->value.closure)) found++; break;
+			case XS_INSTANCE_KIND: if (inRam(slot->value.instance.prototype)) found++; break;
+			case XS_STRING_KIND: if (inRam(slot->value.string)) found++; break;
+			case XS_BIGINT_KIND: if (inRam(slot->value.bigint.data)) found++; break;
+			case XS_ARRAY_KIND: if (inRam(slot->value.array.address)) found++; break;
+			default: break;
+			}
+		}
+	}
+	return found;
+}
+
+/* Gives XS back its own blocks before the machine is deleted. */
+static void unpreload(txMachine* the)
+{
+	txSlot* heap;
+	if (!gxPreloadHeap) return;
+	for (heap = gxPreloadHeap; heap->next; heap = heap->next) ;
+	heap->next = the->firstHeap;
+	the->firstHeap = gxPreloadHeap;
+	the->firstBlock = gxPreloadBlock;
+	c_free(gxRamBlock);
+	gxPreloadHeap = NULL;
+}
+
 /* Calls device[name](arg) and lets promise jobs and immediates run until nothing is left. */
 static void runPhase(txMachine* the, char* name, const char* arg)
 {
@@ -255,7 +394,7 @@ static void runPhase(txMachine* the, char* name, const char* arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: device-runner [--profile esp32|esp32c3|psram|host] [--chunk BYTES] [--slots N] [--stack N] [--arg TEXT] [--setup-only] SCRIPT.js\n");
+	fprintf(stderr, "usage: device-runner [--profile esp32|esp32c3|psram|host] [--chunk BYTES] [--slots N] [--stack N] [--arg TEXT] [--setup-only] [--no-preload] [--check-preload] SCRIPT.js\n");
 }
 
 static int runnerMain(int argc, char* argv[])
@@ -264,6 +403,8 @@ static int runnerMain(int argc, char* argv[])
 	const char* script = NULL;
 	const char* arg = "";
 	int setupOnly = 0;
+	int noPreload = 0, checkPreloadAfter = 0;
+	long violationsSetup = -1, violationsFlow = -1;
 	int argi;
 	int exitCode = 0;
 	char path[C_PATH_MAX];
@@ -293,6 +434,8 @@ static int runnerMain(int argc, char* argv[])
 		else if (!strcmp(a, "--stack") && value) { profile.stack = atol(value); profile.name = "custom"; argi++; }
 		else if (!strcmp(a, "--arg") && value) { arg = value; argi++; }
 		else if (!strcmp(a, "--setup-only")) setupOnly = 1;
+		else if (!strcmp(a, "--no-preload")) noPreload = 1;
+		else if (!strcmp(a, "--check-preload")) checkPreloadAfter = 1;
 		else if (!strcmp(a, "-v")) { xsVersion(path, sizeof(path)); printf("XS %s\n", path); return 0; }
 		else if (a[0] == '-') { usage(); return EXIT_USAGE; }
 		else script = a;
@@ -346,7 +489,7 @@ static int runnerMain(int argc, char* argv[])
 		if (machine->stack - profile.stack > machine->stackBottom)
 			machine->stackBottom = machine->stack - profile.stack;
 		{
-			const char* problem = applyLimits(machine, &profile);
+			const char* problem = (!noPreload && profile.chunk > 0 && profile.slots > 0) ? preload(machine, &profile) : applyLimits(machine, &profile);
 			if (problem) {
 				fprintf(stderr, "device-runner: %s\n", problem);
 				machine->abortStatus = -1;
@@ -366,6 +509,10 @@ static int runnerMain(int argc, char* argv[])
 		instructionsSetup = instructionsNow() - instructionsMark;
 		computronsSetup = computronsNow(machine) - mark;
 		if (gxSettled != 1) goto done;
+		if (gxPreloadHeap && checkPreloadAfter) {
+			violationsSetup = checkPreload(machine);
+			if (violationsSetup) goto done;
+		}
 		collect(machine);
 		afterSetup = usageNow(machine);
 		peakChunks = (long)machine->peakChunksSize - baseline.chunks;
@@ -382,6 +529,7 @@ static int runnerMain(int argc, char* argv[])
 			instructionsFlow = instructionsNow() - instructionsMark;
 			computronsFlow = computronsNow(machine) - mark;
 			if (gxSettled != 1) goto done;
+			if (gxPreloadHeap && checkPreloadAfter) violationsFlow = checkPreload(machine);
 		}
 		gxPhase = 3;
 	done:
@@ -389,7 +537,11 @@ static int runnerMain(int argc, char* argv[])
 	}
 	xsEndMetering(machine);
 
-	if (machine->abortStatus == -1) exitCode = EXIT_USAGE;
+	if (violationsSetup > 0 || violationsFlow > 0) {
+		exitCode = EXIT_PRELOAD_WRITTEN;
+		snprintf(message, sizeof(message), "%ld load-phase slots point into RAM after %s: preloaded state was written behind XS's aliases (a pending promise or a collection created at load?)", violationsSetup > 0 ? violationsSetup : violationsFlow, violationsSetup > 0 ? "setup" : "flow");
+	}
+	else if (machine->abortStatus == -1) exitCode = EXIT_USAGE;
 	else if (machine->abortStatus == XS_NOT_ENOUGH_MEMORY_EXIT) {
 		exitCode = EXIT_MEMORY_FULL;
 		snprintf(message, sizeof(message), "memory full during %s (profile %s: %ld chunk bytes, %ld slots above the baseline)", gxPhaseNames[gxPhase], profile.name, profile.chunk, profile.slots);
@@ -429,6 +581,7 @@ static int runnerMain(int argc, char* argv[])
 		"\"slotBytes\":%d,\"pointerBytes\":%d,"
 		"\"status\":\"%s\",\"exitCode\":%d,\"memoryFull\":%s,\"stackOverflow\":%s,\"phase\":\"%s\",\"message\":\"%s\","
 		"\"baseline\":{\"chunks\":%ld,\"slots\":%ld,\"slotsTotal\":%ld,\"ballastSlots\":%ld,\"keys\":%ld},"
+		"\"preload\":{\"on\":%s,\"aliases\":%ld,\"violationsSetup\":%ld,\"violationsFlow\":%ld},"
 		"\"afterSetup\":{\"chunks\":%ld,\"slots\":%ld,\"keys\":%ld},"
 		"\"peakChunks\":%ld,\"peakSlots\":%ld,\"flowPeakChunks\":%ld,\"flowPeakSlots\":%ld,"
 		"\"computrons\":{\"setup\":%llu,\"flow\":%llu},"
@@ -438,13 +591,15 @@ static int runnerMain(int argc, char* argv[])
 		exitCode == 0 ? "ok" : (exitCode == EXIT_MEMORY_FULL ? "memory-full" : "failed"), exitCode,
 		exitCode == EXIT_MEMORY_FULL ? "true" : "false", exitCode == EXIT_STACK_OVERFLOW ? "true" : "false",
 		gxPhaseNames[gxPhase], message,
-		baseline.chunks, baseline.slots - gxBallast, baseSlotsTotal, gxBallast, baseline.keys,
+		gxPreloadBlock ? gxPreloadChunks : baseline.chunks, gxPreloadBlock ? gxPreloadSlots : baseline.slots - gxBallast, baseSlotsTotal, gxBallast, baseline.keys,
+		gxPreloadBlock ? "true" : "false", (long)machine->aliasCount, violationsSetup, violationsFlow,
 		afterSetup.chunks, afterSetup.slots, afterSetup.keys,
 		peakChunks, peakSlots, flowPeakChunks, flowPeakSlots,
 		computronsSetup, computronsFlow,
 		INSTRUCTION_COUNTER, instructionsSetup, instructionsFlow, native, setupOnly ? "true" : "false");
 	fflush(stdout);
 	if (originalStackBottom) machine->stackBottom = originalStackBottom;
+	unpreload(machine);
 	xsDeleteMachine(machine);
 	xsTerminateSharedCluster();
 	return exitCode;
