@@ -145,7 +145,7 @@ describe('terminal simulator (npm start)', function () {
     assert.deepEqual(lists[1]!.records, [{
       sequence: 1, registrationNumber: '12345678', cardNumber: '0000000000000A11',
       startedAt: '2026-11-23T09:00:00.000Z', localTime: '2026-11-23 18:00:00 +09:00',
-      durationSeconds: 61, fee: 30, currency: 'JPY', dialled: '0312345678',
+      durationSeconds: 61, fee: 30, currency: 'JPY', dialled: '0312345678', cutShort: false, continuation: false,
     }]);
     const cards = run.events.find((line) => line.event === 'cards')!.cards as Array<Record<string, unknown>>;
     assert.deepEqual(cards.map((card) => [card.label, card.registrationNumber, card.settingNumber]), [['alice', '12345678', '1357'], ['bob', '87654321', '2468']]);
@@ -220,6 +220,26 @@ describe('terminal simulator (npm start)', function () {
         assert.deepEqual(journal(data).map((record) => [record.sequence, record.fee]), [[1, 40], [2, 30]], 'the record is in the saved flash');
       });
     }
+
+    it('kill -9 during a call leaves the call open on flash; the next start bills its started units, cut short, once', async () => {
+      assert.equal(simulate(data, SESSION).status, 0, 'a registered PIN');
+      const sim = interactive(data);
+      sim.child.stdin.write('insert alice\n2468\n0312345678\nwait 130\n');
+      await sim.waitFor(/\|2:1\d  40 JPY\s*\|/); // the third minute has started
+      sim.child.kill('SIGKILL');
+      assert.equal(await sim.exited, null, 'killed, no exit code');
+      assert.doesNotMatch(sim.stdout, /record-written sequence=2/, 'nothing was written on the way down');
+      const script = join(data, 'records.script');
+      writeFileSync(script, 'records\n');
+      const run = simulate(data, script);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, /simulator: call #2 \(Nt 12345678\) was cut short by the last run's end: billed 40 JPY for the 180 s its units show/);
+      const records = run.events.find((line) => line.event === 'records')!.records as Array<Record<string, unknown>>;
+      assert.deepEqual(records.map((record) => [record.sequence, record.fee, record.cutShort]), [[1, 40, false], [2, 40, true]]);
+      const again = simulate(data, script);
+      assert.doesNotMatch(again.stderr, /cut short/, 'closed once: the next start has nothing to recover');
+      assert.equal((again.events.find((line) => line.event === 'records')!.records as unknown[]).length, 2);
+    });
 
     it('in a real terminal: a prompt, the typed text echoed before ENTER, LCD redrawn in place; Ctrl-C mid-call records the call', async function () {
       const missing = tmuxMissing();

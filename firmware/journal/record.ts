@@ -1,120 +1,75 @@
-// One usage record in binary (DESIGN.md §5), as it lies in a journal slot and goes to the centre.
-// Layout, integers big-endian:
+// One usage record in binary (DESIGN.md §5), as it goes to the centre (docs/upload-protocol.md).
+// Layout, version 2, integers big-endian:
 //   magic "UR" (2) | version (1) | body length L (2) | body (L) | CRC-32 of everything before (4)
 //   body: sequence u32 | startedAt (D) u48 | fee (V) u32 | serviceCode u16 | durationSeconds u32 |
-//         then length-prefixed (u8): terminalId, registrationNumber (Nt), cardNumber (IDU), dialled
-// A record that fails any check is refused with RecordFormatError, never decoded into wrong values.
+//         flags u8 | then length-prefixed (u8): terminalId, registrationNumber (Nt), cardNumber (IDU), dialled
+//   flags: bit 0 cut short: the power failed during the call, which is billed for the tariff units
+//          the journal showed (its duration is those units' length); bit 1 continuation: the call
+//          went on from the record before (sequence − 1), whose journal slot had no room for more
+//          units; the other bits are 0.
+// Version 1 (before calls were journalled as they ran) has no flags byte; it still decodes, with
+// both flags false. A record that fails any check is refused with RecordFormatError, never decoded
+// into wrong values.
 import type { UsageEntry } from '../terminal/usage-store.js';
-import { asciiBytes, asciiText, concatBytes, readUint16, readUint32, uint16, uint32 } from '../protocol/bytes.js';
+import { asciiBytes, concatBytes, uint16, uint32 } from '../protocol/bytes.js';
 import { crc32 } from './crc32.js';
+import { field, integer, readFrame, RecordFormatError, U32, uint48, type Frame } from './fields.js';
+
+export { RecordFormatError };
 
 export interface UsageRecord extends UsageEntry {
   readonly terminalId: string;
   readonly sequence: number; // per terminal, from 1, never reused
-}
-
-export class RecordFormatError extends Error {
-  override name = 'RecordFormatError';
+  /** The call ended with the power: billed for the units the journal showed at the cut. */
+  readonly cutShort: boolean;
+  /** The call went on from the record before this one (a call longer than one journal slot counts). */
+  readonly continuation: boolean;
 }
 
 const MAGIC = Object.freeze([0x55, 0x52] as const); // "UR"
-const VERSION = 1;
-const HEAD = 5; // magic, version, length
-const CRC = 4;
-const U48 = 2 ** 48;
-const U32 = 2 ** 32;
-
-function integer(value: number, limit: number, what: string): number {
-  if (!Number.isSafeInteger(value) || value < 0 || value >= limit) throw new RangeError(`record ${what} must be an integer 0..${limit - 1}, got ${value}`);
-  return value;
-}
-
-function field(bytes: Uint8Array, what: string): Uint8Array {
-  if (bytes.length > 0xff) throw new RangeError(`record ${what} is ${bytes.length} bytes, at most 255 fit`);
-  return concatBytes(Uint8Array.of(bytes.length), bytes);
-}
+export const RECORD_VERSION = 2;
+const LEGACY_VERSION = 1; // no flags byte
+const FRAME: Frame = Object.freeze({ what: 'record', magic: MAGIC, versions: Object.freeze([RECORD_VERSION, LEGACY_VERSION]), lengthBytes: 2 });
+const FLAG = Object.freeze({ CUT_SHORT: 0x01, CONTINUATION: 0x02 } as const);
 
 export function encodeRecord(record: UsageRecord): Uint8Array {
   if (integer(record.sequence, U32, 'sequence') === 0) throw new RangeError('record sequence starts at 1');
-  const startedAt = integer(record.startedAt, U48, 'startedAt');
   const body = concatBytes(
     uint32(record.sequence),
-    uint16(Math.floor(startedAt / U32)), uint32(startedAt % U32),
+    uint48(record.startedAt, 'startedAt'),
     uint32(integer(record.fee, U32, 'fee')),
     uint16(integer(record.serviceCode, 0x10000, 'serviceCode')),
     uint32(integer(record.durationSeconds, U32, 'durationSeconds')),
+    Uint8Array.of((record.cutShort ? FLAG.CUT_SHORT : 0) | (record.continuation ? FLAG.CONTINUATION : 0)),
     field(asciiBytes(record.terminalId), 'terminalId'),
     field(asciiBytes(record.registrationNumber), 'registrationNumber'),
     field(record.cardNumber, 'cardNumber'),
     field(asciiBytes(record.dialled), 'dialled'),
   );
-  const head = concatBytes(Uint8Array.from(MAGIC), Uint8Array.of(VERSION), uint16(body.length), body);
+  const head = concatBytes(Uint8Array.from(MAGIC), Uint8Array.of(RECORD_VERSION), uint16(body.length), body);
   return concatBytes(head, uint32(crc32(head)));
-}
-
-/** Reads fields front to back; running past the body is a format error, not undefined values. */
-class Reader {
-  #bytes: Uint8Array;
-  #at = 0;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-  }
-
-  take(length: number): Uint8Array {
-    if (this.#at + length > this.#bytes.length) throw new RecordFormatError(`record body ends before its fields do (at byte ${this.#at})`);
-    const out = this.#bytes.slice(this.#at, this.#at + length);
-    this.#at += length;
-    return out;
-  }
-
-  u16(): number {
-    return readUint16(this.take(2));
-  }
-
-  u32(): number {
-    return readUint32(this.take(4));
-  }
-
-  field(): Uint8Array {
-    return this.take(this.take(1)[0]!);
-  }
-
-  text(what: string): string {
-    try {
-      return asciiText(this.field());
-    } catch {
-      throw new RecordFormatError(`record ${what} is not printable ASCII`);
-    }
-  }
-
-  get rest(): number {
-    return this.#bytes.length - this.#at;
-  }
 }
 
 /** Decodes the record at the start of `bytes`, ignoring what follows it; also returns its length. */
 export function readRecord(bytes: Uint8Array): { readonly record: UsageRecord; readonly length: number } {
-  if (bytes.length < HEAD + CRC) throw new RecordFormatError(`record too short: ${bytes.length} bytes`);
-  if (bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1]) throw new RecordFormatError('no record magic "UR"');
-  if (bytes[2] !== VERSION) throw new RecordFormatError(`record version ${bytes[2]} is not ${VERSION}`);
-  const length = HEAD + readUint16(bytes, 3) + CRC;
-  if (length > bytes.length) throw new RecordFormatError(`record claims ${length} bytes, only ${bytes.length} present`);
-  const stored = readUint32(bytes, length - CRC);
-  if (crc32(bytes.subarray(0, length - CRC)) !== stored) throw new RecordFormatError('record CRC-32 does not match: torn or corrupted');
-  const body = new Reader(bytes.subarray(HEAD, length - CRC));
+  const { version, body, length } = readFrame(bytes, FRAME);
   const sequence = body.u32();
-  const startedAt = body.u16() * U32 + body.u32();
+  const startedAt = body.u48();
   const fee = body.u32();
   const serviceCode = body.u16();
   const durationSeconds = body.u32();
+  const flags = version === LEGACY_VERSION ? 0 : body.u8();
+  if ((flags & ~(FLAG.CUT_SHORT | FLAG.CONTINUATION)) !== 0) throw new RecordFormatError(`record flags 0x${flags.toString(16)} have bits no version ${version} defines`);
   const terminalId = body.text('terminalId');
   const registrationNumber = body.text('registrationNumber');
   const cardNumber = body.field();
   const dialled = body.text('dialled');
-  if (body.rest !== 0) throw new RecordFormatError(`record body has ${body.rest} bytes after its last field`);
+  body.end();
   if (sequence === 0) throw new RecordFormatError('record sequence 0 is not valid');
-  const record: UsageRecord = Object.freeze({ terminalId, sequence, registrationNumber, cardNumber, startedAt, fee, serviceCode, durationSeconds, dialled });
+  const record: UsageRecord = Object.freeze({
+    terminalId, sequence, registrationNumber, cardNumber, startedAt, fee, serviceCode, durationSeconds, dialled,
+    cutShort: (flags & FLAG.CUT_SHORT) !== 0, continuation: (flags & FLAG.CONTINUATION) !== 0,
+  });
   return { record, length };
 }
 

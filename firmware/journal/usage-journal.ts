@@ -1,31 +1,50 @@
 // The usage journal (DESIGN.md §5): usage records in NOR flash until the centre acknowledges them.
-// Survives a power cut at any byte: a record is wholly there or not at all, and sequences never go back.
+// Survives a power cut at any byte: a record is wholly there or not at all, a call under way at the
+// cut is billed for the units it had started (at most the unit in progress is lost), and sequences
+// never go back.
 //
 // On-flash layout (integers big-endian). Each sector:
 //   header, 16 bytes:  [0] formatted flag | [1..4] "UJRN" | [5..8] base sequence | [9..12] CRC-32 of [1..8] | 0xFF…
-//   then SLOT_SIZE-byte slots: [0] committed flag | [1] acknowledged flag | [2..] record (record.ts) | 0xFF…
+//   then 128-byte slots, one record each; call-slot.ts has the slot's layout: four flags (closed,
+//   opened, cut short, acknowledged), the call's opening, its unit bitmap and its closing.
 // A flag is 0xFF while clear and is set by programming it to 0x00; any cleared bit counts as set, as a
 // torn flag write only ever happens after everything it vouches for was written.
-//   - append: write the record, then set `committed`. A slot with any programmed byte is used for good.
-//   - acknowledge: set `acknowledged` in each record the centre holds.
+//   - a call: openCall() writes the opening (sequence, Nt, IDU, D, dialled, tariff), then sets
+//     `opened`; advanceCall() clears one bitmap bit per tariff unit started; closeCall() writes the
+//     closing (duration, fee V), then sets `closed`. A call with more units than its slot's bitmap
+//     counts goes on in a continuation record in the next slot (no connection fee there).
+//   - boot (open()): an opened slot without `closed` is the call the power cut short: if its closing
+//     is whole it only lacked the flag, which is set now; otherwise `cut short` is set and the record
+//     is billed connection fee + units shown × unit fee, once, under its own sequence (and that
+//     closing written into the slot where its bytes allow, so a CRC covers it from then on).
+//   - append (a record known whole, e.g. by tests): write opening and closing, then set `closed`.
+//     A slot with any programmed byte is used for good.
+//   - acknowledge: set `acknowledged` in each record the centre holds; never a call under way.
 //   - new sector: erase it, write the header with base = next sequence, then set `formatted`. The base
 //     keeps sequences rising after every old record is erased; records go only to the active sector
 //     (the highest base), which is never erased, so the highest sequence is always on flash.
-//   - a sector is erased only when it is not active and all its committed records are acknowledged.
-// Erase starts at the sector's first byte, so an interrupted erase clears the flags before the data.
+//   - a sector is erased only when it is not active, holds no call under way, and all its committed
+//     records are acknowledged.
+// Erase starts at the sector's first byte, so an interrupted erase clears the flags before the data;
+// an opened slot in a sector without a valid header is such a leftover and is not recovered.
 import type { Flash } from '../../hal/flash.js';
 import { asciiBytes, concatBytes, readUint32, uint32 } from '../protocol/bytes.js';
-import type { UsageEntry, UsageStore } from '../terminal/usage-store.js';
+import { feeForUnits, unitsFor } from '../terminal/config.js';
+import type { CallStart, UsageEntry, UsageStore } from '../terminal/usage-store.js';
+import {
+  bitmapWrite, cutShortClosing, encodeClosing, encodeOpening, readSlot, SLOT_FLAG, SLOT_LAYOUT, slotRecord, unitBitmap, unitCapacity, writableOver,
+  type CallClosing, type CallOpening, type SlotContent,
+} from './call-slot.js';
 import { crc32 } from './crc32.js';
-import { encodeRecord, readRecord, RecordFormatError, type UsageRecord } from './record.js';
+import { RecordFormatError, type UsageRecord } from './record.js';
 
 export const JOURNAL_LAYOUT = Object.freeze({
   HEADER_SIZE: 16,
-  SLOT_SIZE: 128,
-  SLOT_FLAGS: 2, // committed, acknowledged: the record follows them
+  SLOT_SIZE: SLOT_LAYOUT.SLOT_SIZE,
+  SLOT_FLAGS: SLOT_LAYOUT.FLAGS, // closed, opened, cut short, acknowledged: the opening follows them
 } as const);
 
-const { HEADER_SIZE, SLOT_SIZE, SLOT_FLAGS } = JOURNAL_LAYOUT;
+const { HEADER_SIZE, SLOT_SIZE } = JOURNAL_LAYOUT;
 const ERASED = 0xff;
 const SET = Uint8Array.of(0x00);
 const SECTOR_MAGIC = asciiBytes('UJRN');
@@ -53,6 +72,8 @@ interface Held {
   readonly record: UsageRecord;
   readonly sector: number;
   readonly slot: number;
+  /** The acknowledged flag's place in the slot. */
+  readonly ackFlag: number;
   acknowledged: boolean;
 }
 
@@ -62,8 +83,40 @@ interface SectorState {
   used: number; // slots used from the start of the sector
 }
 
+/** The slot of the call under way (one record of it: a long call has several). */
+interface Segment {
+  readonly sector: number;
+  readonly slot: number;
+  readonly opening: CallOpening;
+  readonly openingBytes: Uint8Array;
+  /** Units the slot counts: its opening's one and a bit each. */
+  readonly capacity: number;
+  /** The call's unit that this slot's opening stands for (1 for the call's first record). */
+  readonly firstUnit: number;
+  shownBits: number;
+}
+
+interface OpenCall {
+  readonly startedAt: number;
+  segment: Segment;
+  /** The call's records closed so far (continued slots), oldest first. */
+  readonly records: UsageRecord[];
+}
+
+/** An opened slot found by the scan, for recovery. */
+interface Unclosed {
+  readonly sector: number;
+  readonly slot: number;
+  readonly content: Extract<SlotContent, { kind: 'open' }>;
+}
+
 function erased(bytes: Uint8Array): boolean {
   return bytes.every((byte) => byte === ERASED);
+}
+
+function nonNegative(value: number, what: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${what} must be a non-negative number, got ${value}`);
+  return value;
 }
 
 export class UsageJournal implements UsageStore {
@@ -75,6 +128,8 @@ export class UsageJournal implements UsageStore {
   #active: number | null = null;
   #next = 1;
   #damage: JournalDamage[] = [];
+  #recovered: UsageRecord[] = [];
+  #call: OpenCall | null = null;
   #failed = false;
 
   private constructor(flash: Flash, terminalId: string) {
@@ -83,13 +138,18 @@ export class UsageJournal implements UsageStore {
     this.#slots = Math.floor((flash.sectorSize - HEADER_SIZE) / SLOT_SIZE);
   }
 
-  /** Reads the whole partition and picks up where the last run stopped, power cut or not. */
+  /**
+   * Reads the whole partition and picks up where the last run stopped, power cut or not: a call
+   * the cut left open is closed with the units it shows (see `recovered`), which writes to the
+   * flash. Throws RangeError for a partition the journal cannot use, and what the flash throws
+   * (PowerCutError): open again once the power is back, recovery repeats.
+   */
   static open(flash: Flash, terminalId: string): UsageJournal {
     asciiBytes(terminalId);
     if (flash.sectorCount < 2) throw new RangeError(`the journal needs at least 2 flash sectors, the partition has ${flash.sectorCount}`);
     if (flash.sectorSize < HEADER_SIZE + SLOT_SIZE) throw new RangeError(`flash sectors of ${flash.sectorSize} bytes cannot hold a ${SLOT_SIZE}-byte journal slot`);
     const journal = new UsageJournal(flash, terminalId);
-    journal.#scan();
+    journal.#recover(journal.#scan());
     return journal;
   }
 
@@ -98,7 +158,12 @@ export class UsageJournal implements UsageStore {
     return this.#damage;
   }
 
-  /** The sequence the next append will get. */
+  /** Records of calls the last run left open, closed by open(): cut short, or only their flag missing. */
+  get recovered(): readonly UsageRecord[] {
+    return this.#recovered;
+  }
+
+  /** The sequence the next record will get. */
   get nextSequence(): number {
     return this.#next;
   }
@@ -108,37 +173,108 @@ export class UsageJournal implements UsageStore {
     return this.#slots * this.#flash.sectorCount;
   }
 
+  /** The sequence of the record the call under way writes now; null when no call is open. */
+  get openCallSequence(): number | null {
+    return this.#call?.segment.opening.sequence ?? null;
+  }
+
   hasSpace(): boolean {
     return this.#freeSlot() !== null || this.#reclaimTarget() !== null;
   }
 
+  /**
+   * Writes a record known whole (fee and duration given), atomically: there after the last byte,
+   * absent before. Returns its sequence. Throws JournalFullError, RangeError for a field out of
+   * range (using no sequence), Error while a call is open.
+   */
   append(entry: UsageEntry): number {
     this.#checkUsable();
-    const record: UsageRecord = Object.freeze({
-      terminalId: this.#terminalId,
-      sequence: this.#next,
-      registrationNumber: entry.registrationNumber,
-      cardNumber: entry.cardNumber.slice(),
-      startedAt: entry.startedAt,
-      fee: entry.fee,
-      serviceCode: entry.serviceCode,
-      durationSeconds: entry.durationSeconds,
-      dialled: entry.dialled,
+    this.#checkNoCall();
+    const opening: CallOpening = Object.freeze({
+      sequence: this.#next, registrationNumber: entry.registrationNumber, cardNumber: entry.cardNumber.slice(), startedAt: entry.startedAt,
+      serviceCode: entry.serviceCode, dialled: entry.dialled, connectionFee: 0, unitFee: 0, unitSeconds: 0, continuation: false,
     });
-    const bytes = encodeRecord(record);
-    if (bytes.length > SLOT_SIZE - SLOT_FLAGS) throw new RangeError(`usage record is ${bytes.length} bytes, a journal slot holds ${SLOT_SIZE - SLOT_FLAGS}`);
-    const { sector, slot } = this.#slotForAppend();
-    const at = this.#slotOffset(sector, slot);
+    const closing: CallClosing = { durationSeconds: entry.durationSeconds, fee: entry.fee };
+    const openingBytes = encodeOpening(opening);
+    const closingBytes = encodeClosing(closing, openingBytes);
+    const { sector, slot, at } = this.#claimSlot(openingBytes);
     this.#mutate(() => {
-      this.#flash.write(at + SLOT_FLAGS, bytes);
-      this.#flash.write(at, SET); // commit last: before this the slot holds no record
+      this.#flash.write(at + SLOT_SIZE - SLOT_LAYOUT.CLOSING_SIZE, closingBytes);
+      this.#flash.write(at + SLOT_FLAG.CLOSED, SET); // commit last: before this the slot holds no record
     });
-    const state = this.#sectors[sector]!;
-    state.used = slot + 1;
-    state.blank = false;
-    this.#held.push({ record, sector, slot, acknowledged: false });
-    this.#next++;
-    return record.sequence;
+    return this.#hold(slotRecord(this.#terminalId, opening, closing, false), sector, slot).sequence;
+  }
+
+  /**
+   * A call starts (patent [0015]): its record is opened in the next slot with what is known now
+   * (Nt, IDU, D, the dialled number, the tariff), before the call connects. The record stands for
+   * one tariff unit from here on. Returns its sequence. Throws JournalFullError, RangeError for a
+   * field out of range (using no sequence), Error when a call is open already.
+   */
+  openCall(start: CallStart): number {
+    this.#checkUsable();
+    this.#checkNoCall();
+    const { tariff } = start;
+    if (!Number.isSafeInteger(tariff.unitSeconds) || tariff.unitSeconds < 1) throw new RangeError(`tariff unit must be a whole number of seconds ≥ 1, got ${tariff.unitSeconds}`);
+    const opening: CallOpening = Object.freeze({
+      sequence: this.#next, registrationNumber: start.registrationNumber, cardNumber: start.cardNumber.slice(), startedAt: start.startedAt,
+      serviceCode: start.serviceCode, dialled: start.dialled, connectionFee: tariff.connectionFee, unitFee: tariff.unitFee, unitSeconds: tariff.unitSeconds,
+      continuation: false,
+    });
+    const segment = this.#openSegment(opening, 1);
+    this.#call = { startedAt: start.startedAt, segment, records: [] };
+    return opening.sequence;
+  }
+
+  /**
+   * The call under way has started `units` tariff units in all (unitsFor(tariff, elapsed ms)): the
+   * flash shows them from now on, one cleared bit each, so a power cut loses at most the unit in
+   * progress. Fewer units than shown already change nothing. A call past its slot's bitmap goes on
+   * in a continuation record. Returns false when that record has no room: the call must end, and
+   * closeCall() still records it whole. Throws Error when no call is open, RangeError for a bad count.
+   */
+  advanceCall(units: number): boolean {
+    this.#checkUsable();
+    const call = this.#openCall();
+    if (!Number.isSafeInteger(units) || units < 1) throw new RangeError(`a call has a whole number of units ≥ 1, got ${units}`);
+    for (;;) {
+      const segment = call.segment;
+      const slotUnits = units - segment.firstUnit + 1;
+      if (slotUnits <= segment.capacity) {
+        this.#showBits(segment, slotUnits - 1);
+        return true;
+      }
+      if (!this.hasSpace()) return false;
+      this.#showBits(segment, segment.capacity - 1); // what a cut in the closing below leaves billed
+      const { opening, capacity } = segment;
+      const closing = { durationSeconds: capacity * opening.unitSeconds, fee: feeForUnits(opening, capacity) };
+      call.records.push(this.#closeSegment(segment, closing));
+      const next: CallOpening = Object.freeze({
+        ...opening, sequence: this.#next, startedAt: opening.startedAt + capacity * opening.unitSeconds * 1000, connectionFee: 0, continuation: true,
+      });
+      call.segment = this.#openSegment(next, segment.firstUnit + capacity);
+    }
+  }
+
+  /**
+   * The call under way ended after `durationMs`: its record gets the duration (whole seconds,
+   * rounded up) and the fee (config.ts feeFor: connection fee + every started unit) and is final.
+   * Returns the call's records (one, or more for a continued call; their fees add up to the
+   * call's). Throws Error when no call is open, RangeError for a duration shorter than the units
+   * its earlier records hold.
+   */
+  closeCall(durationMs: number): readonly UsageRecord[] {
+    this.#checkUsable();
+    const call = this.#openCall();
+    nonNegative(durationMs, 'call duration (ms)');
+    const segment = call.segment;
+    const { opening } = segment;
+    const slotUnits = unitsFor(opening, durationMs) - segment.firstUnit + 1;
+    const slotMs = durationMs - (opening.startedAt - call.startedAt);
+    if (slotUnits < 1 || slotMs < 0) throw new RangeError(`a call of ${durationMs} ms is shorter than the ${segment.firstUnit - 1} units its earlier records hold`);
+    call.records.push(this.#closeSegment(segment, { durationSeconds: Math.ceil(slotMs / 1000), fee: feeForUnits(opening, slotUnits) }));
+    this.#call = null;
+    return Object.freeze(call.records.slice());
   }
 
   records(): UsageRecord[] {
@@ -149,17 +285,22 @@ export class UsageJournal implements UsageStore {
     return this.#held.filter((held) => !held.acknowledged).map((held) => held.record);
   }
 
-  /** The centre holds every record up to `upToSequence`: they may be erased from now on. */
+  /**
+   * The centre holds every record up to `upToSequence`: they may be erased from now on. Throws
+   * RangeError for a sequence never issued or that of the call under way.
+   */
   acknowledge(upToSequence: number): void {
     this.#checkUsable();
     if (!Number.isSafeInteger(upToSequence) || upToSequence < 0) throw new RangeError(`acknowledged sequence must be a non-negative integer, got ${upToSequence}`);
     if (upToSequence >= this.#next) {
       throw new RangeError(`the centre acknowledged sequence ${upToSequence}, but this journal has issued only up to ${this.#next - 1}`);
     }
+    const open = this.openCallSequence;
+    if (open !== null && upToSequence >= open) throw new RangeError(`the centre acknowledged sequence ${upToSequence}, but ${open} is the call under way`);
     for (const held of this.#held) {
       if (held.record.sequence > upToSequence) break;
       if (held.acknowledged) continue;
-      this.#mutate(() => this.#flash.write(this.#slotOffset(held.sector, held.slot) + 1, SET));
+      this.#mutate(() => this.#flash.write(this.#slotOffset(held.sector, held.slot) + held.ackFlag, SET));
       held.acknowledged = true;
     }
   }
@@ -176,8 +317,10 @@ export class UsageJournal implements UsageStore {
     return count;
   }
 
-  #scan(): void {
+  /** Reads every sector; returns the opened slots that need recovery. */
+  #scan(): Unclosed[] {
     const seen = new Set<number>();
+    const unclosed: Unclosed[] = [];
     for (let sector = 0; sector < this.#flash.sectorCount; sector++) {
       const bytes = this.#flash.read(sector * this.#flash.sectorSize, this.#flash.sectorSize);
       const state: SectorState = { base: null, blank: erased(bytes), used: 0 };
@@ -189,19 +332,21 @@ export class UsageJournal implements UsageStore {
         const slotBytes = bytes.subarray(at, at + SLOT_SIZE);
         if (erased(slotBytes)) continue;
         state.used = slot + 1;
-        if (slotBytes[0] === ERASED) continue; // append cut before its commit: there is no record
-        const record = this.#readSlot(sector, slot, slotBytes, state.base !== null);
-        if (!record) continue;
-        if (seen.has(record.sequence)) {
-          this.#damage.push({ sector, slot, reason: `sequence ${record.sequence} is already held elsewhere` });
+        const content = this.#readSlot(sector, slot, slotBytes, state.base !== null);
+        if (content.kind === 'empty' || content.kind === 'unused') continue;
+        // An opened slot outside a formatted sector is what an interrupted erase left: no call.
+        if (content.kind === 'open' && state.base === null) continue;
+        const sequence = content.kind === 'open' ? content.opening.sequence : content.record.sequence;
+        if (seen.has(sequence)) {
+          this.#damage.push({ sector, slot, reason: `sequence ${sequence} is already held elsewhere` });
           continue;
         }
-        seen.add(record.sequence);
-        this.#held.push({ record, sector, slot, acknowledged: slotBytes[1] !== ERASED });
-        this.#next = Math.max(this.#next, record.sequence + 1);
+        seen.add(sequence);
+        this.#next = Math.max(this.#next, sequence + 1);
+        if (content.kind === 'open') unclosed.push({ sector, slot, content });
+        else this.#held.push({ record: content.record, sector, slot, ackFlag: content.ackFlag, acknowledged: content.acknowledged });
       }
     }
-    this.#held.sort((a, b) => a.record.sequence - b.record.sequence);
     for (let sector = 0; sector < this.#sectors.length; sector++) {
       const { base, used } = this.#sectors[sector]!;
       if (base === null) continue;
@@ -210,6 +355,32 @@ export class UsageJournal implements UsageStore {
       // Equal bases happen when a sector filled with cut-off appends only: prefer the one with room.
       if (!current || base > current.base! || (base === current.base && used < current.used)) this.#active = sector;
     }
+    return unclosed;
+  }
+
+  /**
+   * Closes the calls a power cut left open, each once: a whole closing gets its flag; otherwise
+   * `cut short` is set, then the closing of the units shown is written where the bytes allow.
+   */
+  #recover(unclosed: readonly Unclosed[]): void {
+    for (const { sector, slot, content } of unclosed) {
+      const at = this.#slotOffset(sector, slot);
+      const { opening, closing } = content;
+      let record: UsageRecord;
+      if (closing) {
+        this.#flash.write(at + SLOT_FLAG.CLOSED, SET);
+        record = slotRecord(this.#terminalId, opening, closing, false);
+      } else {
+        this.#flash.write(at + SLOT_FLAG.CUT_SHORT, SET); // final from here: the bitmap bills it
+        const cut = cutShortClosing(opening, 1 + content.shownBits);
+        const bytes = encodeClosing(cut, content.openingBytes);
+        if (writableOver(content.closingBytes, bytes)) this.#flash.write(at + SLOT_SIZE - SLOT_LAYOUT.CLOSING_SIZE, bytes);
+        record = slotRecord(this.#terminalId, opening, cut, true);
+      }
+      this.#hold(record, sector, slot);
+      this.#recovered.push(record);
+    }
+    this.#held.sort((a, b) => a.record.sequence - b.record.sequence);
   }
 
   #readHeader(sector: number, bytes: Uint8Array): number | null {
@@ -221,15 +392,67 @@ export class UsageJournal implements UsageStore {
     return null;
   }
 
-  #readSlot(sector: number, slot: number, bytes: Uint8Array, formatted: boolean): UsageRecord | null {
+  #readSlot(sector: number, slot: number, bytes: Uint8Array, formatted: boolean): SlotContent {
     try {
-      return readRecord(bytes.subarray(SLOT_FLAGS)).record;
+      return readSlot(bytes, this.#terminalId);
     } catch (error) {
       if (!(error instanceof RecordFormatError)) throw error;
       // In a sector without a valid header, leftovers of an interrupted erase are expected.
       if (formatted) this.#damage.push({ sector, slot, reason: error.message });
-      return null;
+      return { kind: 'unused' };
     }
+  }
+
+  /** Takes the next slot and writes `opening` into it; the sequence is used from here on. */
+  #claimSlot(opening: Uint8Array): { sector: number; slot: number; at: number } {
+    const { sector, slot } = this.#slotForAppend();
+    const at = this.#slotOffset(sector, slot);
+    this.#mutate(() => this.#flash.write(at + SLOT_LAYOUT.FLAGS, opening));
+    const state = this.#sectors[sector]!;
+    state.used = slot + 1;
+    state.blank = false;
+    this.#next++;
+    return { sector, slot, at };
+  }
+
+  #openSegment(opening: CallOpening, firstUnit: number): Segment {
+    const openingBytes = encodeOpening(opening);
+    const { sector, slot, at } = this.#claimSlot(openingBytes);
+    this.#mutate(() => this.#flash.write(at + SLOT_FLAG.OPENED, SET)); // from here a power cut bills the call
+    return { sector, slot, opening, openingBytes, capacity: unitCapacity(openingBytes.length), firstUnit, shownBits: 0 };
+  }
+
+  /** Clears bitmap bits up to `bits` (none if it shows that many already). */
+  #showBits(segment: Segment, bits: number): void {
+    if (bits <= segment.shownBits) return;
+    const { offset, bytes } = bitmapWrite(segment.shownBits, bits);
+    const at = this.#slotOffset(segment.sector, segment.slot) + unitBitmap(segment.openingBytes.length).start + offset;
+    this.#mutate(() => this.#flash.write(at, bytes));
+    segment.shownBits = bits;
+  }
+
+  #closeSegment(segment: Segment, closing: CallClosing): UsageRecord {
+    const at = this.#slotOffset(segment.sector, segment.slot);
+    const closingBytes = encodeClosing(closing, segment.openingBytes);
+    this.#mutate(() => {
+      this.#flash.write(at + SLOT_SIZE - SLOT_LAYOUT.CLOSING_SIZE, closingBytes);
+      this.#flash.write(at + SLOT_FLAG.CLOSED, SET);
+    });
+    return this.#hold(slotRecord(this.#terminalId, segment.opening, closing, false), segment.sector, segment.slot);
+  }
+
+  #hold(record: UsageRecord, sector: number, slot: number): UsageRecord {
+    this.#held.push({ record, sector, slot, ackFlag: SLOT_FLAG.ACKNOWLEDGED, acknowledged: false });
+    return record;
+  }
+
+  #openCall(): OpenCall {
+    if (!this.#call) throw new Error('no call is open in the journal');
+    return this.#call;
+  }
+
+  #checkNoCall(): void {
+    if (this.#call) throw new Error(`the call of record ${this.#call.segment.opening.sequence} is still open: close it first`);
   }
 
   #freeSlot(): { sector: number; slot: number } | null {
@@ -267,7 +490,8 @@ export class UsageJournal implements UsageStore {
   }
 
   #reclaimable(sector: number): boolean {
-    return sector !== this.#active && !this.#held.some((held) => held.sector === sector && !held.acknowledged);
+    if (sector === this.#active || sector === this.#call?.segment.sector) return false;
+    return !this.#held.some((held) => held.sector === sector && !held.acknowledged);
   }
 
   #erase(sector: number): void {

@@ -38,8 +38,17 @@ export const DEFAULT_UTC_OFFSET_MINUTES = 540;
 
 export const DEFAULT_TARIFF: Tariff = Object.freeze({ currency: 'JPY', connectionFee: 10, unitFee: 10, unitSeconds: 60 });
 
+/** Tariff units a call of `durationMs` has started: the first at connection, then one per started `unitSeconds`. */
+export function unitsFor(tariff: Pick<Tariff, 'unitSeconds'>, durationMs: number): number {
+  return Math.max(1, Math.ceil(durationMs / (tariff.unitSeconds * 1000)));
+}
+
+/** Fee V for `units` started tariff units: the connection fee plus each unit's fee. */
+export function feeForUnits(tariff: Pick<Tariff, 'connectionFee' | 'unitFee'>, units: number): number {
+  return tariff.connectionFee + units * tariff.unitFee;
+}
+
 /** Fee V for a call of `durationMs` (patent [0015]): connection fee plus every started unit. */
 export function feeFor(tariff: Tariff, durationMs: number): number {
-  const units = Math.max(1, Math.ceil(durationMs / (tariff.unitSeconds * 1000)));
-  return tariff.connectionFee + units * tariff.unitFee;
+  return feeForUnits(tariff, unitsFor(tariff, durationMs));
 }

@@ -23,7 +23,7 @@ export type TerminalEvent =
   /** The third wrong PIN: the PIN is blocked, the card is not (a new PIN needs Ns). */
   | { readonly event: 'pin-blocked' }
   | { readonly event: 'service-started'; readonly number: string }
-  | { readonly event: 'service-ended'; readonly durationSeconds: number; readonly fee: number; readonly currency: string; readonly endedBy: 'end' | 'card-removed' | 'shutdown' }
+  | { readonly event: 'service-ended'; readonly durationSeconds: number; readonly fee: number; readonly currency: string; readonly endedBy: 'end' | 'card-removed' | 'shutdown' | 'journal-full' }
   | { readonly event: 'record-written'; readonly sequence: number; readonly registrationNumber: string; readonly fee: number; /** D in the terminal's local time, "YYYY-MM-DD hh:mm:ss +hh:mm" (the record keeps UTC). */ readonly localTime: string }
   | { readonly event: 'service-refused'; readonly reason: string }
   | { readonly event: 'card-removed'; readonly during: string }

@@ -5,7 +5,7 @@ import { COMMANDS } from '../protocol/commands.js';
 import { DIGIT_RULES } from '../protocol/digits.js';
 import { SW, triesLeftFrom } from '../protocol/status-words.js';
 import { CardRemovedError } from '../../hal/reader.js';
-import { feeFor } from './config.js';
+import { feeFor, unitsFor } from './config.js';
 import { pause, readEntry, TerminalShutdown, type Entry } from './prompt.js';
 import { elapsedText, SCREENS } from './screens.js';
 import { localTimeText } from '../protocol/dates.js';
@@ -57,12 +57,15 @@ function nextRefreshMs(elapsedMs: number, unitMs: number): number {
 }
 
 /**
- * [0015]: "the number can be dialled", the call, then (Nt, D, V) into the terminal's memory.
- * The screen shows the elapsed time (m:ss), refreshed every second, and the fee hanging up now
- * would bill: the fee of a call one millisecond longer than the elapsed time, which is constant
- * until the next refresh because refreshes fall on every unit boundary. Ends with END, the card
- * leaving (still billed, then CardRemovedError) or a shutdown (billed, then TerminalShutdown):
- * every call that started is recorded.
+ * [0015]: "the number can be dialled", the call, then (Nt, D, V) into the terminal's memory. The
+ * record is opened in the journal before the call connects and advanced at every tariff unit, so
+ * a power cut bills the units the call had (at most the unit in progress is lost). The screen
+ * shows the elapsed time (m:ss), refreshed every second, and the fee hanging up now would bill:
+ * the fee of a call one millisecond longer than the elapsed time, which is constant until the
+ * next refresh because refreshes fall on every unit boundary. Ends with END, the card leaving
+ * (still billed, then CardRemovedError), a shutdown (billed, then TerminalShutdown) or a journal
+ * with no room to count further units (billed, "Call limit reached"): every call that started is
+ * recorded.
  */
 export async function giveService(context: SessionContext, card: AcceptedCard): Promise<readonly [string, string]> {
   if (!context.usage.hasSpace()) {
@@ -76,13 +79,19 @@ export async function giveService(context: SessionContext, card: AcceptedCard): 
 
   const tariff = context.config.tariff;
   const unitMs = tariff.unitSeconds * 1000;
+  const { registrationNumber, cardNumber } = card.data;
   const startedAt = context.clock.now();
+  context.usage.openCall({ registrationNumber, cardNumber, startedAt, serviceCode: SERVICE.METERED_CALL, dialled: number, tariff });
   context.emit({ event: 'service-started', number });
-  let endedBy: 'end' | 'card-removed' | 'shutdown' = 'end';
+  let endedBy: 'end' | 'card-removed' | 'shutdown' | 'journal-full' = 'end';
   let fee = -1;
   let feeText = '';
   for (;;) {
     const elapsedMs = context.clock.now() - startedAt;
+    if (!context.usage.advanceCall(unitsFor(tariff, elapsedMs))) {
+      endedBy = 'journal-full';
+      break;
+    }
     const feeNow = feeFor(tariff, elapsedMs + 1);
     if (feeNow !== fee) { // once per tariff unit, not every second
       fee = feeNow;
@@ -101,22 +110,15 @@ export async function giveService(context: SessionContext, card: AcceptedCard): 
     if (input.kind === 'key' && input.key === 'END') break;
   }
   const durationMs = context.clock.now() - startedAt;
-  const durationSeconds = Math.ceil(durationMs / 1000);
-  fee = feeFor(tariff, durationMs);
-  context.emit({ event: 'service-ended', durationSeconds, fee, currency: tariff.currency, endedBy });
-  const sequence = context.usage.append({
-    registrationNumber: card.data.registrationNumber,
-    cardNumber: card.data.cardNumber,
-    startedAt,
-    fee,
-    serviceCode: SERVICE.METERED_CALL,
-    durationSeconds,
-    dialled: number,
-  });
-  context.emit({ event: 'record-written', sequence, registrationNumber: card.data.registrationNumber, fee, localTime: localTimeText(startedAt, context.config.utcOffsetMinutes) });
+  const records = context.usage.closeCall(durationMs);
+  fee = records.reduce((sum, record) => sum + record.fee, 0);
+  context.emit({ event: 'service-ended', durationSeconds: Math.ceil(durationMs / 1000), fee, currency: tariff.currency, endedBy });
+  for (const record of records) {
+    context.emit({ event: 'record-written', sequence: record.sequence, registrationNumber, fee: record.fee, localTime: localTimeText(record.startedAt, context.config.utcOffsetMinutes) });
+  }
   if (endedBy === 'card-removed') throw new CardRemovedError('card removed during the call');
   if (endedBy === 'shutdown') throw new TerminalShutdown();
-  return [`Fee ${fee} ${tariff.currency}`, 'Thank you'];
+  return [`Fee ${fee} ${tariff.currency}`, endedBy === 'journal-full' ? 'Call limit reached' : 'Thank you'];
 }
 
 /**

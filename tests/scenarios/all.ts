@@ -1,6 +1,7 @@
 // Every engine-neutral scenario list, in one place: tests/scenarios.test.ts runs them on Node and
 // tests/xs.test.ts bundles xs-main.ts, which runs them inside the XS engine. Add a new list here.
 import { atrScenarios } from './atr-scenarios.js';
+import { callJournalScenarios } from './call-journal-scenarios.js';
 import { cardScenarios } from './card-scenarios.js';
 import { cryptoProviderScenarios } from './crypto-provider-scenarios.js';
 import { cardTearingScenarios } from './card-tearing-scenarios.js';
@@ -31,6 +32,7 @@ function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario
 export const allScenarios: readonly Scenario[] = gather(
   protocolScenarios,
   journalScenarios,
+  callJournalScenarios,
   esignScenarios,
   cryptoProviderScenarios,
   cardScenarios,

@@ -27,7 +27,7 @@ export function sampleEntry(n: number): UsageEntry {
 }
 
 export function expectedRecord(sequence: number, entryNumber = sequence): UsageRecord {
-  return { terminalId: TERMINAL_ID, sequence, ...sampleEntry(entryNumber) };
+  return { terminalId: TERMINAL_ID, sequence, ...sampleEntry(entryNumber), cutShort: false, continuation: false };
 }
 
 export function freshFlash(image?: Uint8Array): SimFlash {

@@ -4,7 +4,9 @@
 //
 // However the program ends (quit, Ctrl-C, end of input, SIGTERM, the end of a script), the
 // terminal is shut down first, as a power-down would: a call under way is hung up, billed and
-// written to the journal, and only then is the data folder saved.
+// written to the journal, and only then is the data folder saved. Killed outright (kill -9, a
+// second Ctrl-C), it leaves what a power cut leaves: the journal is written through to flash.bin
+// as the call runs, and the next start closes the open call with the units it had.
 import { readFileSync } from 'node:fs';
 import { clearLine, clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -42,7 +44,8 @@ Interactive commands (script lines too, plus short forms; TAB completes, up/down
   help                     this text                       quit | q | Ctrl-C | Ctrl-D  end
 
 Ending the program ends the session first: a call under way is hung up, billed and recorded,
-then everything is saved. A second Ctrl-C stops at once, like pulling the plug.
+then everything is saved. A second Ctrl-C stops at once, like pulling the plug: the next start
+bills a call under way for the tariff units it had started, marked cut short.
 
 Script lines: ${SCRIPT_VERBS.join(', ')} (records and cards print JSON events), # comments.`;
 
@@ -121,14 +124,14 @@ async function powerDown(bench: Bench): Promise<void> {
   bench.pcsc?.close();
 }
 
-/** The last resort on a second signal: save what there is and go, like pulling the plug. */
+/** The last resort on a second signal: save the cards and go, like pulling the plug (the flash is written through). */
 function pullThePlug(bench: Bench, signal: string, code: number): never {
   try {
     bench.simulation.save({ cards: bench.pcsc === null });
   } catch (error) {
     process.stderr.write(`simulator: could not save: ${(error as Error).message}\n`);
   }
-  process.stderr.write(`simulator: ${signal} again: stopped at once; a call under way is not recorded\n`);
+  process.stderr.write(`simulator: ${signal} again: stopped at once; a call under way stays open in the journal and the next start bills the units it had\n`);
   process.exit(code);
 }
 

@@ -2,8 +2,12 @@
 // The simulator's data folder: issuer key, terminal config, card images and the terminal's
 // flash, so state carries from one run to the next. A folder that does not exist yet gets the
 // demo: issuer, terminal T0001 and the cards alice and bob, made from a fixed seed.
+//
+// The flash file is written through: each flash write and erase reaches flash.bin before the
+// journal goes on, as on the chip, so a simulator killed mid-call (kill -9, a crash) leaves what a
+// power cut leaves: an open call record, which the next start closes with the units it shows.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCardImage, encodeCardImage, readPersonalisation } from '../../card/image.js';
 import { toHex } from '../../firmware/protocol/bytes.js';
@@ -11,6 +15,7 @@ import { formatUtcOffset, localTimeText } from '../../firmware/protocol/dates.js
 import type { UsageRecord } from '../../firmware/journal/record.js';
 import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
+import type { Flash } from '../../hal/flash.js';
 import { SimFlash } from '../../hal/sim/flash.js';
 import { SeededRandom } from '../../hal/sim/random.js';
 import { SimCard } from '../../hal/sim/sim-card.js';
@@ -36,14 +41,15 @@ const FILES = Object.freeze({ issuer: 'issuer', terminal: 'terminal.json', cards
 
 export interface Simulation {
   readonly config: TerminalConfig;
-  readonly flash: SimFlash;
+  /** The journal's flash partition, written through to flash.bin. */
+  readonly flash: Flash;
   readonly usage: UsageJournal;
   /** The card with this label (the same object every time, so its state is kept). */
   card(label: string): SimCard | undefined;
   /** The labels of all cards, in the order `cards` lists them. */
   cardNames(): string[];
-  /** Writes card images and the flash back to the data folder (`cards: false`: only the flash,
-   *  when the cards live elsewhere, e.g. in the PC/SC virtual card, which saves its own file). */
+  /** Writes card images back to the data folder (`cards: false`: nothing, when the cards live
+   *  elsewhere, e.g. in the PC/SC virtual card, which saves its own file); the flash is always saved. */
   save(options?: { readonly cards?: boolean }): void;
   introduction(): string;
   describeCards(): string;
@@ -75,6 +81,10 @@ export interface RecordSummary {
   readonly fee: number;
   readonly currency: string;
   readonly dialled: string;
+  /** The call ended with the power (or a killed simulator): billed for the units the journal showed. */
+  readonly cutShort: boolean;
+  /** The call went on from the record before (its slot had no room for more units). */
+  readonly continuation: boolean;
 }
 
 function createDemo(dir: string, log: (line: string) => void): void {
@@ -90,6 +100,40 @@ function createDemo(dir: string, log: (line: string) => void): void {
     writeNewFile(join(dir, FILES.cards, `${request.label}.card.json`), jsonText(encodeCardImage(card.image)), CARD_FILE);
     log(`  ${request.label.padEnd(6)} Nt ${request.registrationNumber}  Ns ${request.settingNumber}  (no PIN yet: press REGISTER at "Enter PIN")`);
   }
+}
+
+/**
+ * The flash partition kept in `path` (created erased if missing): read once, then every write and
+ * erase goes to the file at once, before the caller goes on. Throws FileFormatError for a file of
+ * the wrong size.
+ */
+function writeThrough(path: string): Flash {
+  const size = FLASH_GEOMETRY.sectorSize * FLASH_GEOMETRY.sectorCount;
+  if (!existsSync(path)) writeNewFile(path, new Uint8Array(size).fill(0xff));
+  const image = new Uint8Array(readFileSync(path));
+  if (image.length !== size) throw new FileFormatError(`${path}: ${image.length} bytes, a journal partition is ${size}; delete the file to start an empty journal`);
+  const chip = new SimFlash({ ...FLASH_GEOMETRY, image });
+  const persist = (offset: number, length: number) => {
+    const fd = openSync(path, 'r+');
+    try {
+      writeSync(fd, chip.read(offset, length), 0, length, offset);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return {
+    sectorSize: chip.sectorSize,
+    sectorCount: chip.sectorCount,
+    read: (offset, length) => chip.read(offset, length),
+    write(offset, data) {
+      chip.write(offset, data);
+      persist(offset, data.length);
+    },
+    eraseSector(sector) {
+      chip.eraseSector(sector);
+      persist(sector * chip.sectorSize, chip.sectorSize);
+    },
+  };
 }
 
 export function openSimulation(dir: string, log: (line: string) => void): Simulation {
@@ -116,16 +160,21 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
     }
     cards.set(card.label, card);
   }
-  const flashPath = join(dir, FILES.flash);
-  const flash = new SimFlash({ ...FLASH_GEOMETRY, ...(existsSync(flashPath) ? { image: new Uint8Array(readFileSync(flashPath)) } : {}) });
+  const flash = writeThrough(join(dir, FILES.flash));
   const usage = UsageJournal.open(flash, config.terminalId);
   for (const damage of usage.damage) log(`simulator: journal damage: ${JSON.stringify(damage)}`);
+  for (const record of usage.recovered) {
+    log(record.cutShort
+      ? `simulator: call #${record.sequence} (Nt ${record.registrationNumber}) was cut short by the last run's end: billed ${record.fee} ${config.tariff.currency} for the ${record.durationSeconds} s its units show`
+      : `simulator: call #${record.sequence} (Nt ${record.registrationNumber}) had ended before the last run's end: ${record.fee} ${config.tariff.currency}`);
+  }
 
   const offset = config.utcOffsetMinutes;
   const recordSummary = (r: UsageRecord): RecordSummary => ({
     sequence: r.sequence, registrationNumber: r.registrationNumber, cardNumber: toHex(r.cardNumber),
     startedAt: new Date(r.startedAt).toISOString(), localTime: localTimeText(r.startedAt, offset),
     durationSeconds: r.durationSeconds, fee: r.fee, currency: config.tariff.currency, dialled: r.dialled,
+    cutShort: r.cutShort, continuation: r.continuation,
   });
 
   return {
@@ -136,7 +185,6 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
     cardNames: () => [...cards.keys()],
     save(options = {}) {
       if (options.cards !== false) for (const card of cards.values()) writeNewFile(join(cardDir, `${card.label}.card.json`), jsonText(encodeCardImage(card.image)), CARD_FILE);
-      writeNewFile(flashPath, flash.image, { force: true });
     },
     introduction() {
       return [
@@ -158,7 +206,8 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
       return [`${title} (start in the terminal's local time, UTC${formatUtcOffset(offset)}, and in UTC):`, ...records.map((r) => {
         const utc = r.startedAt.slice(0, 19).replace('T', ' ');
         const utcShown = utc.slice(0, 10) === r.localTime.slice(0, 10) ? utc.slice(11) : utc;
-        return `  #${r.sequence}  Nt ${r.registrationNumber}  ${r.localTime} (${utcShown} UTC)  ${r.durationSeconds} s  ${r.fee} ${r.currency}  to ${r.dialled}`;
+        const notes = `${r.continuation ? '  (continued)' : ''}${r.cutShort ? '  (cut short)' : ''}`;
+        return `  #${r.sequence}  Nt ${r.registrationNumber}  ${r.localTime} (${utcShown} UTC)  ${r.durationSeconds} s  ${r.fee} ${r.currency}  to ${r.dialled}${notes}`;
       })].join('\n');
     },
     cardsData() {
