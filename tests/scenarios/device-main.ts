@@ -11,9 +11,10 @@
 // and the simulated line (the UART driver's stand-in), not the card.
 //
 // What the runner charges: the load phase (this module's top level, the recordings as string
-// constants, the simulated NOR flash chip) stands for flash on the device and is not charged;
-// setup (terminal configuration and recording decoded, journal opened, rig started, setup steps)
-// and the flow are.
+// constants) stands for flash on the device and is not charged; setup (terminal configuration and
+// recording decoded, journal opened, rig started, setup steps) and the flow are. The journal's
+// NOR flash is the runner's native chip (tools/xs/native/flash.ts), outside the JavaScript heap as
+// the ESP32's SPI flash is, driven by the device's own hal/esp32/journal-flash.ts.
 //
 // Two extra flows prove the limits are real: "0:oversize" allocates 200,000 bytes at once and
 // "0:slots" keeps 10,000 small objects alive; both must end in "memory full" under the esp32 profile.
@@ -24,7 +25,9 @@ import { p256 } from '@noble/curves/nist.js';
 import { useSmallHeapCurveTables } from '../../firmware/crypto/curve-tables.js';
 import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
-import { SimFlash } from '../../hal/sim/flash.js';
+import type { Flash } from '../../hal/flash.js';
+import { JournalFlash } from '../../hal/esp32/journal-flash.js';
+import { RunnerFlash } from '../../tools/xs/native/flash.js';
 import type { TerminalRig } from '../../hal/sim/rig.js';
 import type { CardDevice } from '../../hal/sim/card-slot.js';
 import { prepareByteLine, ReplayByteCard } from './byte-replay.js';
@@ -85,7 +88,7 @@ async function replaying(replay: Replay, step: () => Promise<void> | void): Prom
 }
 
 /** The rig and the replaying card for one recording: on the byte line, or passing APDUs. */
-function replayRig(recording: FlowRecording, apdu: boolean, config: TerminalConfig, usage: UsageJournal, flash: SimFlash): { rig: TerminalRig; replay: Replay } {
+function replayRig(recording: FlowRecording, apdu: boolean, config: TerminalConfig, usage: UsageJournal, flash: Flash): { rig: TerminalRig; replay: Replay } {
   if (apdu) {
     const card = new ReplayCard(recording.label, recording.line);
     const replay: Replay = {
@@ -121,8 +124,12 @@ async function limitProbe(name: string): Promise<void> {
 }
 
 export function installDevice(fixtures: DeviceFixtures): void {
-  // The terminal's NOR flash partition: a chip, not RAM, so it is made during the load phase.
-  const flash = new SimFlash(DEVICE_FLASH);
+  // The journal partition (moddable.json wiring.flash.partition), as hal/esp32/main.ts opens it.
+  const partition = class extends RunnerFlash {
+    constructor(name: string) {
+      super(name, DEVICE_FLASH);
+    }
+  };
   if (fixtures.smallHeap) useSmallHeapCurveTables();
   if (fixtures.tuning) {
     p256.Point.BASE.precompute(fixtures.tuning.baseWindow, !fixtures.tuning.eager);
@@ -153,6 +160,7 @@ export function installDevice(fixtures: DeviceFixtures): void {
       if (!recording) throw new RangeError(`no recording "${key}" for suite ${suite} (have ${Object.keys(fixture.recordings).join(', ')})`);
       const flow = deviceFlow(flowName);
       const config = fromPortable(fixture.config) as TerminalConfig;
+      const flash = new JournalFlash({ storage: { io: partition, partition: 'journal' } });
       const usage = UsageJournal.open(flash, config.terminalId);
       const { rig, replay } = replayRig(recording, apdu, config, usage, flash);
       await rig.start();

@@ -212,7 +212,8 @@ async function measureJavaScriptCrypto(fixtures: DeviceFixtures, suites: readonl
   for (const suite of suites) {
     for (const flow of ['insertion', 'registration']) {
       if (!fixtures.suites[String(suite)]?.recordings[flow]) continue;
-      const run = await runDevice(script, `${suite}:${flow}`, { profile: 'psram', target: 'rv32' });
+      // Loaded, not preloaded: @noble keeps scratch TypedArrays at module level, which preloaded would throw on assignment.
+      const run = await runDevice(script, `${suite}:${flow}`, { profile: 'psram', target: 'rv32', preload: false });
       rows.push({ suite, flow, rv32Instructions: run.report.status === 'ok' ? run.report.instructions.flow : null, cell: fitCell(run) });
     }
   }
@@ -304,7 +305,7 @@ async function measureCuts(fixtures: DeviceFixtures): Promise<CutRow[]> {
     for (const suite of [1, 2]) {
       for (const flow of ['insertion', 'registration', 'full-service']) {
         if (!fixtures.suites[String(suite)]?.recordings[flow]) continue;
-        const run = await runDevice(script, `${suite}:${flow}`, ESP32_FIRMWARE);
+        const run = await runDevice(script, `${suite}:${flow}`, { ...ESP32_FIRMWARE, preload: false }); // @noble: loaded, as above
         rows.push({
           cut: cut.name, suite, flow, fitsEsp32: run.report.status === 'ok', failure: failureOf(run), computrons: run.report.computrons.flow,
           baselineChunks: run.report.baseline.chunks - none.baseline.chunks, baselineSlots: run.report.baseline.slots - none.baseline.slots,

@@ -53,6 +53,7 @@
 #include "xsnap.h"
 #endif
 #include "native-crypto.h"
+#include "native-flash.h"
 
 extern void modInstallTextDecoder(xsMachine* the);
 extern void modInstallTextEncoder(xsMachine* the);
@@ -478,6 +479,7 @@ static int runnerMain(int argc, char* argv[])
 			modInstallTextDecoder(the);
 			modInstallTextEncoder(the);
 			nativeCryptoInstall(the);
+			nativeFlashInstall(the);
 			xsRunProgramFile(path);
 		}
 		xsEndHost(machine);

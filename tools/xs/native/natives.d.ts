@@ -18,3 +18,13 @@ declare function nativeP256Sign(secretKey: ArrayBuffer, digest: ArrayBuffer): Ar
 /** 33 bytes, SEC 1 compressed; RangeError for a key out of range. */
 declare function nativeP256PublicKey(secretKey: ArrayBuffer): ArrayBuffer;
 declare function nativeP256IsPublicKey(publicKey: ArrayBuffer): boolean;
+
+// The terminal's NOR flash chip (native-flash.c): memory outside the JavaScript heap.
+/** A blank (0xFF) chip of byteLength bytes in blocks of blockSize. */
+declare function nativeFlashOpen(byteLength: number, blockSize: number): void;
+/** A copy of length bytes at offset. */
+declare function nativeFlashRead(offset: number, length: number): ArrayBuffer;
+/** Programs length bytes of buffer from `from` at offset: each stored byte becomes old AND new. */
+declare function nativeFlashWrite(offset: number, buffer: ArrayBuffer, from: number, length: number): void;
+/** Sets the block to 0xFF. */
+declare function nativeFlashErase(block: number): void;
