@@ -21,9 +21,10 @@ import { DEFAULT_TARIFF, DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type 
 import { SeededRandom } from '../hal/sim/random.js';
 import type { CardPersonalisation } from '../card/personalisation.js';
 import { CardImageError, decodeCardImage, encodeCardImage, personaliseCard, readPersonalisation } from '../card/image.js';
-import { createIssuerKey, issueCard, IssuerError, provisionTerminal, type IssuerKey } from './issuer.js';
+import { CentreCertificateError, decodeCentreCertificate } from '../firmware/upload/centre-certificate.js';
+import { createIssuerKey, issueCard, IssuerError, provisionCentre, provisionTerminal, type CentreKey, type IssuerKey } from './issuer.js';
 import {
-  FileExistsError, FileFormatError, FORMAT, issuerKeyFromJson, issuerKeyPaths, issuerPublicKeyFromJson, jsonText, loadIssuerKey,
+  centreKeyFromJson, FileExistsError, FileFormatError, FORMAT, issuerKeyFromJson, loadCentreKey, saveCentreKey, issuerKeyPaths, issuerPublicKeyFromJson, jsonText, loadIssuerKey,
   loadIssuerPublicKey, readJsonFile, refuseExisting, saveIssuerKey, saveTerminalConfig, SECRET_FILE_MODE,
   terminalConfigFromJson, writeNewFile,
 } from './files.js';
@@ -44,6 +45,7 @@ Commands:
   create-key          make master key pair A (secret key file and public key nA)
   issue-card          personalise a card (Nt, Ns, IDU, expiry, SA1, SA2) and write its image file
   provision-terminal  make a terminal's key pair T and certificate CT; write its config file
+  provision-centre    make the fee management centre's key pair C and certificate CC; write its key file
   show FILE           print what a key, card image or terminal config file holds (secrets redacted)
 
 "<command> --help" describes a command's options. Exit code 2 means a bad argument or file.
@@ -262,10 +264,20 @@ function firstLine(text: string): string {
 
 const TERMINAL_ID = /^[0-9A-Za-z-]{1,16}$/;
 
+/** The id (terminal or centre) and the certificate validity a provision command is given. */
+function certifiedId(values: Values, idOption: string): { readonly id: string; readonly validFrom: string; readonly validTo: string } {
+  const id = required(values, idOption);
+  if (!TERMINAL_ID.test(id)) throw new UsageError(`--${idOption} must be 1 to 16 letters, digits or '-', got "${id}"`);
+  const validFrom = date('valid-from', required(values, 'valid-from'));
+  const validTo = date('valid-to', required(values, 'valid-to'));
+  if (validTo < validFrom) throw new UsageError(`--valid-to (${validTo}) is before --valid-from (${validFrom})`);
+  return { id, validFrom, validTo };
+}
+
 const provisionTerminalCommand: Command = {
   help: `Usage: ${PROGRAM} provision-terminal --key DIR --terminal-id ID --valid-from DATE --valid-to DATE --out FILE
                                   [--tariff-connection N] [--tariff-unit-fee N] [--tariff-unit-seconds N]
-                                  [--currency CODE] [--hotlist IDU,IDU,...] [--force] [--seed TEXT]
+                                  [--currency CODE] [--hotlist IDU,IDU,...] [--centre FILE] [--force] [--seed TEXT]
 
 Makes a terminal's key pair T and its certificate CT = Sig_A(terminal id || nT || validity), and
 writes the terminal config file (JSON "${FORMAT.TERMINAL_CONFIG}", byte fields in hex, mode 0600
@@ -283,11 +295,14 @@ Options:
   --hotlist IDU,...          card numbers (16 hex digits each) the terminal must refuse
   --utc-offset +hh:mm        the terminal's local time, for expiry dates and receipts (default +09:00;
                              west of UTC write --utc-offset=-05:00)
+  --centre FILE              the centre key file of provision-centre: its certificate CC goes into the
+                             config, so the terminal can check the centre's upload answers
   --out FILE                 terminal config file to write
   --force                    replace an existing config file
 ${SEED_HELP}`,
   options: {
     key: { type: 'string' },
+    centre: { type: 'string' },
     'terminal-id': { type: 'string' },
     'valid-from': { type: 'string' },
     'valid-to': { type: 'string' },
@@ -303,11 +318,7 @@ ${SEED_HELP}`,
   },
   run(values, _positionals, io) {
     const keyPath = required(values, 'key');
-    const terminalId = required(values, 'terminal-id');
-    if (!TERMINAL_ID.test(terminalId)) throw new UsageError(`--terminal-id must be 1 to 16 letters, digits or '-', got "${terminalId}"`);
-    const validFrom = date('valid-from', required(values, 'valid-from'));
-    const validTo = date('valid-to', required(values, 'valid-to'));
-    if (validTo < validFrom) throw new UsageError(`--valid-to (${validTo}) is before --valid-from (${validFrom})`);
+    const { id: terminalId, validFrom, validTo } = certifiedId(values, 'terminal-id');
     const tariff = tariffOptions(values);
     const hotlistText = optional(values, 'hotlist');
     const hotlist = hotlistText === undefined || hotlistText.trim() === ''
@@ -326,8 +337,12 @@ ${SEED_HELP}`,
     const force = values.force === true;
     refuseExisting([out], force);
     const issuer = loadIssuerKey(keyPath);
+    const centrePath = optional(values, 'centre');
+    const centreCertificate = centrePath === undefined ? undefined : loadCentreKey(centrePath).certificate;
 
-    const config = provisionTerminal(issuer, { terminalId, validFrom, validTo, tariff, hotlist, utcOffsetMinutes }, randomSource(values, io, `terminal ${terminalId}`));
+    const config = provisionTerminal(issuer, {
+      terminalId, validFrom, validTo, tariff, hotlist, utcOffsetMinutes, ...(centreCertificate === undefined ? {} : { centreCertificate }),
+    }, randomSource(values, io, `terminal ${terminalId}`));
     saveTerminalConfig(out, config, { force });
 
     io.out(`terminal ${terminalId} config written to ${out}`);
@@ -336,8 +351,59 @@ ${SEED_HELP}`,
     io.out(`tariff: ${describeTariff(config.tariff)}`);
     io.out(`hotlist: ${config.hotlist.length === 0 ? '(empty)' : config.hotlist.join(', ')}`);
     io.out(`local time: UTC${formatUtcOffset(config.utcOffsetMinutes)}`);
+    io.out(`centre certificate CC: ${config.centreCertificate === undefined ? '(none: --centre FILE adds it)' : `centre ${decodeCentreCertificate(config.centreCertificate).centreId}`}`);
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// provision-centre
+
+const provisionCentreCommand: Command = {
+  help: `Usage: ${PROGRAM} provision-centre --key DIR --centre-id ID --valid-from DATE --valid-to DATE --out FILE
+                                [--force] [--seed TEXT]
+
+Makes the fee management centre's key pair C and its certificate CC = Sig_A(centre id || nC ||
+validity), and writes the centre key file (JSON "${FORMAT.CENTRE_KEY}", mode 0600 because it holds
+the centre's secret key): C, CC and the issuer's public key nA, with which the centre checks the
+terminal certificates it registers. The centre signs its upload answers with C; terminals check
+them with CC (provision-terminal --centre FILE).
+
+Options:
+  --key DIR                  the issuer key directory (or its issuer-key.json)
+  --centre-id ID             1 to 16 letters, digits or '-'
+  --valid-from DATE          first day the certificate is valid, YYYY-MM-DD
+  --valid-to DATE            last day the certificate is valid, YYYY-MM-DD
+  --out FILE                 centre key file to write
+  --force                    replace an existing key file
+${SEED_HELP}`,
+  options: {
+    key: { type: 'string' },
+    'centre-id': { type: 'string' },
+    'valid-from': { type: 'string' },
+    'valid-to': { type: 'string' },
+    out: { type: 'string' },
+    force: { type: 'boolean' },
+    seed: { type: 'string' },
+  },
+  run(values, _positionals, io) {
+    const keyPath = required(values, 'key');
+    const { id: centreId, validFrom, validTo } = certifiedId(values, 'centre-id');
+    const out = required(values, 'out');
+    const force = values.force === true;
+    refuseExisting([out], force);
+    const issuer = loadIssuerKey(keyPath);
+    const centre = provisionCentre(issuer, { centreId, validFrom, validTo }, randomSource(values, io, `centre ${centreId}`));
+    saveCentreKey(out, centre, { force });
+    io.out(`centre ${centreId} key written to ${out} (mode 0600)`);
+    showCentre(centre, io);
+  },
+};
+
+function showCentre(centre: CentreKey, io: Io): void {
+  const cert = decodeCentreCertificate(centre.certificate);
+  io.out(`nC: ${toHex(centre.publicKey)}`);
+  io.out(`certificate CC: valid ${cert.validFrom} to ${cert.validTo}, issuer key ${cert.keyId}, ${suiteLabel(cert.suite)}`);
+}
 
 function tariffOptions(values: Values): Tariff {
   const pick = (option: string, fallback: number, min: number, max: number) => {
@@ -398,6 +464,13 @@ Exit status 1 when a signature it checked does not verify (INVALID), 2 for a bad
       case FORMAT.ISSUER_PUBLIC_KEY:
         showIssuerKey(within(() => issuerPublicKeyFromJson(json)), false, path, io);
         return;
+      case FORMAT.CENTRE_KEY: {
+        const centre = within(() => centreKeyFromJson(json));
+        io.out(`centre key "${centre.centreId}" (${path}): CC valid with the nA in the file`);
+        showCentre(centre, io);
+        io.out('  secret key: (redacted)');
+        return;
+      }
       case FORMAT.TERMINAL_CONFIG:
         return showTerminalConfig(within(() => terminalConfigFromJson(json)), trusted, path, io) ? 0 : 1;
       case FORMAT.CARD_IMAGE: {
@@ -475,6 +548,7 @@ function showTerminalConfig(config: TerminalConfig, trusted: IssuerPublicKey | u
   io.out(`  tariff: ${describeTariff(config.tariff)}`);
   io.out(`  hotlist: ${config.hotlist.length === 0 ? '(empty)' : config.hotlist.join(', ')}`);
   io.out(`  local time: UTC${formatUtcOffset(config.utcOffsetMinutes)}`);
+  if (config.centreCertificate !== undefined) io.out(`  centre certificate CC: centre ${decodeCentreCertificate(config.centreCertificate).centreId}, valid with the nA in the file`);
   return ok;
 }
 
@@ -485,6 +559,7 @@ const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   'create-key': createKey,
   'issue-card': issueCardCommand,
   'provision-terminal': provisionTerminalCommand,
+  'provision-centre': provisionCentreCommand,
   show: showCommand,
 });
 
@@ -492,7 +567,7 @@ const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
 function isUserError(error: unknown): error is Error {
   return error instanceof UsageError || error instanceof FileFormatError || error instanceof FileExistsError
     || error instanceof IssuerError || error instanceof UnknownSuiteError || error instanceof DateError || error instanceof TlvError
-    || error instanceof CardImageError;
+    || error instanceof CardImageError || error instanceof CentreCertificateError;
 }
 
 /** File system refusals (permissions, a full disk) are the operator's to fix too. */

@@ -1,5 +1,5 @@
 /// <reference types="node" />
-// The issuer's files: master key pair A, its public half nA, and terminal configs, as JSON with
+// The issuer's files: master key pair A, its public half nA, terminal configs and the centre key, as JSON with
 // hex byte fields and a format tag. The JSON <-> object functions are pure so the simulator and
 // tests reuse them; the load/save functions add Node file IO (no-clobber unless forced, 0600 for
 // anything holding a secret key).
@@ -13,7 +13,8 @@ import { CARD_IMAGE_FORMAT } from '../card/image.js';
 import { DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
 import { parseUtcOffset } from '../firmware/protocol/dates.js';
 import { provisioningJson, type ProvisioningJson } from '../firmware/terminal/provisioning.js';
-import type { IssuerKey } from './issuer.js';
+import { checkCentreCertificate, decodeCentreCertificate } from '../firmware/upload/centre-certificate.js';
+import type { CentreKey, IssuerKey } from './issuer.js';
 
 /** A file (or JSON value) that is not what it claims to be; the message names the field. */
 export class FileFormatError extends Error {
@@ -29,6 +30,7 @@ export const FORMAT = Object.freeze({
   ISSUER_KEY: 'icc-issuer-key/1',
   ISSUER_PUBLIC_KEY: 'icc-issuer-public-key/1',
   TERMINAL_CONFIG: 'icc-terminal-config/1',
+  CENTRE_KEY: 'icc-centre-key/1',
   CARD_IMAGE: CARD_IMAGE_FORMAT,
 } as const);
 
@@ -270,7 +272,73 @@ export function terminalConfigFromJson(value: unknown): TerminalConfig {
     tariff: tariffFromJson(json.tariff), hotlist: hotlistFromJson(json.hotlist), utcOffsetMinutes: utcOffsetFromJson(json.utcOffset),
   };
   checkCertificate(certificate, rest, where);
-  return { ...rest, certificate };
+  if (json.centreCertificate === undefined) return { ...rest, certificate };
+  return { ...rest, certificate, centreCertificate: centreCertificateField(json, 'centreCertificate', issuerKeys, where) };
+}
+
+/** CC from `json[field]`, checked with the issuer keys the file trusts. */
+function centreCertificateField(json: JsonObject, field: string, issuerKeys: readonly IssuerPublicKey[], where: string): Uint8Array {
+  const certificate = hexField(json, field, where);
+  try {
+    checkCentreCertificate(certificate, issuerKeys);
+  } catch (error) {
+    throw new FileFormatError(`${where}: "${field}": ${(error as Error).message}`);
+  }
+  return certificate;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The centre's key (npm run issuer -- provision-centre): key pair C, CC and the nA it trusts.
+
+export interface CentreKeyJson {
+  readonly format: typeof FORMAT.CENTRE_KEY;
+  readonly centreId: string;
+  readonly suite: number;
+  readonly issuerKeys: readonly IssuerPublicKeyJson[];
+  readonly publicKey: string;
+  readonly secretKey: string;
+  readonly certificate: string;
+}
+
+export function centreKeyToJson(key: CentreKey): CentreKeyJson {
+  return {
+    format: FORMAT.CENTRE_KEY,
+    centreId: key.centreId,
+    suite: key.suite,
+    issuerKeys: key.issuerKeys.map(issuerPublicKeyToJson),
+    publicKey: toHex(key.publicKey),
+    secretKey: toHex(key.secretKey),
+    certificate: toHex(key.certificate),
+  };
+}
+
+/** Checks the file in full: C is a key pair, CC verifies with one of the issuer keys and certifies nC. */
+export function centreKeyFromJson(value: unknown): CentreKey {
+  const where = 'centre key';
+  const json = objectOf(value, where);
+  checkFormat(json, FORMAT.CENTRE_KEY, 'a centre key');
+  const suite = suiteField(json, 'suite', where);
+  if (!Array.isArray(json.issuerKeys) || json.issuerKeys.length === 0) throw new FileFormatError(`${where}: "issuerKeys" must be a non-empty array`);
+  const issuerKeys = json.issuerKeys.map((entry: unknown, index) => publicKeyFields(objectOf(entry, `${where} issuerKeys[${index}]`), `${where} issuerKeys[${index}]`));
+  const publicKey = hexField(json, 'publicKey', where);
+  checkPublicKey(suite, publicKey, 'publicKey', where);
+  const secretKey = hexField(json, 'secretKey', where);
+  checkKeyPair(suite, secretKey, publicKey, 'secretKey', where);
+  const certificate = centreCertificateField(json, 'certificate', issuerKeys, where);
+  const cert = decodeCentreCertificate(certificate);
+  const centreId = stringField(json, 'centreId', where);
+  if (cert.centreId !== centreId) throw new FileFormatError(`${where}: certificate is for centre "${cert.centreId}", not "${centreId}"`);
+  if (!constantTimeEqual(cert.centrePublicKey, publicKey)) throw new FileFormatError(`${where}: certificate is for a different centre public key`);
+  return { centreId, suite: suite.id, secretKey, publicKey, certificate, issuerKeys };
+}
+
+/** The centre key holds C's secret key: written 0600. */
+export function saveCentreKey(path: string, key: CentreKey, options: { readonly force?: boolean } = {}): void {
+  writeNewFile(path, jsonText(centreKeyToJson(key)), { force: options.force, mode: SECRET_FILE_MODE });
+}
+
+export function loadCentreKey(path: string): CentreKey {
+  return fromFile(path, centreKeyFromJson);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // The issuer's operations (patent [0009], [0010], [0016], [0019]): master key pair A, card
-// personalisation with SA1 and SA2, terminal certificates. Engine-neutral, so scenario tests
+// personalisation with SA1 and SA2, terminal certificates, the centre's key and certificate. Engine-neutral, so scenario tests
 // on XS issue their own cards; the CLI in cli.ts adds files and arguments.
 import { sha256 } from '../firmware/crypto/hash.js';
 import { suiteById } from '../firmware/crypto/suites.js';
@@ -12,7 +12,8 @@ import {
   settingNumberCommitment, type CardData, type TerminalCertificate,
 } from '../firmware/protocol/data-objects.js';
 import type { CardPersonalisation } from '../card/personalisation.js';
-import { DEFAULT_TARIFF, DEFAULT_UTC_OFFSET_MINUTES, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
+import { DEFAULT_TARIFF, DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
+import { centreCertificateMessage, encodeCentreCertificate } from '../firmware/upload/centre-certificate.js';
 
 export class IssuerError extends Error {
   override name = 'IssuerError';
@@ -85,21 +86,27 @@ export interface TerminalRequest {
   readonly hotlist?: readonly string[];
   /** The terminal's local time, minutes east of UTC (default +540, Japan). */
   readonly utcOffsetMinutes?: number;
+  /** The centre certificate CC (tag F3) the terminal checks upload answers with. */
+  readonly centreCertificate?: Uint8Array;
 }
 
-/** Provisions a terminal: key pair T and CT = Sig_A(terminal id ‖ nT ‖ validity). */
-export function provisionTerminal(issuer: IssuerKey, request: TerminalRequest, random: RandomBytes): TerminalConfig {
-  if (!/^[0-9A-Za-z-]{1,16}$/.test(request.terminalId)) {
-    throw new IssuerError(`terminal id must be 1 to 16 letters, digits or '-', got "${request.terminalId}"`);
-  }
-  const validFrom = checkDate(request.validFrom);
-  const validTo = checkDate(request.validTo);
+/** A new key pair of the issuer's suite and the unsigned certificate fields for it (CT or CC). */
+function certifiedKeyPair(issuer: IssuerKey, id: string, what: string, validFromText: string, validToText: string, random: RandomBytes) {
+  if (!/^[0-9A-Za-z-]{1,16}$/.test(id)) throw new IssuerError(`${what} id must be 1 to 16 letters, digits or '-', got "${id}"`);
+  const validFrom = checkDate(validFromText);
+  const validTo = checkDate(validToText);
   if (validTo < validFrom) throw new IssuerError(`certificate validity ends (${validTo}) before it starts (${validFrom})`);
   const suite = suiteById(issuer.suite);
   const pair = suite.generateKeyPair(random);
   const unsigned: Omit<TerminalCertificate, 'signature'> = {
-    terminalId: request.terminalId, terminalPublicKey: pair.publicKey, validFrom, validTo, suite: issuer.suite, keyId: issuer.keyId,
+    terminalId: id, terminalPublicKey: pair.publicKey, validFrom, validTo, suite: issuer.suite, keyId: issuer.keyId,
   };
+  return { suite, pair, unsigned };
+}
+
+/** Provisions a terminal: key pair T and CT = Sig_A(terminal id ‖ nT ‖ validity). */
+export function provisionTerminal(issuer: IssuerKey, request: TerminalRequest, random: RandomBytes): TerminalConfig {
+  const { suite, pair, unsigned } = certifiedKeyPair(issuer, request.terminalId, 'terminal', request.validFrom, request.validTo, random);
   const certificate = encodeCertificate({ ...unsigned, signature: suite.sign(issuer.secretKey, certificateMessage(unsigned)) });
   return {
     terminalId: request.terminalId,
@@ -111,6 +118,41 @@ export function provisionTerminal(issuer: IssuerKey, request: TerminalRequest, r
     tariff: request.tariff ?? DEFAULT_TARIFF,
     hotlist: (request.hotlist ?? []).map((idu) => idu.toUpperCase()),
     utcOffsetMinutes: checkUtcOffset(request.utcOffsetMinutes ?? DEFAULT_UTC_OFFSET_MINUTES),
+    ...(request.centreCertificate === undefined ? {} : { centreCertificate: request.centreCertificate }),
+  };
+}
+
+export interface CentreRequest {
+  readonly centreId: string;
+  readonly validFrom: string;
+  readonly validTo: string;
+}
+
+/** What the fee management centre holds: key pair C, its certificate CC, and the nA it trusts. */
+export interface CentreKey {
+  readonly centreId: string;
+  readonly suite: number; // suite of C (the issuer's)
+  readonly secretKey: Uint8Array;
+  readonly publicKey: Uint8Array; // nC
+  readonly certificate: Uint8Array; // CC, encoded (tag F3)
+  /** The issuer keys whose terminal certificates CT the centre accepts (nA). */
+  readonly issuerKeys: readonly IssuerPublicKey[];
+}
+
+/** Provisions the centre: key pair C and CC = Sig_A(centre id ‖ nC ‖ validity) (docs/upload-protocol.md). */
+export function provisionCentre(issuer: IssuerKey, request: CentreRequest, random: RandomBytes): CentreKey {
+  const { suite, pair, unsigned } = certifiedKeyPair(issuer, request.centreId, 'centre', request.validFrom, request.validTo, random);
+  const fields = {
+    centreId: request.centreId, centrePublicKey: pair.publicKey, validFrom: unsigned.validFrom, validTo: unsigned.validTo, suite: issuer.suite, keyId: issuer.keyId,
+  };
+  const certificate = encodeCentreCertificate({ ...fields, signature: suite.sign(issuer.secretKey, centreCertificateMessage(fields)) });
+  return {
+    centreId: request.centreId,
+    suite: issuer.suite,
+    secretKey: pair.secretKey,
+    publicKey: pair.publicKey,
+    certificate,
+    issuerKeys: [{ suite: issuer.suite, keyId: issuer.keyId, publicKey: issuer.publicKey }],
   };
 }
 

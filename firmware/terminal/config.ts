@@ -31,6 +31,11 @@ export interface TerminalConfig {
    * usage records shown, in local time; records and the clock keep UTC.
    */
   readonly utcOffsetMinutes: number;
+  /**
+   * The centre certificate CC (tag F3, firmware/upload/centre-certificate.ts): upload answers
+   * are trusted only under its key nC. Absent in configs made before the upload existed.
+   */
+  readonly centreCertificate?: Uint8Array;
 }
 
 /** Japan Standard Time, for configs written before the offset was provisioned. */

@@ -21,6 +21,8 @@ export interface ProvisioningJson {
   readonly hotlist: readonly string[];
   /** The terminal's local time as "+09:00"; absent in files written before it was provisioned. */
   readonly utcOffset?: string;
+  /** The centre certificate CC (hex); absent in files written before the upload existed. */
+  readonly centreCertificate?: string;
 }
 
 /** The JSON of a TerminalConfig, as the issuer's provision-terminal writes it and the device reads it. */
@@ -36,6 +38,7 @@ export function provisioningJson(config: TerminalConfig): ProvisioningJson {
     tariff: { currency: config.tariff.currency, connectionFee: config.tariff.connectionFee, unitFee: config.tariff.unitFee, unitSeconds: config.tariff.unitSeconds },
     hotlist: config.hotlist.map((idu) => idu.toUpperCase()),
     utcOffset: formatUtcOffset(config.utcOffsetMinutes),
+    ...(config.centreCertificate === undefined ? {} : { centreCertificate: toHex(config.centreCertificate) }),
   };
 }
 
@@ -103,5 +106,6 @@ export function configFromProvisioning(value: unknown): TerminalConfig {
     tariff,
     hotlist: field(value, 'hotlist', isArray, 'a list of card numbers').map((entry) => String(entry).toUpperCase()),
     utcOffsetMinutes,
+    ...(value.centreCertificate === undefined ? {} : { centreCertificate: bytes(value, 'centreCertificate') }),
   };
 }

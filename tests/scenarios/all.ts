@@ -6,6 +6,7 @@ import { cardScenarios } from './card-scenarios.js';
 import { cryptoProviderScenarios } from './crypto-provider-scenarios.js';
 import { cardTearingScenarios } from './card-tearing-scenarios.js';
 import { esignScenarios } from './esign-scenarios.js';
+import { hotlistScenarios } from './hotlist-scenarios.js';
 import { iso7816Scenarios } from './iso7816-scenarios.js';
 import { journalScenarios } from './journal-scenarios.js';
 import { protocolScenarios } from './protocol-scenarios.js';
@@ -32,6 +33,7 @@ function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario
 export const allScenarios: readonly Scenario[] = gather(
   protocolScenarios,
   journalScenarios,
+  hotlistScenarios,
   callJournalScenarios,
   esignScenarios,
   cryptoProviderScenarios,
