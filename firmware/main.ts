@@ -1,11 +1,12 @@
-// The firmware's entry (DESIGN.md §6): a board's HAL, the terminal's provisioned configuration
-// and the usage journal on the board's flash partition, wired to the terminal (claim 2). The
+// The firmware's entry (DESIGN.md §6): a board's HAL, the terminal's provisioned configuration,
+// the usage journal and the hotlist on the board's flash partitions, wired to the terminal (claim 2). The
 // terminal's run() is the one loop: it waits for a card, runs a session (figs. 4 and 5), and
 // hands the quiet time between customers to the idle work (the daily upload, [0015]). Each
 // platform's start module builds its Board and calls startFirmware(): hal/esp32/main.ts on the
 // device, tools/moddable/simulator-main.ts on the Moddable simulator.
 import type { TerminalHal } from '../hal/index.js';
 import { UsageJournal } from './journal/usage-journal.js';
+import { HotlistStore } from './hotlist/store.js';
 import type { TerminalConfig } from './terminal/config.js';
 import type { TerminalEvent } from './terminal/events.js';
 import { Terminal, type IdleWork } from './terminal/terminal.js';
@@ -24,19 +25,27 @@ export interface Board {
 export interface Firmware {
   readonly terminal: Terminal;
   readonly journal: UsageJournal;
+  /** The hotlist on `hal.hotlistFlash`, for the upload to apply change lists to; null without that partition. */
+  readonly hotlist: HotlistStore | null;
   /** Settles when the terminal has shut down (Terminal.shutdown()), or rejects on a fault. */
   readonly stopped: Promise<void>;
 }
 
 /**
- * Opens the usage journal on `board.hal.flash` (recovering whatever a power cut left) and starts
- * the terminal. Throws what UsageJournal.open throws for a partition it cannot use.
+ * Opens the usage journal on `board.hal.flash` (recovering whatever a power cut left) and the
+ * hotlist on `board.hal.hotlistFlash` when the board has one (the provisioned list written as
+ * version 0 the first time), and starts the terminal. Throws what UsageJournal.open throws for a
+ * partition it cannot use, and what HotlistStore.open and provision() throw (HotlistLayoutError,
+ * a provisioned list larger than the partition).
  */
 export function startFirmware(board: Board): Firmware {
   const journal = UsageJournal.open(board.hal.flash, board.config.terminalId);
+  const hotlist = board.hal.hotlistFlash ? HotlistStore.open(board.hal.hotlistFlash) : null;
+  hotlist?.provision(board.config.hotlist);
   const terminal = new Terminal(board.hal, board.config, journal, {
     ...(board.onEvent ? { onEvent: board.onEvent } : {}),
     ...(board.idleWork ? { idleWork: board.idleWork } : {}),
+    ...(hotlist ? { hotlist } : {}),
   });
-  return { terminal, journal, stopped: terminal.run() };
+  return { terminal, journal, hotlist, stopped: terminal.run() };
 }

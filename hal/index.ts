@@ -13,6 +13,9 @@ export interface TerminalHal {
   readonly display: Display;
   readonly clock: Clock;
   readonly random: Random;
+  /** The usage journal's partition. */
   readonly flash: Flash;
+  /** The hotlist's partition (firmware/hotlist); without it the terminal checks the config's list. */
+  readonly hotlistFlash?: Flash;
   readonly modem?: Modem;
 }

@@ -23,6 +23,9 @@ import type { CardPersonalisation } from '../card/personalisation.js';
 import { CardImageError, decodeCardImage, encodeCardImage, personaliseCard, readPersonalisation } from '../card/image.js';
 import { CentreCertificateError, decodeCentreCertificate } from '../firmware/upload/centre-certificate.js';
 import { createIssuerKey, issueCard, IssuerError, provisionCentre, provisionTerminal, type CentreKey, type IssuerKey } from './issuer.js';
+import { issuerVerifiers, verifyChangeList } from '../firmware/hotlist/change-list.js';
+import { HotlistRefusedError } from '../firmware/hotlist/refusal.js';
+import { changeListFromJson, changeListToJson, HOTLIST_CHANGE_FORMAT, signChangeList } from './hotlist.js';
 import {
   centreKeyFromJson, FileExistsError, FileFormatError, FORMAT, issuerKeyFromJson, loadCentreKey, saveCentreKey, issuerKeyPaths, issuerPublicKeyFromJson, jsonText, loadIssuerKey,
   loadIssuerPublicKey, readJsonFile, refuseExisting, saveIssuerKey, saveTerminalConfig, SECRET_FILE_MODE,
@@ -46,6 +49,7 @@ Commands:
   issue-card          personalise a card (Nt, Ns, IDU, expiry, SA1, SA2) and write its image file
   provision-terminal  make a terminal's key pair T and certificate CT; write its config file
   provision-centre    make the fee management centre's key pair C and certificate CC; write its key file
+  hotlist-change      sign hotlist version N (cards added and removed since N-1) for the centre to relay
   show FILE           print what a key, card image or terminal config file holds (secrets redacted)
 
 "<command> --help" describes a command's options. Exit code 2 means a bad argument or file.
@@ -112,6 +116,12 @@ const CARD_NUMBER = /^[0-9a-fA-F]{16}$/;
 function cardNumber(option: string, value: string): string {
   if (!CARD_NUMBER.test(value)) throw new UsageError(`--${option}: card number (IDU) must be 16 hex digits (8 bytes), got "${value}"`);
   return value.toUpperCase();
+}
+
+/** A comma-separated list of card numbers, each once, in the order given; [] when absent or empty. */
+function cardList(values: Values, option: string): string[] {
+  const text = optional(values, option);
+  return text === undefined || text.trim() === '' ? [] : [...new Set(text.split(',').map((idu) => cardNumber(option, idu.trim())))];
 }
 
 function suiteOption(value: string): number {
@@ -320,10 +330,7 @@ ${SEED_HELP}`,
     const keyPath = required(values, 'key');
     const { id: terminalId, validFrom, validTo } = certifiedId(values, 'terminal-id');
     const tariff = tariffOptions(values);
-    const hotlistText = optional(values, 'hotlist');
-    const hotlist = hotlistText === undefined || hotlistText.trim() === ''
-      ? []
-      : [...new Set(hotlistText.split(',').map((idu) => cardNumber('hotlist', idu.trim())))];
+    const hotlist = cardList(values, 'hotlist');
     const offsetText = optional(values, 'utc-offset');
     let utcOffsetMinutes = DEFAULT_UTC_OFFSET_MINUTES;
     if (offsetText !== undefined) {
@@ -426,17 +433,69 @@ function describeTariff(tariff: Tariff): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// hotlist-change
+
+const hotlistChangeCommand: Command = {
+  help: `Usage: ${PROGRAM} hotlist-change --key DIR --version N [--add IDU,...] [--remove IDU,...] --out FILE [--force]
+
+Signs hotlist version N with issuer key A: the list of version N-1 with these cards added and
+removed (patent [0019]). Writes the change list file (JSON "${HOTLIST_CHANGE_FORMAT}": the signed DF02
+bytes in hex, and the same fields for people to read). The centre stores and relays it; terminals
+apply it only when it is the version after theirs and its signature checks with nA. Version 0 is
+the list each terminal was provisioned with (provision-terminal --hotlist).
+
+Options:
+  --key DIR          the issuer key directory (or its issuer-key.json)
+  --version N        the version this change makes, 1 to 4294967295: the last one signed + 1
+  --add IDU,...      card numbers (16 hex digits each) to block
+  --remove IDU,...   card numbers to accept again
+  --out FILE         change list file to write
+  --force            replace an existing file`,
+  options: {
+    key: { type: 'string' },
+    version: { type: 'string' },
+    add: { type: 'string' },
+    remove: { type: 'string' },
+    out: { type: 'string' },
+    force: { type: 'boolean' },
+  },
+  run(values, _positionals, io) {
+    const keyPath = required(values, 'key');
+    const version = integer('version', required(values, 'version'), 1, 0xffffffff);
+    const added = cardList(values, 'add');
+    const removed = cardList(values, 'remove');
+    const both = added.find((idu) => removed.includes(idu));
+    if (both) throw new UsageError(`card ${both} is in both --add and --remove`);
+    const out = required(values, 'out');
+    const force = values.force === true;
+    refuseExisting([out], force);
+    const issuer = loadIssuerKey(keyPath);
+    const json = changeListToJson(signChangeList(issuer, { version, added, removed }));
+    writeNewFile(out, jsonText(json), { force });
+    io.out(`hotlist version ${version} written to ${out} (${json.changeList.length / 2} bytes signed)`);
+    showChangeList(json, io);
+    io.out(`signed with issuer key ${issuer.keyId}, ${suiteLabel(issuer.suite)}`);
+  },
+};
+
+function showChangeList(json: ReturnType<typeof changeListToJson>, io: Io): void {
+  io.out(`  added (${json.added.length}): ${json.added.length === 0 ? '(none)' : json.added.join(', ')}`);
+  io.out(`  removed (${json.removed.length}): ${json.removed.length === 0 ? '(none)' : json.removed.join(', ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
 // show
 
 const showCommand: Command = {
   help: `Usage: ${PROGRAM} show FILE [--issuer PATH]
 
-Prints what an issuer key, issuer public key, card image or terminal config file holds, decoded.
-Secret keys, the salt and the setting number Ns are never printed.
+Prints what an issuer key, issuer public key, card image, terminal config or hotlist change file
+holds, decoded. Secret keys, the salt and the setting number Ns are never printed.
 
 Options:
-  --issuer PATH      also check the card's SA1/SA2 or the terminal's CT with this issuer public
-                     key (issuer-public-key.json, or the key directory)
+  --issuer PATH      also check the card's SA1/SA2, the terminal's CT or the change list's
+                     signature with this issuer public key (issuer-public-key.json, or the key
+                     directory)
 
 Exit status 1 when a signature it checked does not verify (INVALID), 2 for a bad file or usage.`,
   options: { issuer: { type: 'string' } },
@@ -473,13 +532,28 @@ Exit status 1 when a signature it checked does not verify (INVALID), 2 for a bad
       }
       case FORMAT.TERMINAL_CONFIG:
         return showTerminalConfig(within(() => terminalConfigFromJson(json)), trusted, path, io) ? 0 : 1;
+      case HOTLIST_CHANGE_FORMAT: {
+        const changeList = within(() => changeListFromJson(json));
+        io.out(`hotlist change list, version ${changeList.version} (${path}): issuer key ${changeList.keyId}, ${suiteLabel(changeList.suite)}`);
+        showChangeList(changeListToJson(changeList.encoded), io);
+        if (!trusted) return;
+        let problem: string | null = null;
+        try {
+          verifyChangeList(changeList, issuerVerifiers([trusted]));
+        } catch (error) {
+          if (!(error instanceof HotlistRefusedError)) throw error;
+          problem = error.message;
+        }
+        io.out(`  signature: ${verdict(problem === null)} with issuer key ${trusted.keyId} from --issuer${problem === null ? '' : ` (${problem})`}`);
+        return problem === null ? 0 : 1;
+      }
       case FORMAT.CARD_IMAGE: {
         const image = within(() => decodeCardImage(json));
         return showCard(image.label, within(() => readPersonalisation(image.eeprom)), image.eeprom.length, trusted, path, io) ? 0 : 1;
       }
       default:
         throw new FileFormatError(`${path}: not an issuer file (format ${typeof format === 'string' ? `"${format}"` : 'tag missing'}; `
-          + `expected ${Object.values(FORMAT).map((tag) => `"${tag}"`).join(', ')})`);
+          + `expected ${[...Object.values(FORMAT), HOTLIST_CHANGE_FORMAT].map((tag) => `"${tag}"`).join(', ')})`);
     }
   },
 };
@@ -560,6 +634,7 @@ const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   'issue-card': issueCardCommand,
   'provision-terminal': provisionTerminalCommand,
   'provision-centre': provisionCentreCommand,
+  'hotlist-change': hotlistChangeCommand,
   show: showCommand,
 });
 

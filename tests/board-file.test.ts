@@ -52,11 +52,14 @@ describe('moddable.json (the board file)', () => {
     refused((j) => (j.wiring.keypad.layout = ['123R', '456C', '789E', '*0#X']), /^wiring\.keypad\.layout: must be 4 rows of 4 keys/);
     refused((j) => (j.wiring.keypad.layout = ['123R', '456C', '789E', '*0##']), /^wiring\.keypad\.layout: has no "N" key$/);
     refused((j) => (j.wiring.flash.partition = 'Journal Partition'), /^wiring\.flash\.partition: must be a partition name/);
+    refused((j) => (j.wiring.flash.hotlistPartition = 'records'), /^wiring\.flash\.hotlistPartition: "records" is no data partition of manifests\/partitions\.csv/);
+    refused((j) => (j.wiring.flash.hotlistPartition = 'journal'), /^wiring\.flash\.hotlistPartition: "journal" is already the journal's partition$/);
+    refused((j) => delete j.wiring.flash.hotlistPartition, /^wiring\.flash\.hotlistPartition: must be a partition name/);
     refused((j) => (j.wiring.lcd.rows = 3), /^wiring\.lcd: a 20×3 HD44780 is not supported/);
   });
 
   it('refuses a strapping pin held at the wrong level at reset, naming the pin and the level', () => {
-    assert.deepEqual(PARTITIONS, ['nvs', 'phy_init', 'journal']);
+    assert.deepEqual(PARTITIONS, ['nvs', 'phy_init', 'hotlist', 'journal']);
     refused((j) => (j.wiring.keypad.columns[2] = 12), /^wiring\.keypad\.columns\[2\]: GPIO 12 is a strapping pin of the esp32 that must be low at reset, and this signal holds it high$/);
     refused((j) => (j.targets['esp32-c3'].wiring.modem.powerKey = 2), /^targets\.esp32-c3\.wiring\.modem\.powerKey: GPIO 2 is a strapping pin of the esp32c3 that must be high at reset, and this signal holds it low$/);
     refused((j) => (j.targets['esp32-c3'].wiring.card.detect = 9), /^targets\.esp32-c3\.wiring\.card\.detect: GPIO 9 is a strapping pin of the esp32c3 that must be high at reset/);
@@ -68,13 +71,13 @@ describe('moddable.json (the board file)', () => {
       j.targets.esp32.wirng = j.targets.esp32.wiring;
     }, /^targets\.esp32\.wirng: is not a field of a target \(comment, platform, chip, console, wiring\)$/);
     refused((j) => (j.wiring.card.clok = 4), /^wiring\.card\.clok: is not a field of a card/);
-    refused((j) => (j.wiring.flash.partition = 'records'), /^wiring\.flash\.partition: "records" is no data partition of manifests\/partitions\.csv \(nvs, phy_init, journal\)$/);
+    refused((j) => (j.wiring.flash.partition = 'records'), /^wiring\.flash\.partition: "records" is no data partition of manifests\/partitions\.csv \(nvs, phy_init, hotlist, journal\)$/);
     const json = board();
     json.wiring.modem.baud = 10000; // shared by the esp32 target only: one problem, not one per target
     json.wiring.flash.partition = 'records'; // shared by all three targets
     assert.throws(() => readBoardFile(json, PARTITIONS), (error: unknown) => {
       assert.ok(error instanceof BoardFileError);
-      assert.deepEqual(error.problems.filter((p) => p.startsWith('wiring.flash')), ['wiring.flash.partition: "records" is no data partition of manifests/partitions.csv (nvs, phy_init, journal)']);
+      assert.deepEqual(error.problems.filter((p) => p.startsWith('wiring.flash')), ['wiring.flash.partition: "records" is no data partition of manifests/partitions.csv (nvs, phy_init, hotlist, journal)']);
       return true;
     });
   });

@@ -10,6 +10,7 @@ import type { CardLink } from './card-link.js';
 import type { TerminalConfig } from './config.js';
 import type { TerminalKeys } from './keys.js';
 import type { RejectReason } from './events.js';
+import type { HotlistLookup } from '../hotlist/store.js';
 
 /** The PIN as the card reports it: not registered yet, registered, or blocked by wrong tries. */
 export type PinState = 'none' | 'set' | 'blocked';
@@ -38,10 +39,11 @@ export function verifyCardData(card: CardData, keys: TerminalKeys): { reason: Re
 
 /**
  * Fig. 4 and 5 up to the PIN screen: power-up, SELECT, READ CARD DATA, SA1 and SA2 with the
- * issuer keys in `keys`, expiry on the local calendar at `nowMs` (ms since epoch UTC), hotlist,
- * PIN state. A refusal comes back as { ok: false, reason }; line errors are thrown as the link throws them.
+ * issuer keys in `keys`, expiry on the local calendar at `nowMs` (ms since epoch UTC), hotlist
+ * (`hotlist` in flash when the terminal has one, else the config's), PIN state. A refusal comes
+ * back as { ok: false, reason }; line errors are thrown as the link throws them.
  */
-export async function checkInsertedCard(link: CardLink, config: TerminalConfig, keys: TerminalKeys, nowMs: number): Promise<InsertionResult> {
+export async function checkInsertedCard(link: CardLink, config: TerminalConfig, keys: TerminalKeys, nowMs: number, hotlist: HotlistLookup | null = null): Promise<InsertionResult> {
   await link.powerOn();
   const selected = await link.send(COMMANDS.select());
   if (selected.sw !== SW.OK) return reject('not-our-card', `SELECT: ${describeStatus(selected.sw)}`);
@@ -60,7 +62,7 @@ export async function checkInsertedCard(link: CardLink, config: TerminalConfig, 
   const today = dateOf(nowMs, config.utcOffsetMinutes); // the card's expiry day ends at local midnight
   if (isExpired(card.expiry, today)) return reject('expired', `expired ${card.expiry}, today is ${today}`);
   const cardNumber = toHex(card.cardNumber);
-  if (config.hotlist.includes(cardNumber)) return reject('hotlisted', `card ${cardNumber} is on the hotlist`);
+  if (hotlist ? hotlist.contains(card.cardNumber) : config.hotlist.includes(cardNumber)) return reject('hotlisted', `card ${cardNumber} is on the hotlist`);
 
   // VERIFY without data asks the PIN state without spending a try (ISO 7816-4 §11.5.6).
   const state = await link.send(COMMANDS.triesLeft(REFERENCE.PIN));

@@ -16,6 +16,7 @@ import { REJECT_TEXT, SCREENS } from './screens.js';
 import { giveService, readPinOrRegister, verifyPin } from './service.js';
 import { SessionStop, type AcceptedCard, type CardVisit, type SessionContext } from './session.js';
 import type { UsageStore } from './usage-store.js';
+import type { HotlistLookup } from '../hotlist/store.js';
 
 export interface TerminalOptions {
   /** How long a prompt waits for a key before the card is given back. */
@@ -27,6 +28,8 @@ export interface TerminalOptions {
   readonly onWaiting?: () => void;
   /** Work for the time nobody is at the terminal (the daily upload): see IdleWork. */
   readonly idleWork?: IdleWork;
+  /** The hotlist in flash (firmware/hotlist); without it, insertion checks the config's list. */
+  readonly hotlist?: HotlistLookup;
 }
 
 /**
@@ -51,11 +54,13 @@ export class Terminal {
   #emit: EventSink;
   #step = 'idle';
   #idleWork: IdleWork | null;
+  #hotlist: HotlistLookup | null;
 
   constructor(hal: TerminalHal, config: TerminalConfig, usage: UsageStore, options: TerminalOptions = {}) {
     this.#hal = hal;
     this.#inputs = new InputQueue(hal.reader, hal.keypad, hal.clock, options.onWaiting ?? null);
     this.#idleWork = options.idleWork ?? null;
+    this.#hotlist = options.hotlist ?? null;
     const sink = options.onEvent ?? (() => {});
     this.#emit = (event: TerminalEvent) => sink(event);
     this.#context = {
@@ -147,7 +152,7 @@ export class Terminal {
   async #checkAndServe(): Promise<readonly [string, string]> {
     this.#step = 'insertion';
     this.#context.display.show(SCREENS.reading);
-    const result = await checkInsertedCard(this.#context.link, this.#context.config, this.#context.keys, this.#hal.clock.now());
+    const result = await checkInsertedCard(this.#context.link, this.#context.config, this.#context.keys, this.#hal.clock.now(), this.#hotlist);
     if (!result.ok) {
       this.#emit({ event: 'card-rejected', reason: result.reason, detail: result.detail });
       return ['Card refused', REJECT_TEXT[result.reason]];

@@ -2,8 +2,8 @@
 // (moddable.json `wiring`, resolved by the build: wiring.ts) with the IO classes it is given, and
 // the TerminalHal (hal/index.ts) the firmware runs on: the TDA8024 card interface under the
 // ISO 7816-3 ProtocolReader, the HD44780 LCD, the keypad matrix (on eight GPIOs, or behind a
-// PCF8574 on the LCD's I2C bus), the SIM800 modem, the DS3231-backed clock, the hardware RNG and the
-// journal's flash partition. What comes back is firmware/main.ts's Board: startFirmware() takes it.
+// PCF8574 on the LCD's I2C bus), the SIM800 modem, the DS3231-backed clock, the hardware RNG, the
+// journal's flash partition and the hotlist's. What comes back is firmware/main.ts's Board: startFirmware() takes it.
 //
 // Nothing here imports a Moddable module: the device's start module (main.ts) passes the real
 // classes (embedded:io/*, the native smart-card UART and RNG, `flash`, `timer`, `time`), the twin
@@ -85,6 +85,7 @@ export interface TerminalBoardParts<T> {
   readonly clock: BoardClock<T>;
   readonly random: HardwareRandom;
   readonly flash: JournalFlash;
+  readonly hotlistFlash: JournalFlash;
 }
 
 export interface TerminalBoard<T> extends Board {
@@ -94,7 +95,7 @@ export interface TerminalBoard<T> extends Board {
 
 /**
  * Opens every part of the board. Throws when a part cannot be opened: a pin in use, no journal
- * partition, a keypad layout that does not match its pins, a card clock outside 1..5 MHz.
+ * or hotlist partition, a keypad layout that does not match its pins, a card clock outside 1..5 MHz.
  */
 export function openTerminalBoard<T>(options: TerminalBoardOptions<T>): TerminalBoard<T> {
   const { io, wiring } = options;
@@ -122,13 +123,14 @@ export function openTerminalBoard<T>(options: TerminalBoardOptions<T>): Terminal
   });
   const random = new HardwareRandom({ fill: io.fillRandom });
   const flash = new JournalFlash({ storage: { io: io.Flash, partition: wiring.flash.partition } });
-  const hal: TerminalHal = { reader, keypad, display: lcd, clock, random, flash, modem };
+  const hotlistFlash = new JournalFlash({ storage: { io: io.Flash, partition: wiring.flash.hotlistPartition } });
+  const hal: TerminalHal = { reader, keypad, display: lcd, clock, random, flash, hotlistFlash, modem };
   return {
     hal,
     config: options.config,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.idleWork ? { idleWork: options.idleWork } : {}),
-    parts: { card, reader, lcd, keypad, modem, rtc, clock, random, flash },
+    parts: { card, reader, lcd, keypad, modem, rtc, clock, random, flash, hotlistFlash },
   };
 }
 

@@ -2,7 +2,8 @@
 // (partitions.csv, data/spiffs-type entry named "journal"), through Moddable's `flash` module.
 // ESP-IDF's esp_partition_write programs bits from 1 to 0 only and esp_partition_erase_range
 // sets a whole 4 KiB sector to 0xFF (ESP-IDF programming guide, SPI flash API), which is the NOR
-// contract of hal/flash.ts; firmware/journal relies on nothing else.
+// contract of hal/flash.ts; firmware/journal relies on nothing else. The hotlist's partition
+// ("hotlist", firmware/hotlist) is opened through the same class.
 import type ModdableFlash from 'flash';
 import type { Flash } from '../flash.js';
 

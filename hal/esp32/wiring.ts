@@ -27,6 +27,6 @@ export interface Wiring {
   /** The DS3231 on the LCD's I2C bus. */
   readonly rtc: { readonly address: number };
   readonly modem: { readonly uart: number; readonly transmit: number; readonly receive: number; readonly baud: number; readonly powerKey: number };
-  /** The usage journal's flash partition (partitions.csv). */
-  readonly flash: { readonly partition: string };
+  /** The flash partitions (partitions.csv): the usage journal's, and the hotlist's (firmware/hotlist). */
+  readonly flash: { readonly partition: string; readonly hotlistPartition: string };
 }

@@ -1,6 +1,6 @@
 // The terminal board as a twin: the wiring of moddable.json with every part attached: the LCD
 // behind its backpack and the DS3231 on the I2C bus, the keypad matrix on its eight pins, the
-// modem on UART 2 with its power key, the journal partition and a hardware RNG source. Tests
+// modem on UART 2 with its power key, the journal and hotlist partitions and a hardware RNG source. Tests
 // build the hal/esp32 drivers on `io` exactly as the firmware's main module does on the device.
 import { VirtualClock } from '../sim/clock.js';
 import { SimFlash } from '../sim/flash.js';
@@ -19,7 +19,7 @@ export const TWIN_WIRING = Object.freeze({
   lcd: Object.freeze({ i2c: Object.freeze({ data: 21, clock: 22, hz: 100_000, address: 39 }), columns: 20, rows: 4 }),
   modem: Object.freeze({ uart: 2, transmit: 23, receive: 34, baud: 9600, powerKey: 2 }),
   rtc: Object.freeze({ address: 0x68 }),
-  flash: Object.freeze({ partition: 'journal' }),
+  flash: Object.freeze({ partition: 'journal', hotlistPartition: 'hotlist' }),
 });
 
 /**
@@ -43,6 +43,8 @@ export interface TwinTerminalBoardOptions {
   /** Wall-clock start, ms since the epoch UTC (virtual clock and RTC). */
   readonly startMs: number;
   readonly journal?: { readonly sectorSize: number; readonly sectorCount: number };
+  /** The hotlist partition; by default 8 sectors of 4 KiB (1,536 cards), the board's has 400. */
+  readonly hotlist?: { readonly sectorSize: number; readonly sectorCount: number };
   readonly server?: (request: HttpRequest) => { readonly status: number; readonly body: Uint8Array };
   readonly modem?: Partial<Omit<AtModemTwinOptions, 'port' | 'powerKeyPin' | 'server'>>;
   readonly keypadSeed?: number;
@@ -61,6 +63,7 @@ export class TwinTerminalBoard {
   readonly modem: AtModemTwin;
   readonly rtc: Ds3231Twin;
   readonly journal: SimFlash;
+  readonly hotlist: SimFlash;
   /** The hardware RNG as the native esp_fill_random binding would fill arrays. */
   readonly fillRandom: (target: Uint8Array) => void;
 
@@ -93,6 +96,8 @@ export class TwinTerminalBoard {
     });
     this.journal = new SimFlash(options.journal ?? { sectorSize: 4096, sectorCount: 4 });
     this.board.addPartition(wiring.flash.partition, this.journal);
+    this.hotlist = new SimFlash(options.hotlist ?? { sectorSize: 4096, sectorCount: 8 });
+    this.board.addPartition(wiring.flash.hotlistPartition, this.hotlist);
     const source = new SeededRandom('twin-trng');
     this.fillRandom = (target) => target.set(source.bytes(target.length));
   }

@@ -16,6 +16,7 @@ import { twinCardScenarios } from './twin-card-scenarios.js';
 import { twinBoardScenarios } from './twin-board-scenarios.js';
 import { twinExpanderScenarios } from './twin-expander-scenarios.js';
 import { twinTerminalScenarios } from './twin-terminal-scenarios.js';
+import { uploadScenarios } from './upload-scenarios.js';
 import type { Scenario } from './scenario.js';
 
 function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario[] {
@@ -47,4 +48,5 @@ export const allScenarios: readonly Scenario[] = gather(
   twinCardScenarios,
   twinExpanderScenarios,
   twinTerminalScenarios,
+  uploadScenarios,
 );

@@ -88,7 +88,7 @@ const KNOWN_FIELDS: Readonly<Record<string, readonly string[]>> = Object.freeze(
   i2c: ['data', 'clock', 'hz', 'address'],
   rtc: ['address'],
   modem: ['uart', 'transmit', 'receive', 'baud', 'powerKey'],
-  flash: ['partition'],
+  flash: ['partition', 'hotlistPartition'],
 });
 
 class Checker {
@@ -242,9 +242,16 @@ function checkWiring(c: Checker, wiring: Json, at: (name: string) => string, chi
   };
   if (!BAUDS.includes(modemWiring.baud)) c.problem(at('modem.baud'), `must be one of ${BAUDS.join(', ')}`);
   if (modemWiring.uart === cardWiring.uart) c.problem(at('modem.uart'), `UART ${modemWiring.uart} is already the card's`);
-  const partition = c.string(flash.partition, at('flash.partition'), /^[a-z][a-z0-9_]{0,15}$/, 'a partition name of partitions.csv (lower case, at most 16 characters)');
-  if (partitions && partition && !partitions.includes(partition)) c.problem(at('flash.partition'), `"${partition}" is no data partition of manifests/partitions.csv (${partitions.join(', ')})`);
-  return { card: cardWiring, keypad: keypadWiring, lcd: { i2c: bus, columns, rows }, rtc: { address: rtcAddress }, modem: modemWiring, flash: { partition } };
+  const partitionNamed = (name: 'partition' | 'hotlistPartition'): string => {
+    const where = at(`flash.${name}`);
+    const named = c.string(flash[name], where, /^[a-z][a-z0-9_]{0,15}$/, 'a partition name of partitions.csv (lower case, at most 16 characters)');
+    if (partitions && named && !partitions.includes(named)) c.problem(where, `"${named}" is no data partition of manifests/partitions.csv (${partitions.join(', ')})`);
+    return named;
+  };
+  const partition = partitionNamed('partition');
+  const hotlistPartition = partitionNamed('hotlistPartition');
+  if (partition && partition === hotlistPartition) c.problem(at('flash.hotlistPartition'), `"${hotlistPartition}" is already the journal's partition`);
+  return { card: cardWiring, keypad: keypadWiring, lcd: { i2c: bus, columns, rows }, rtc: { address: rtcAddress }, modem: modemWiring, flash: { partition, hotlistPartition } };
 }
 
 /** The data partitions of an ESP-IDF partition table (CSV: name, type, subtype, offset, size). */

@@ -28,6 +28,7 @@ const ROWS: readonly Row[] = Object.freeze([
   ['modem (SIM800)', 'TXD → ESP32 RX, RXD ← ESP32 TX', (w) => `${gpio(w.modem.receive)} RX, ${gpio(w.modem.transmit)} TX, UART ${w.modem.uart}, ${w.modem.baud} baud`],
   ['modem (SIM800)', 'PWRKEY (through an NPN, active high)', (w) => gpio(w.modem.powerKey)],
   ['flash', 'usage journal partition', (w) => `"${w.flash.partition}"`],
+  ['flash', 'hotlist partition', (w) => `"${w.flash.hotlistPartition}"`],
 ]);
 
 function hex(n: number): string {
