@@ -145,6 +145,18 @@ const atrScenarios: Scenario[] = [
         }
       }
       equal(lrc(fromHex('0000')), 0, 'LRC');
+      // The word-at-a-time LRC against the byte-at-a-time definition: every length around the
+      // word steps, at every alignment (a subarray of a buffer starting 0..3 bytes into it).
+      const buffer = new Uint8Array(64);
+      for (let i = 0; i < buffer.length; i++) buffer[i] = (i * 37 + 11) & 0xff;
+      for (let offset = 0; offset < 4; offset++) {
+        for (let length = 0; length <= 40; length++) {
+          const bytes = buffer.subarray(offset, offset + length);
+          let expected = 0;
+          for (let i = 0; i < bytes.length; i++) expected ^= bytes[i]!;
+          equal(lrc(bytes), expected, `LRC of ${length} bytes at offset ${offset}`);
+        }
+      }
     },
   },
 ];
