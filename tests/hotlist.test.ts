@@ -17,6 +17,8 @@ import { CHANGE_LIST_LIMITS, decodeChangeList, issuerVerifiers, verifyChangeList
 import { hotlistGeometry, type HotlistGeometry } from '../firmware/hotlist/layout.js';
 import { HOTLIST_PROBLEM, HotlistRefusedError } from '../firmware/hotlist/refusal.js';
 import { HotlistStore } from '../firmware/hotlist/store.js';
+import { HotlistWriteError } from '../firmware/hotlist/bank-writer.js';
+import type { Flash } from '../hal/flash.js';
 import { changeListFromJson, HOTLIST_CHANGE_FORMAT } from '../issuer/hotlist.js';
 import { loadIssuerPublicKey } from '../issuer/files.js';
 import {
@@ -179,6 +181,29 @@ describe('hotlist: power cuts during updates of large lists', function () {
     store.apply(update, keys);
     const expected = [...old.filter((idu) => toHex(idu) !== toHex(card(1_500))), card(1, 1), card(2_999, 1)].sort((a, b) => compareIdu(a, 0, b, 0));
     assert.equal(toHex(HotlistStore.open(flash).readList()), toHex(listBytes(expected)));
+  });
+
+  it('a bank that does not read back as written is not committed: the old list stays', function () {
+    const { flash } = provisionedStore(BOARD_HOTLIST, cards(0, 1_000));
+    let writes = 0;
+    const faulty: Flash = {
+      sectorSize: flash.sectorSize,
+      sectorCount: flash.sectorCount,
+      read: (offset, length) => flash.read(offset, length),
+      eraseSector: (sector) => flash.eraseSector(sector),
+      write(offset, data) { // the second data sector's write keeps one bit at 1, as a worn cell would
+        const kept = ++writes === 2 ? Uint8Array.from(data, (byte, i) => (i === 100 ? byte | 0x04 : byte)) : data;
+        flash.write(offset, kept);
+      },
+    };
+    const store = HotlistStore.open(faulty);
+    const update = change(issuer, 1, [card(0, 1)], []);
+    assert.throws(() => store.apply(update, keys), (error: unknown) => error instanceof HotlistWriteError && /bank B does not read back as written/.test((error as Error).message));
+    const reopened = HotlistStore.open(flash);
+    assert.equal(reopened.version, 0, 'the old list');
+    assert.equal(toHex(reopened.readList()), toHex(listBytes(cards(0, 1_000))));
+    reopened.apply(update, keys);
+    assert.equal(HotlistStore.open(flash).version, 1, 'the update goes through on a sound flash');
   });
 
   it('begin() spreads an update over steps: lookups see the old list until the last step, and a second update is refused meanwhile', function () {

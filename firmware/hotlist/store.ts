@@ -176,9 +176,9 @@ export class HotlistStore implements HotlistLookup {
   /**
    * Applies one change list (DF02 bytes or decoded): the next version, signed by an issuer key
    * `keys` holds. Throws ChangeListError for bytes that are not a change list, HotlistRefusedError
-   * (UNKNOWN_KEY, BAD_SIGNATURE, WRONG_VERSION, OVER_CAPACITY, BUSY) for one that is refused, what
-   * the flash throws; after any of them the flash holds the old list or (a cut after the commit
-   * byte) the new one.
+   * (UNKNOWN_KEY, BAD_SIGNATURE, WRONG_VERSION, OVER_CAPACITY, BUSY) for one that is refused,
+   * HotlistWriteError (bank-writer.ts) when the new bank does not read back as written, and what
+   * the flash throws; after any of them the flash holds the old list.
    */
   apply(changeList: Uint8Array | ChangeList, keys: IssuerKeys): void {
     const update = this.begin([changeList], keys);
@@ -189,7 +189,7 @@ export class HotlistStore implements HotlistLookup {
   /**
    * Applies the change lists of an upload answer in order, stopping at the first refused, with
    * one bank write for all of them (old list or the last version applied, never one between).
-   * Refusals come back in the outcome; throws only what the flash throws, and BUSY.
+   * Refusals come back in the outcome; throws only what the flash throws, HotlistWriteError and BUSY.
    */
   applyAll(changeLists: readonly (Uint8Array | ChangeList)[], keys: IssuerKeys): HotlistOutcome {
     const update = this.begin(changeLists, keys);
