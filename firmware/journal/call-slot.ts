@@ -28,10 +28,10 @@
 // Legacy slots (journal format of record version 1): [0] committed | [1] acknowledged | [2..] the
 // record as record.ts version 1 encodes it ("UR" at [2..3]). They are read and reclaimed, never
 // written; acknowledge() sets their flag at [1].
-import { asciiBytes, concatBytes, readUint32, uint16, uint32 } from '../protocol/bytes.js';
+import { concatBytes, readUint32, uint32 } from '../protocol/bytes.js';
 import { feeForUnits } from '../terminal/config.js';
 import { crc32 } from './crc32.js';
-import { field, integer, readFrame, RecordFormatError, U32, uint48, type Frame } from './fields.js';
+import { FrameWriter, integer, readFrame, RecordFormatError, U32, type Frame } from './fields.js';
 import { readRecord, type UsageRecord } from './record.js';
 
 export const SLOT_LAYOUT = Object.freeze({
@@ -54,7 +54,6 @@ const MAGIC = Object.freeze([0x55, 0x43] as const); // "UC"
 const LEGACY_MAGIC = Object.freeze([0x55, 0x52] as const); // "UR" at [2..3], where no flag ever reads so
 const VERSION = 1;
 const FRAME: Frame = Object.freeze({ what: 'call opening', magic: MAGIC, versions: Object.freeze([VERSION]), lengthBytes: 1 });
-const HEAD = 4; // magic, version, length
 const CRC = 4;
 const CONTINUATION = 0x02;
 
@@ -95,6 +94,13 @@ export type SlotContent =
     readonly closingBytes: Uint8Array;
   };
 
+/** True when every byte is 0xFF (erased). A loop: XS calls a callback per byte for every(). */
+export function erased(bytes: Uint8Array): boolean {
+  const length = bytes.length;
+  for (let i = 0; i < length; i++) if (bytes[i] !== ERASED) return false;
+  return true;
+}
+
 function isSet(flag: number): boolean {
   return flag !== ERASED;
 }
@@ -102,22 +108,21 @@ function isSet(flag: number): boolean {
 /** The opening's bytes; RangeError for a field out of range or an opening that leaves no room to meter. */
 export function encodeOpening(opening: CallOpening): Uint8Array {
   if (integer(opening.sequence, U32, 'sequence') === 0) throw new RangeError('record sequence starts at 1');
-  const body = concatBytes(
-    uint32(opening.sequence),
-    uint48(opening.startedAt, 'startedAt'),
-    uint16(integer(opening.serviceCode, 0x10000, 'serviceCode')),
-    uint32(integer(opening.connectionFee, U32, 'connectionFee')),
-    uint32(integer(opening.unitFee, U32, 'unitFee')),
-    uint32(integer(opening.unitSeconds, U32, 'unitSeconds')),
-    Uint8Array.of(opening.continuation ? CONTINUATION : 0),
-    field(asciiBytes(opening.registrationNumber), 'registrationNumber'),
-    field(opening.cardNumber, 'cardNumber'),
-    field(asciiBytes(opening.dialled), 'dialled'),
-  );
+  const bytes = new FrameWriter(FRAME, VERSION)
+    .u32(opening.sequence, 'sequence')
+    .u48(opening.startedAt, 'startedAt')
+    .u16(opening.serviceCode, 'serviceCode')
+    .u32(opening.connectionFee, 'connectionFee')
+    .u32(opening.unitFee, 'unitFee')
+    .u32(opening.unitSeconds, 'unitSeconds')
+    .u8(opening.continuation ? CONTINUATION : 0, 'flags')
+    .ascii(opening.registrationNumber, 'registrationNumber')
+    .bytes(opening.cardNumber, 'cardNumber')
+    .ascii(opening.dialled, 'dialled')
+    .finish();
   const room = SLOT_SIZE - FLAGS - CLOSING_SIZE - MIN_UNIT_BYTES;
-  if (HEAD + body.length + CRC > room) throw new RangeError(`usage record is ${HEAD + body.length + CRC} bytes, a journal slot holds ${room}`);
-  const head = concatBytes(Uint8Array.from(MAGIC), Uint8Array.of(VERSION, body.length), body);
-  return concatBytes(head, uint32(crc32(head)));
+  if (bytes.length > room) throw new RangeError(`usage record is ${bytes.length} bytes, a journal slot holds ${room}`);
+  return bytes;
 }
 
 /** Decodes the opening at the start of `bytes` and returns its length; RecordFormatError if it fails any check. */
@@ -229,7 +234,7 @@ export function slotRecord(terminalId: string, opening: CallOpening, closing: Ca
  * fail their checks (damage, not a cut: every flag is written after what it vouches for).
  */
 export function readSlot(bytes: Uint8Array, terminalId: string): SlotContent {
-  if (bytes.every((byte) => byte === ERASED)) return { kind: 'empty' };
+  if (erased(bytes)) return { kind: 'empty' };
   if (bytes[LEGACY.RECORD] === LEGACY_MAGIC[0] && bytes[LEGACY.RECORD + 1] === LEGACY_MAGIC[1]) {
     if (!isSet(bytes[LEGACY.COMMITTED]!)) return { kind: 'unused' };
     const { record } = readRecord(bytes.subarray(LEGACY.RECORD));

@@ -1,7 +1,8 @@
 // Field coding shared by the usage record (record.ts) and the journal's call slot (call-slot.ts):
-// big-endian integers with range checks, u8-length-prefixed byte strings, and a reader that turns
-// running past the end into a format error instead of undefined values.
-import { asciiText, concatBytes, readUint16, readUint32 } from '../protocol/bytes.js';
+// framed items (magic, version, body length, body, CRC-32) of big-endian integers with range
+// checks and u8-length-prefixed strings; a writer into one buffer and a reader that turns running
+// past the end into a format error instead of undefined values.
+import { asciiText, readUint16, readUint32 } from '../protocol/bytes.js';
 import { crc32 } from './crc32.js';
 
 /** A record or slot that fails any check: never decoded into wrong values. */
@@ -18,17 +19,112 @@ export function integer(value: number, limit: number, what: string): number {
   return value;
 }
 
-/** A u8 length, then the bytes; RangeError when more than 255. */
-export function field(bytes: Uint8Array, what: string): Uint8Array {
-  if (bytes.length > 0xff) throw new RangeError(`record ${what} is ${bytes.length} bytes, at most 255 fit`);
-  return concatBytes(Uint8Array.of(bytes.length), bytes);
-}
+/**
+ * Writes a framed item (see Frame) front to back into one buffer: the head, the fields of its body,
+ * then the CRC-32 of everything before it. Every field is range-checked (RangeError naming it), so
+ * nothing out of range is ever written; one buffer, no concatenation per field.
+ */
+export class FrameWriter {
+  #bytes = new Uint8Array(128);
+  #at: number;
+  readonly #frame: Frame;
 
-/** A date-time in ms as u48 (two bytes, then four). */
-export function uint48(value: number, what: string): Uint8Array {
-  const checked = integer(value, U48, what);
-  const high = Math.floor(checked / U32);
-  return Uint8Array.of(high >> 8, high & 0xff, (checked >>> 24) & 0xff, (checked >>> 16) & 0xff, (checked >>> 8) & 0xff, checked & 0xff);
+  constructor(frame: Frame, version: number) {
+    this.#frame = frame;
+    this.#bytes[0] = frame.magic[0];
+    this.#bytes[1] = frame.magic[1];
+    this.#bytes[2] = version;
+    this.#at = 3 + frame.lengthBytes;
+  }
+
+  #room(length: number): number {
+    const at = this.#at;
+    if (at + length > this.#bytes.length) {
+      const grown = new Uint8Array(Math.max(this.#bytes.length * 2, at + length + CRC_BYTES));
+      grown.set(this.#bytes.subarray(0, at));
+      this.#bytes = grown;
+    }
+    this.#at = at + length;
+    return at;
+  }
+
+  u8(value: number, what: string): this {
+    this.#bytes[this.#room(1)] = integer(value, 0x100, what);
+    return this;
+  }
+
+  u16(value: number, what: string): this {
+    const checked = integer(value, 0x10000, what);
+    const at = this.#room(2);
+    this.#bytes[at] = checked >> 8;
+    this.#bytes[at + 1] = checked & 0xff;
+    return this;
+  }
+
+  u32(value: number, what: string): this {
+    this.#u32(integer(value, U32, what));
+    return this;
+  }
+
+  /** A date-time in ms, as u48. */
+  u48(value: number, what: string): this {
+    const checked = integer(value, U48, what);
+    const high = Math.floor(checked / U32);
+    const at = this.#room(2);
+    this.#bytes[at] = high >> 8;
+    this.#bytes[at + 1] = high & 0xff;
+    this.#u32(checked % U32);
+    return this;
+  }
+
+  /** 0..2^32-1, big-endian; >>> takes the value modulo 2^32 first. */
+  #u32(value: number): void {
+    const at = this.#room(4);
+    const bytes = this.#bytes;
+    bytes[at] = value >>> 24;
+    bytes[at + 1] = (value >>> 16) & 0xff;
+    bytes[at + 2] = (value >>> 8) & 0xff;
+    bytes[at + 3] = value & 0xff;
+  }
+
+  /** A u8 length, then the bytes; RangeError when more than 255. */
+  bytes(bytes: Uint8Array, what: string): this {
+    const length = bytes.length;
+    if (length > 0xff) throw new RangeError(`record ${what} is ${length} bytes, at most 255 fit`);
+    const at = this.#room(1 + length);
+    this.#bytes[at] = length;
+    this.#bytes.set(bytes, at + 1);
+    return this;
+  }
+
+  /** A u8 length, then the text's characters; RangeError for more than 255 or one outside 0x20..0x7E. */
+  ascii(text: string, what: string): this {
+    const length = text.length;
+    if (length > 0xff) throw new RangeError(`record ${what} is ${length} bytes, at most 255 fit`);
+    const at = this.#room(1 + length);
+    this.#bytes[at] = length;
+    for (let i = 0; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code < 0x20 || code > 0x7e) throw new RangeError(`record ${what} is not printable ASCII at ${i}: "${text}"`);
+      this.#bytes[at + 1 + i] = code;
+    }
+    return this;
+  }
+
+  /** The item: body length filled in, CRC-32 appended, exactly as long as it is. */
+  finish(): Uint8Array {
+    const head = 3 + this.#frame.lengthBytes;
+    const bodyLength = this.#at - head;
+    if (bodyLength >= (this.#frame.lengthBytes === 1 ? 0x100 : 0x10000)) throw new RangeError(`${this.#frame.what} body of ${bodyLength} bytes does not fit its length field`);
+    if (this.#frame.lengthBytes === 1) this.#bytes[3] = bodyLength;
+    else {
+      this.#bytes[3] = bodyLength >> 8;
+      this.#bytes[4] = bodyLength & 0xff;
+    }
+    const end = this.#at;
+    this.#u32(crc32(this.#bytes.subarray(0, end)));
+    return this.#bytes.slice(0, end + CRC_BYTES);
+  }
 }
 
 /** Reads fields front to back; running past the end is a RecordFormatError. */

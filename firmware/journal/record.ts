@@ -11,9 +11,7 @@
 // both flags false. A record that fails any check is refused with RecordFormatError, never decoded
 // into wrong values.
 import type { UsageEntry } from '../terminal/usage-store.js';
-import { asciiBytes, concatBytes, uint16, uint32 } from '../protocol/bytes.js';
-import { crc32 } from './crc32.js';
-import { field, integer, readFrame, RecordFormatError, U32, uint48, type Frame } from './fields.js';
+import { FrameWriter, integer, readFrame, RecordFormatError, U32, type Frame } from './fields.js';
 
 export { RecordFormatError };
 
@@ -34,20 +32,18 @@ const FLAG = Object.freeze({ CUT_SHORT: 0x01, CONTINUATION: 0x02 } as const);
 
 export function encodeRecord(record: UsageRecord): Uint8Array {
   if (integer(record.sequence, U32, 'sequence') === 0) throw new RangeError('record sequence starts at 1');
-  const body = concatBytes(
-    uint32(record.sequence),
-    uint48(record.startedAt, 'startedAt'),
-    uint32(integer(record.fee, U32, 'fee')),
-    uint16(integer(record.serviceCode, 0x10000, 'serviceCode')),
-    uint32(integer(record.durationSeconds, U32, 'durationSeconds')),
-    Uint8Array.of((record.cutShort ? FLAG.CUT_SHORT : 0) | (record.continuation ? FLAG.CONTINUATION : 0)),
-    field(asciiBytes(record.terminalId), 'terminalId'),
-    field(asciiBytes(record.registrationNumber), 'registrationNumber'),
-    field(record.cardNumber, 'cardNumber'),
-    field(asciiBytes(record.dialled), 'dialled'),
-  );
-  const head = concatBytes(Uint8Array.from(MAGIC), Uint8Array.of(RECORD_VERSION), uint16(body.length), body);
-  return concatBytes(head, uint32(crc32(head)));
+  return new FrameWriter(FRAME, RECORD_VERSION)
+    .u32(record.sequence, 'sequence')
+    .u48(record.startedAt, 'startedAt')
+    .u32(record.fee, 'fee')
+    .u16(record.serviceCode, 'serviceCode')
+    .u32(record.durationSeconds, 'durationSeconds')
+    .u8((record.cutShort ? FLAG.CUT_SHORT : 0) | (record.continuation ? FLAG.CONTINUATION : 0), 'flags')
+    .ascii(record.terminalId, 'terminalId')
+    .ascii(record.registrationNumber, 'registrationNumber')
+    .bytes(record.cardNumber, 'cardNumber')
+    .ascii(record.dialled, 'dialled')
+    .finish();
 }
 
 /** Decodes the record at the start of `bytes`, ignoring what follows it; also returns its length. */

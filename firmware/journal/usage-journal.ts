@@ -20,19 +20,27 @@
 //   - append (a record known whole, e.g. by tests): write opening and closing, then set `closed`.
 //     A slot with any programmed byte is used for good.
 //   - acknowledge: set `acknowledged` in each record the centre holds; never a call under way.
-//   - new sector: erase it, write the header with base = next sequence, then set `formatted`. The base
-//     keeps sequences rising after every old record is erased; records go only to the active sector
-//     (the highest base), which is never erased, so the highest sequence is always on flash.
+//   - new sector: erase it, write the header with base = next sequence, then set `formatted`. Done
+//     right after the record that fills the active sector if another may be erased (and when a
+//     blank partition is opened), so a call rarely waits for an erase; else when a record needs it.
+//     The base keeps sequences rising after every old record is erased; records go only to the
+//     active sector (the highest base), which is never erased, so the highest sequence is always on flash.
 //   - a sector is erased only when it is not active, holds no call under way, and all its committed
 //     records are acknowledged.
 // Erase starts at the sector's first byte, so an interrupted erase clears the flags before the data;
 // an opened slot in a sector without a valid header is such a leftover and is not recovered.
+//
+// In RAM the journal keeps an index, not the records: per slot the sequence of the record it holds,
+// whether it is acknowledged, and its place in sequence order (7 bytes a slot, in typed arrays), so
+// a full partition fits the device's heap (tests/journal-device.test.ts); records() and pending()
+// read and decode slots from flash when asked. All 496 records of the board's partition decoded
+// at once do not fit the ESP32's heap: read them in batches, pending(64).
 import type { Flash } from '../../hal/flash.js';
 import { asciiBytes, concatBytes, readUint32, uint32 } from '../protocol/bytes.js';
 import { feeForUnits, unitsFor } from '../terminal/config.js';
 import type { CallStart, UsageEntry, UsageStore } from '../terminal/usage-store.js';
 import {
-  bitmapWrite, cutShortClosing, encodeClosing, encodeOpening, readSlot, SLOT_FLAG, SLOT_LAYOUT, slotRecord, unitBitmap, unitCapacity, writableOver,
+  bitmapWrite, cutShortClosing, encodeClosing, encodeOpening, erased, readSlot, SLOT_FLAG, SLOT_LAYOUT, slotRecord, unitBitmap, unitCapacity, writableOver,
   type CallClosing, type CallOpening, type SlotContent,
 } from './call-slot.js';
 import { crc32 } from './crc32.js';
@@ -47,6 +55,7 @@ export const JOURNAL_LAYOUT = Object.freeze({
 const { HEADER_SIZE, SLOT_SIZE } = JOURNAL_LAYOUT;
 const ERASED = 0xff;
 const SET = Uint8Array.of(0x00);
+const LEGACY_ACKNOWLEDGED = 1; // a version 1 slot's acknowledged flag (call-slot.ts)
 const SECTOR_MAGIC = asciiBytes('UJRN');
 const BASE_AT = 5;
 const CRC_AT = 9;
@@ -68,14 +77,8 @@ export interface JournalDamage {
   readonly reason: string;
 }
 
-interface Held {
-  readonly record: UsageRecord;
-  readonly sector: number;
-  readonly slot: number;
-  /** The acknowledged flag's place in the slot. */
-  readonly ackFlag: number;
-  acknowledged: boolean;
-}
+/** What the index keeps of a slot's record, besides its sequence. */
+const INDEXED = Object.freeze({ ACKNOWLEDGED: 0x01, LEGACY: 0x02 } as const); // LEGACY: the flag is where version 1 had it
 
 interface SectorState {
   base: number | null; // null: not (validly) formatted
@@ -110,10 +113,6 @@ interface Unclosed {
   readonly content: Extract<SlotContent, { kind: 'open' }>;
 }
 
-function erased(bytes: Uint8Array): boolean {
-  return bytes.every((byte) => byte === ERASED);
-}
-
 function nonNegative(value: number, what: string): number {
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`${what} must be a non-negative number, got ${value}`);
   return value;
@@ -124,7 +123,15 @@ export class UsageJournal implements UsageStore {
   readonly #terminalId: string;
   readonly #slots: number;
   #sectors: SectorState[] = [];
-  #held: Held[] = []; // in sequence order
+  /** Per slot (sector × slots per sector + slot): the sequence of the record it holds, 0 for none. */
+  readonly #sequences: Uint32Array;
+  /** Per slot: INDEXED bits. */
+  readonly #marks: Uint8Array;
+  /** The slots that hold records, in sequence order: the first #held entries. */
+  readonly #order: Uint16Array;
+  #held = 0;
+  /** Per sector: how many of its records await acknowledgement (0: it may be erased). */
+  readonly #pendingIn: Uint16Array;
   #active: number | null = null;
   #next = 1;
   #damage: JournalDamage[] = [];
@@ -136,6 +143,11 @@ export class UsageJournal implements UsageStore {
     this.#flash = flash;
     this.#terminalId = terminalId;
     this.#slots = Math.floor((flash.sectorSize - HEADER_SIZE) / SLOT_SIZE);
+    const total = this.#slots * flash.sectorCount;
+    this.#sequences = new Uint32Array(total);
+    this.#marks = new Uint8Array(total);
+    this.#order = new Uint16Array(total);
+    this.#pendingIn = new Uint16Array(flash.sectorCount);
   }
 
   /**
@@ -148,8 +160,10 @@ export class UsageJournal implements UsageStore {
     asciiBytes(terminalId);
     if (flash.sectorCount < 2) throw new RangeError(`the journal needs at least 2 flash sectors, the partition has ${flash.sectorCount}`);
     if (flash.sectorSize < HEADER_SIZE + SLOT_SIZE) throw new RangeError(`flash sectors of ${flash.sectorSize} bytes cannot hold a ${SLOT_SIZE}-byte journal slot`);
+    if (Math.floor((flash.sectorSize - HEADER_SIZE) / SLOT_SIZE) * flash.sectorCount > 0x10000) throw new RangeError(`a partition of ${flash.sectorCount} sectors of ${flash.sectorSize} bytes has more than 65,536 journal slots`);
     const journal = new UsageJournal(flash, terminalId);
     journal.#recover(journal.#scan());
+    if (journal.#active === null) journal.#prepare(); // a blank partition: formatted now, not at the first call
     return journal;
   }
 
@@ -202,7 +216,9 @@ export class UsageJournal implements UsageStore {
       this.#flash.write(at + SLOT_SIZE - SLOT_LAYOUT.CLOSING_SIZE, closingBytes);
       this.#flash.write(at + SLOT_FLAG.CLOSED, SET); // commit last: before this the slot holds no record
     });
-    return this.#hold(slotRecord(this.#terminalId, opening, closing, false), sector, slot).sequence;
+    this.#hold(opening.sequence, sector, slot);
+    this.#prepare();
+    return opening.sequence;
   }
 
   /**
@@ -274,15 +290,25 @@ export class UsageJournal implements UsageStore {
     if (slotUnits < 1 || slotMs < 0) throw new RangeError(`a call of ${durationMs} ms is shorter than the ${segment.firstUnit - 1} units its earlier records hold`);
     call.records.push(this.#closeSegment(segment, { durationSeconds: Math.ceil(slotMs / 1000), fee: feeForUnits(opening, slotUnits) }));
     this.#call = null;
+    this.#prepare();
     return Object.freeze(call.records.slice());
   }
 
+  /** Every record held, in sequence order, read from flash. */
   records(): UsageRecord[] {
-    return this.#held.map((held) => held.record);
+    return this.#collect(false, Infinity);
   }
 
-  pending(): UsageRecord[] {
-    return this.#held.filter((held) => !held.acknowledged).map((held) => held.record);
+  /** The records the centre has not acknowledged, oldest first, at most `limit` of them, read from flash. */
+  pending(limit = Infinity): UsageRecord[] {
+    return this.#collect(true, limit);
+  }
+
+  /** How many records await the centre's acknowledgement. */
+  get pendingCount(): number {
+    let count = 0;
+    for (const pending of this.#pendingIn) count += pending;
+    return count;
   }
 
   /**
@@ -297,11 +323,15 @@ export class UsageJournal implements UsageStore {
     }
     const open = this.openCallSequence;
     if (open !== null && upToSequence >= open) throw new RangeError(`the centre acknowledged sequence ${upToSequence}, but ${open} is the call under way`);
-    for (const held of this.#held) {
-      if (held.record.sequence > upToSequence) break;
-      if (held.acknowledged) continue;
-      this.#mutate(() => this.#flash.write(this.#slotOffset(held.sector, held.slot) + held.ackFlag, SET));
-      held.acknowledged = true;
+    for (let i = 0; i < this.#held; i++) {
+      const index = this.#order[i]!;
+      if (this.#sequences[index]! > upToSequence) break;
+      const marks = this.#marks[index]!;
+      if ((marks & INDEXED.ACKNOWLEDGED) !== 0) continue;
+      const flag = (marks & INDEXED.LEGACY) !== 0 ? LEGACY_ACKNOWLEDGED : SLOT_FLAG.ACKNOWLEDGED;
+      this.#mutate(() => this.#flash.write(this.#indexOffset(index) + flag, SET));
+      this.#marks[index] = marks | INDEXED.ACKNOWLEDGED;
+      this.#pendingIn[Math.floor(index / this.#slots)]!--;
     }
   }
 
@@ -317,9 +347,8 @@ export class UsageJournal implements UsageStore {
     return count;
   }
 
-  /** Reads every sector; returns the opened slots that need recovery. */
+  /** Reads every sector into the index; returns the opened slots that need recovery. */
   #scan(): Unclosed[] {
-    const seen = new Set<number>();
     const unclosed: Unclosed[] = [];
     for (let sector = 0; sector < this.#flash.sectorCount; sector++) {
       const bytes = this.#flash.read(sector * this.#flash.sectorSize, this.#flash.sectorSize);
@@ -335,18 +364,15 @@ export class UsageJournal implements UsageStore {
         const content = this.#readSlot(sector, slot, slotBytes, state.base !== null);
         if (content.kind === 'empty' || content.kind === 'unused') continue;
         // An opened slot outside a formatted sector is what an interrupted erase left: no call.
-        if (content.kind === 'open' && state.base === null) continue;
-        const sequence = content.kind === 'open' ? content.opening.sequence : content.record.sequence;
-        if (seen.has(sequence)) {
-          this.#damage.push({ sector, slot, reason: `sequence ${sequence} is already held elsewhere` });
+        if (content.kind === 'open') {
+          if (state.base !== null) unclosed.push({ sector, slot, content });
           continue;
         }
-        seen.add(sequence);
-        this.#next = Math.max(this.#next, sequence + 1);
-        if (content.kind === 'open') unclosed.push({ sector, slot, content });
-        else this.#held.push({ record: content.record, sector, slot, ackFlag: content.ackFlag, acknowledged: content.acknowledged });
+        const marks = (content.acknowledged ? INDEXED.ACKNOWLEDGED : 0) | (content.ackFlag === SLOT_FLAG.ACKNOWLEDGED ? 0 : INDEXED.LEGACY);
+        this.#index(sector, slot, content.record.sequence, marks);
       }
     }
+    this.#sortIndex();
     for (let sector = 0; sector < this.#sectors.length; sector++) {
       const { base, used } = this.#sectors[sector]!;
       if (base === null) continue;
@@ -355,7 +381,48 @@ export class UsageJournal implements UsageStore {
       // Equal bases happen when a sector filled with cut-off appends only: prefer the one with room.
       if (!current || base > current.base! || (base === current.base && used < current.used)) this.#active = sector;
     }
-    return unclosed;
+    return unclosed.filter(({ sector, slot, content }) => {
+      const sequence = content.opening.sequence;
+      this.#next = Math.max(this.#next, sequence + 1);
+      if (!this.#holds(sequence)) return true;
+      this.#damage.push({ sector, slot, reason: `sequence ${sequence} is already held elsewhere` });
+      return false;
+    });
+  }
+
+  /** Sorts the index by sequence; of slots claiming the same sequence the first keeps it (damage). */
+  #sortIndex(): void {
+    const sequences = this.#sequences;
+    this.#order.subarray(0, this.#held).sort((a, b) => sequences[a]! - sequences[b]! || a - b);
+    let kept = 0;
+    for (let i = 0; i < this.#held; i++) {
+      const index = this.#order[i]!;
+      if (kept > 0 && sequences[this.#order[kept - 1]!] === sequences[index]) {
+        const sector = Math.floor(index / this.#slots);
+        this.#damage.push({ sector, slot: index % this.#slots, reason: `sequence ${sequences[index]} is already held elsewhere` });
+        if ((this.#marks[index]! & INDEXED.ACKNOWLEDGED) === 0) this.#pendingIn[sector]!--;
+        sequences[index] = 0;
+        this.#marks[index] = 0;
+        continue;
+      }
+      this.#order[kept++] = index;
+    }
+    this.#held = kept;
+    if (kept > 0) this.#next = Math.max(this.#next, sequences[this.#order[kept - 1]!]! + 1);
+  }
+
+  /** True when a slot holds a record of this sequence (binary search of the index). */
+  #holds(sequence: number): boolean {
+    let low = 0;
+    let high = this.#held;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      const found = this.#sequences[this.#order[middle]!]!;
+      if (found === sequence) return true;
+      if (found < sequence) low = middle + 1;
+      else high = middle;
+    }
+    return false;
   }
 
   /**
@@ -377,10 +444,10 @@ export class UsageJournal implements UsageStore {
         if (writableOver(content.closingBytes, bytes)) this.#flash.write(at + SLOT_SIZE - SLOT_LAYOUT.CLOSING_SIZE, bytes);
         record = slotRecord(this.#terminalId, opening, cut, true);
       }
-      this.#hold(record, sector, slot);
       this.#recovered.push(record);
+      this.#hold(record.sequence, sector, slot);
     }
-    this.#held.sort((a, b) => a.record.sequence - b.record.sequence);
+    this.#sortIndex(); // recovered calls need not be the newest records
   }
 
   #readHeader(sector: number, bytes: Uint8Array): number | null {
@@ -438,12 +505,33 @@ export class UsageJournal implements UsageStore {
       this.#flash.write(at + SLOT_SIZE - SLOT_LAYOUT.CLOSING_SIZE, closingBytes);
       this.#flash.write(at + SLOT_FLAG.CLOSED, SET);
     });
-    return this.#hold(slotRecord(this.#terminalId, segment.opening, closing, false), segment.sector, segment.slot);
+    this.#hold(segment.opening.sequence, segment.sector, segment.slot);
+    return slotRecord(this.#terminalId, segment.opening, closing, false);
   }
 
-  #hold(record: UsageRecord, sector: number, slot: number): UsageRecord {
-    this.#held.push({ record, sector, slot, ackFlag: SLOT_FLAG.ACKNOWLEDGED, acknowledged: false });
-    return record;
+  /** Indexes a record as pending, last in sequence order (a record just written has the highest sequence). */
+  #hold(sequence: number, sector: number, slot: number): void {
+    this.#index(sector, slot, sequence, 0);
+  }
+
+  #index(sector: number, slot: number, sequence: number, marks: number): void {
+    const index = sector * this.#slots + slot;
+    this.#sequences[index] = sequence;
+    this.#marks[index] = marks;
+    this.#order[this.#held++] = index;
+    if ((marks & INDEXED.ACKNOWLEDGED) === 0) this.#pendingIn[sector]!++;
+  }
+
+  #collect(pendingOnly: boolean, limit: number): UsageRecord[] {
+    const out: UsageRecord[] = [];
+    for (let i = 0; i < this.#held && out.length < limit; i++) {
+      const index = this.#order[i]!;
+      if (pendingOnly && (this.#marks[index]! & INDEXED.ACKNOWLEDGED) !== 0) continue;
+      const content = readSlot(this.#flash.read(this.#indexOffset(index), SLOT_SIZE), this.#terminalId);
+      if (content.kind !== 'record') throw new Error(`journal slot ${index} no longer holds record ${this.#sequences[index]}: open the journal again`);
+      out.push(content.record);
+    }
+    return out;
   }
 
   #openCall(): OpenCall {
@@ -461,11 +549,19 @@ export class UsageJournal implements UsageStore {
     return used < this.#slots ? { sector: this.#active, slot: used } : null;
   }
 
+  /**
+   * Readies the next slot when the active sector is full and another may be erased: the erase and
+   * format happen after a record, not at the start of the next call.
+   */
+  #prepare(): void {
+    if (this.#freeSlot() === null && this.#reclaimTarget() !== null) this.#slotForAppend();
+  }
+
   #slotForAppend(): { sector: number; slot: number } {
     const free = this.#freeSlot();
     if (free) return free;
     const sector = this.#reclaimTarget();
-    if (sector === null) throw new JournalFullError(this.pending().length);
+    if (sector === null) throw new JournalFullError(this.pendingCount);
     if (!this.#sectors[sector]!.blank) this.#erase(sector);
     const start = sector * this.#flash.sectorSize;
     const header = concatBytes(SECTOR_MAGIC, uint32(this.#next));
@@ -490,18 +586,31 @@ export class UsageJournal implements UsageStore {
   }
 
   #reclaimable(sector: number): boolean {
-    if (sector === this.#active || sector === this.#call?.segment.sector) return false;
-    return !this.#held.some((held) => held.sector === sector && !held.acknowledged);
+    return sector !== this.#active && sector !== this.#call?.segment.sector && this.#pendingIn[sector] === 0;
   }
 
   #erase(sector: number): void {
     this.#mutate(() => this.#flash.eraseSector(sector));
-    this.#held = this.#held.filter((held) => held.sector !== sector);
+    const first = sector * this.#slots;
+    let kept = 0;
+    for (let i = 0; i < this.#held; i++) {
+      const index = this.#order[i]!;
+      if (index >= first && index < first + this.#slots) continue;
+      this.#order[kept++] = index;
+    }
+    this.#held = kept;
+    this.#sequences.fill(0, first, first + this.#slots);
+    this.#marks.fill(0, first, first + this.#slots);
+    this.#pendingIn[sector] = 0; // only an acknowledged sector is erased
     this.#sectors[sector] = { base: null, blank: true, used: 0 };
   }
 
   #slotOffset(sector: number, slot: number): number {
     return sector * this.#flash.sectorSize + HEADER_SIZE + slot * SLOT_SIZE;
+  }
+
+  #indexOffset(index: number): number {
+    return this.#slotOffset(Math.floor(index / this.#slots), index % this.#slots);
   }
 
   /** A flash operation that fails leaves this view of the flash unknown: only open() may continue. */
