@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { dispatch, UsageError, type CommandSpec } from '../tools/cli/command-line.js';
 import type { RandomBytes } from '../firmware/crypto/suite.js';
 import { suiteById, suiteByName } from '../firmware/crypto/suites.js';
 import { UnknownSuiteError } from '../firmware/crypto/suite.js';
@@ -32,10 +32,6 @@ import {
   terminalConfigFromJson, writeNewFile,
 } from './files.js';
 
-/** A mistake in the command line; the message is the whole story. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 const PROGRAM = 'issuer';
 
@@ -59,10 +55,7 @@ const SEED_HELP = `  --seed TEXT        derive all randomness from TEXT and what
                      same output: for demos and tests only, anyone who knows TEXT can recompute
                      the keys)`;
 
-interface Command {
-  readonly help: string;
-  readonly options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-  readonly positionals?: { readonly min: number; readonly max: number; readonly names: string };
+interface Command extends CommandSpec {
   /** Returns the exit status when it is not 0 (show: 1 for a signature that does not verify). */
   run(values: Values, positionals: readonly string[], io: Io): void | number;
 }
@@ -652,49 +645,12 @@ function fileSystemMessage(error: unknown): string | null {
   return `cannot ${failure.syscall}${failure.path ? ` ${failure.path}` : ''}: ${failure.code}`;
 }
 
-/** node:util's parse errors, shortened to the one thing to fix. */
-function argumentProblem(message: string): string {
-  const missing = /^Option '(-[\w-]+)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(message);
-  if (missing) return `${missing[1]} needs a value`;
-  const unknown = /^Unknown option '([^']+)'/.exec(message);
-  if (unknown) return `unknown option ${unknown[1]}`;
-  return message.split('\n')[0]!;
-}
-
 export function run(argv: readonly string[], io: Io): number {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? rest[0] : undefined;
-    const command = topic === undefined ? undefined : COMMANDS[topic];
-    io.out(command ? command.help : MAIN_HELP);
-    return 0;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.warn(`${PROGRAM}: unknown command "${name}" (${Object.keys(COMMANDS).join(', ')}; --help lists them)`);
-    return 2;
-  }
+  const name = argv[0];
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...rest],
-        options: { ...command.options, help: { type: 'boolean', short: 'h' } },
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (error) {
-      throw new UsageError(argumentProblem((error as Error).message));
-    }
-    const values = parsed.values as Values;
-    if (values.help === true) {
-      io.out(command.help);
-      return 0;
-    }
-    const limits = command.positionals ?? { min: 0, max: 0, names: '' };
-    if (parsed.positionals.length < limits.min) throw new UsageError(`${limits.names} is required`);
-    if (parsed.positionals.length > limits.max) throw new UsageError(`unexpected argument "${parsed.positionals[limits.max]}"`);
-    return command.run(values, parsed.positionals, io) ?? 0;
+    const picked = dispatch(argv, PROGRAM, COMMANDS, MAIN_HELP, io.out, io.warn);
+    if ('status' in picked) return picked.status;
+    return picked.command.run(picked.values as Values, picked.positionals, io) ?? 0;
   } catch (error) {
     if (isUserError(error)) {
       const hint = error instanceof UsageError ? ` (see ${PROGRAM} ${name} --help)` : '';
