@@ -17,6 +17,7 @@ import { twinBoardScenarios } from './twin-board-scenarios.js';
 import { twinExpanderScenarios } from './twin-expander-scenarios.js';
 import { twinTerminalScenarios } from './twin-terminal-scenarios.js';
 import { uploadScenarios } from './upload-scenarios.js';
+import { uploaderScenarios } from './uploader-scenarios.js';
 import type { Scenario } from './scenario.js';
 
 function gather(...lists: ReadonlyArray<readonly Scenario[]>): readonly Scenario[] {
@@ -49,4 +50,5 @@ export const allScenarios: readonly Scenario[] = gather(
   twinExpanderScenarios,
   twinTerminalScenarios,
   uploadScenarios,
+  uploaderScenarios,
 );

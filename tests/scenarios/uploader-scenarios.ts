@@ -1,0 +1,161 @@
+// The terminal's upload (firmware/upload/uploader.ts) against a centre built from the codec and a
+// real centre key C (uploadParties): batches of at most 64 records, acknowledgement in the journal
+// on NOR flash, backoff after failures, a refused batch held, forged or stale answers ignored, the
+// clock set only from a fresh answer. Engine-neutral: runs on Node and on XS.
+import { asciiBytes } from '../../firmware/protocol/bytes.js';
+import { suiteById } from '../../firmware/crypto/suites.js';
+import { UsageJournal } from '../../firmware/journal/usage-journal.js';
+import { issuerVerifiers } from '../../firmware/hotlist/change-list.js';
+import { checkCentreCertificate } from '../../firmware/upload/centre-certificate.js';
+import { decodeBatch, encodeAnswer, UPLOAD_LIMITS } from '../../firmware/upload/messages.js';
+import { Uploader, type UploadStep } from '../../firmware/upload/uploader.js';
+import type { HttpAnswer, Modem } from '../../hal/modem.js';
+import { SimFlash } from '../../hal/sim/flash.js';
+import { VirtualClock } from '../../hal/sim/clock.js';
+import { SeededRandom } from '../../hal/sim/random.js';
+import { sampleEntry } from './journal-scenarios.js';
+import { uploadParties, UPLOAD_TERMINAL_ID } from './upload-scenarios.js';
+import { equal, ok, type Scenario } from './scenario.js';
+
+const CENTRE_TIME = Date.UTC(2026, 11, 2, 6, 0, 0);
+
+/** The clock HAL with set(), as the board's BoardClock has. */
+class SettableClock extends VirtualClock {
+  set(ms: number): void {
+    this.moveTo(ms);
+  }
+}
+
+interface Rig {
+  readonly journal: UsageJournal;
+  readonly clock: SettableClock;
+  readonly uploader: Uploader;
+  /** Every batch the centre received, decoded. */
+  readonly received: ReturnType<typeof decodeBatch>[];
+}
+
+type Behaviour = (body: Uint8Array, answer: () => HttpAnswer) => Promise<HttpAnswer> | HttpAnswer;
+
+/** A journal of `count` records, an uploader, and a centre answering as `behaviour` says. */
+function rig(count: number, behaviour: Behaviour = (_body, answer) => answer()): Rig {
+  const parties = uploadParties();
+  const journal = UsageJournal.open(new SimFlash({ sectorSize: 4096, sectorCount: 8 }), UPLOAD_TERMINAL_ID);
+  for (let n = 1; n <= count; n++) journal.append(sampleEntry(n));
+  const clock = new SettableClock(Date.UTC(2026, 11, 2, 3, 0, 0));
+  const received: ReturnType<typeof decodeBatch>[] = [];
+  let held = 0;
+  const modem: Modem = {
+    attach: async () => {},
+    powerCycle: async () => {},
+    post: async (_url, body) => behaviour(body, () => {
+      const batch = decodeBatch(body);
+      ok(parties.terminalKey.verify(batch.signedMessage, batch.signature), 'the batch is signed with T');
+      received.push(batch);
+      for (const { record } of batch.records) if (record.sequence === held + 1) held++;
+      return { status: 200, body: encodeAnswer({ terminalId: batch.terminalId, nonce: batch.nonce, acknowledged: held, centreTime: CENTRE_TIME, hotlistVersion: 0, changeLists: [] }, (m) => parties.centreSigner.sign(m)) };
+    }),
+  };
+  const { centreKey } = checkCentreCertificate(parties.terminal.centreCertificate!, parties.terminal.issuerKeys);
+  const uploader = new Uploader({
+    terminalId: UPLOAD_TERMINAL_ID, url: 'http://centre/v1/batches', journal, hotlist: null,
+    issuerKeys: issuerVerifiers(parties.terminal.issuerKeys), sign: (m) => suiteById(parties.terminal.suite).signer(parties.terminal.terminalSecretKey).sign(m),
+    centreKey, modem, clock, random: new SeededRandom('uploader'),
+  });
+  return { journal, clock, uploader, received };
+}
+
+function kinds(steps: readonly UploadStep[]): string {
+  return steps.map((step) => step.kind).join(',');
+}
+
+export const uploaderScenarios: readonly Scenario[] = [
+  {
+    name: 'upload: 70 records go as batches of 64 and 6, all acknowledged, sectors reclaimed',
+    async run() {
+      const { journal, uploader, received, clock } = rig(70);
+      const steps = await uploader.uploadAll();
+      equal(kinds(steps), 'acknowledged,acknowledged,idle', 'two batches then nothing pending');
+      equal(received.map((batch) => batch.records.length), [UPLOAD_LIMITS.records, 6], 'batch sizes');
+      equal(journal.pendingCount, 0, 'nothing pending');
+      ok(received.every((batch) => batch.signedMessage.length <= UPLOAD_LIMITS.batchBytes), 'each batch within 16,384 bytes');
+      equal(clock.now(), CENTRE_TIME, 'a fresh answer sets the clock');
+    },
+  },
+  {
+    name: 'upload: a modem failing 3 times backs off, doubling with jitter, and the same batch goes again',
+    async run() {
+      let failures = 3;
+      const { journal, uploader, received, clock } = rig(5, (_body, answer) => {
+        if (failures-- > 0) throw new Error('no carrier');
+        return answer();
+      });
+      const waits: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before = clock.now();
+        const step = await uploader.step();
+        equal(step.kind, 'failed', `attempt ${i + 1} fails`);
+        if (step.kind !== 'failed') return;
+        waits.push(step.retryAtMs - before);
+        equal((await uploader.step()).kind, 'waiting', 'no attempt before the backoff passes');
+        clock.moveTo(step.retryAtMs);
+      }
+      waits.forEach((wait, i) => ok(wait >= 5_000 * 2 ** i && wait < 10_000 * 2 ** i, `wait ${i + 1} is ${wait} ms, within [0.5, 1) of ${10_000 * 2 ** i}`));
+      equal((await uploader.step()).kind, 'acknowledged', 'the fourth attempt lands');
+      equal(received.length, 1, 'one batch reached the centre');
+      equal(journal.pendingCount, 0, 'all acknowledged');
+    },
+  },
+  {
+    name: 'upload: a refused batch (403) is reported with the centre\'s error and not sent again until retry()',
+    async run() {
+      let posts = 0;
+      const { journal, uploader } = rig(3, () => {
+        posts++;
+        return { status: 403, body: asciiBytes(JSON.stringify({ error: 'unknown-terminal', message: 'register the terminal certificate' })) };
+      });
+      const step = await uploader.step();
+      equal(step, { kind: 'refused', status: 403, error: 'unknown-terminal', message: 'register the terminal certificate' }, 'the refusal');
+      equal((await uploader.step()).kind, 'refused', 'held');
+      equal(posts, 1, 'not sent again blindly');
+      uploader.retry();
+      await uploader.step();
+      equal(posts, 2, 'sent again after retry()');
+      equal(journal.pendingCount, 3, 'nothing acknowledged');
+    },
+  },
+  {
+    name: 'upload: an answer with a bad signature or another nonce acknowledges nothing and leaves the clock',
+    async run() {
+      for (const spoil of ['signature', 'nonce'] as const) {
+        const { journal, uploader, clock } = rig(4, (_body, answer) => {
+          const good = answer();
+          const body = good.body.slice();
+          if (spoil === 'signature') body[body.length - 1]! ^= 1;
+          else body[body.findIndex((b, i) => b === 0xdb && body[i + 1] === UPLOAD_LIMITS.nonceBytes) + 2]! ^= 1; // first nonce byte
+          return { status: 200, body };
+        });
+        const before = clock.now();
+        const step = await uploader.step();
+        equal(step.kind, 'failed', `${spoil}: the answer is ignored`);
+        equal(journal.pendingCount, 4, `${spoil}: nothing acknowledged`);
+        equal(clock.now(), before, `${spoil}: clock untouched`);
+      }
+    },
+  },
+  {
+    name: 'upload: an answer later than 30 s after sending acknowledges but does not set the clock',
+    async run() {
+      const holder: { clock?: SettableClock } = {};
+      const { journal, uploader, clock } = rig(2, (_body, answer) => {
+        holder.clock!.moveTo(holder.clock!.now() + 30_001);
+        return answer();
+      });
+      holder.clock = clock;
+      const before = clock.now();
+      const step = await uploader.step();
+      ok(step.kind === 'acknowledged' && !step.clockSet, 'acknowledged, clock not set');
+      equal(clock.now(), before + 30_001, 'the clock kept its own time');
+      equal(journal.pendingCount, 0, 'acknowledged');
+    },
+  },
+];
