@@ -9,6 +9,7 @@ import { issuerVerifiers } from '../../firmware/hotlist/change-list.js';
 import { checkCentreCertificate } from '../../firmware/upload/centre-certificate.js';
 import { decodeBatch, encodeAnswer, UPLOAD_LIMITS } from '../../firmware/upload/messages.js';
 import { Uploader, type UploadStep } from '../../firmware/upload/uploader.js';
+import { localDay, uploadDue } from '../../firmware/upload/schedule.js';
 import type { HttpAnswer, Modem } from '../../hal/modem.js';
 import { SimFlash } from '../../hal/sim/flash.js';
 import { VirtualClock } from '../../hal/sim/clock.js';
@@ -156,6 +157,30 @@ export const uploaderScenarios: readonly Scenario[] = [
       ok(step.kind === 'acknowledged' && !step.clockSet, 'acknowledged, clock not set');
       equal(clock.now(), before + 30_001, 'the clock kept its own time');
       equal(journal.pendingCount, 0, 'acknowledged');
+    },
+  },
+  {
+    name: 'upload schedule: the daily time in local time once a day, the fill level, bad settings refused',
+    run() {
+      const config = { dailyAtMinutes: 180, utcOffsetMinutes: 540, fillLevel: 0.5 };
+      const quiet = { pendingCount: 1, capacity: 100 };
+      const before = Date.UTC(2026, 11, 1, 17, 59); // 02:59 on 2 December in Japan
+      const after = Date.UTC(2026, 11, 1, 18, 0); // 03:00
+      equal(uploadDue(config, before, -1, quiet), null, 'not before 03:00 local');
+      equal(uploadDue(config, after, -1, quiet), 'daily', 'due at 03:00 local');
+      equal(uploadDue(config, after + 3_600_000, localDay(after, 540), quiet), null, 'once that day');
+      equal(uploadDue(config, after + 86_400_000, localDay(after, 540), quiet), 'daily', 'again the next day');
+      equal(uploadDue(config, before, -1, { pendingCount: 50, capacity: 100 }), 'fill', 'half full');
+      equal(uploadDue(config, before, -1, { pendingCount: 49, capacity: 100 }), null, 'below the fill level');
+      let refused = 0;
+      for (const bad of [{ ...config, dailyAtMinutes: 1440 }, { ...config, fillLevel: 1.5 }]) {
+        try {
+          uploadDue(bad, after, -1, quiet);
+        } catch (error) {
+          if (error instanceof RangeError) refused++;
+        }
+      }
+      equal(refused, 2, 'both bad settings refused with RangeError');
     },
   },
 ];
