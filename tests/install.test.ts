@@ -17,13 +17,14 @@ function compare(a: Version, b: Version): number {
 
 /**
  * Whether `node` satisfies an npm engines range, for the forms the lock file uses: `*`, `X`,
- * `X.Y`, `>=X.Y.Z`, `^X.Y`, `A || B`, and space-separated conditions that must all hold.
+ * `X.Y`, `X.x` and `X.Y.x` (x-ranges: the same release line as `X`, `X.Y`), `>=X.Y.Z`, `^X.Y`,
+ * `A || B`, and space-separated conditions that must all hold.
  * Anything else throws, so a new form is looked at rather than passed.
  */
 function satisfies(node: Version, range: string): boolean {
   return range.split('||').some((alternative) => alternative.trim().split(/\s+/).join(' ').replace(/([<>=^~]+) /g, '$1').split(' ').every((condition) => {
     if (condition === '*' || condition === '') return true;
-    const match = /^(>=|\^|>|<=|<|=)?(\d+(?:\.\d+){0,2})$/.exec(condition);
+    const match = /^(>=|\^|>|<=|<|=)?(\d+(?:\.\d+){0,2})$/.exec(condition.replace(/^([<>=^]*)(\d+(?:\.\d+)?)(?:\.[xX*])+$/, '$1$2'));
     if (!match) throw new Error(`engines range "${range}": "${condition}" is a form this test does not know`);
     const [, operator = '', text] = match;
     const wanted = version(text!);
@@ -53,6 +54,9 @@ describe('npm install on the README\'s Node', () => {
     assert.ok(satisfies(version('20.19.0'), '^20.19.0 || >=22.12.0') && !satisfies(version('20.18.0'), '^20.19.0 || >=22.12.0'));
     assert.ok(satisfies(version('14.17.0'), '>=16 || 14 >=14.17') && !satisfies(version('14.16.0'), '>=16 || 14 >=14.17'));
     assert.ok(satisfies(version('20.19.0'), '>= 20.19.0') && satisfies(version('20.19.0'), '*'));
+    assert.ok(satisfies(version('20.19.0'), '20.x || 22.x') && !satisfies(version('21.0.0'), '20.x || 22.x'));
+    assert.ok(satisfies(version('20.19.0'), '20.19.x') && !satisfies(version('20.18.3'), '20.19.x'));
+    assert.ok(satisfies(version('20.19.0'), '>= 10.x') && !satisfies(version('9.11.0'), '>= 10.x'));
   });
 
   it(`every locked package accepts Node ${oldest.join('.')} (package.json's engines) and the running ${process.version}`, () => {
