@@ -202,7 +202,8 @@ const SESSION: ReadonlyArray<{ readonly command: string; readonly what: string; 
 function scratchCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'readme-'));
   const skip = new Set(['node_modules', 'build', 'sim-data', 'demo', '.git']);
-  for (const name of ['README.md', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.neutral.json', 'firmware', 'card', 'hal', 'issuer', 'tools', 'tests']) {
+  // Everything at the top but the skipped and the hidden: a new folder of the project (center/, say) comes along.
+  for (const name of readdirSync(ROOT).filter((entry) => !skip.has(entry) && !entry.startsWith('.'))) {
     cpSync(join(ROOT, name), join(dir, name), { recursive: true, preserveTimestamps: true, filter: (source) => !skip.has(source.split('/').pop()!) || source === join(ROOT, name) });
   }
   for (const name of readdirSync(join(ROOT, 'build'))) {
