@@ -10,7 +10,7 @@ import { dateOf } from '../firmware/protocol/dates.js';
 import { SeededRandom } from '../hal/sim/random.js';
 import { createIssuerKey, provisionCentre, type CentreKey, type IssuerKey } from '../issuer/issuer.js';
 import { loadCentreKey, loadIssuerKey, saveCentreKey } from '../issuer/files.js';
-import { DEMO } from '../tools/simulator/simulation.js';
+import { DEMO } from '../tools/simulator/demo.js';
 
 export const DEFAULT_CENTRE_ID = 'CENTRE-1';
 /** Years a centre certificate the centre makes for itself is valid. */

@@ -21,18 +21,10 @@ import { SeededRandom } from '../../hal/sim/random.js';
 import { SimCard } from '../../hal/sim/sim-card.js';
 import { createIssuerKey, issueCard, provisionTerminal } from '../../issuer/issuer.js';
 import { FileFormatError, jsonText, loadIssuerKey, loadTerminalConfig, readJsonFile, saveIssuerKey, saveTerminalConfig, SECRET_FILE_MODE, writeNewFile } from '../../issuer/files.js';
+import { DEMO } from './demo.js';
 
 /** The terminal's flash partition for the usage journal: 16 sectors of 4 KiB, as on the ESP32 board. */
 export const FLASH_GEOMETRY = Object.freeze({ sectorSize: 4096, sectorCount: 16 });
-
-export const DEMO = Object.freeze({
-  seed: 'ic-credit demo',
-  terminal: Object.freeze({ terminalId: 'T0001', validFrom: '2026-01-01', validTo: '2031-12-31' }),
-  cards: Object.freeze([
-    Object.freeze({ label: 'alice', registrationNumber: '12345678', settingNumber: '1357', expiry: '2030-12-31', cardNumber: '0000000000000A11' }),
-    Object.freeze({ label: 'bob', registrationNumber: '87654321', settingNumber: '2468', expiry: '2030-12-31', cardNumber: '0000000000000B0B' }),
-  ]),
-});
 
 /** Card images hold Ns and the card's secret key: written as the issuer writes them, 0600. */
 const CARD_FILE = Object.freeze({ force: true, mode: SECRET_FILE_MODE });
