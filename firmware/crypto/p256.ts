@@ -34,4 +34,5 @@ export const P256: P256Primitives = Object.freeze({
     p256.Point.fromBytes(publicKey).assertValidity();
     return true;
   },
+  sharedSecret: (secretKey: Uint8Array, publicKey: Uint8Array) => p256.getSharedSecret(secretKey, publicKey, true).subarray(1),
 });

@@ -32,6 +32,23 @@ export interface P256Primitives {
   verifier(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean;
   /** A point on the curve, not the identity. */
   isPublicKey(publicKey: Uint8Array): boolean;
+  /**
+   * ECDH (SEC 1 §3.3.1, as ECKA-DH in BSI TR-03111): the x coordinate of d·Q, 32 bytes. Throws
+   * RangeError on a malformed key or a point not on the curve.
+   */
+  sharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
+
+/**
+ * AES (FIPS 197) with 128-bit keys, in the modes secure messaging needs: CBC without padding
+ * (SP 800-38A; data a multiple of 16 bytes, the caller pads), one ECB block, and CMAC
+ * (SP 800-38B, RFC 4493; 16-byte tag). Throws RangeError on a wrong key, IV or data length.
+ */
+export interface AesPrimitives {
+  cbcEncrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array;
+  cbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array;
+  encryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array;
+  cmac(key: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
 /**

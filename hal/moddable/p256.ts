@@ -93,4 +93,9 @@ export const P256: P256Primitives = Object.freeze({
     decompress(publicKey);
     return true;
   },
+  sharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+    const c = curve();
+    // The group has prime order, so d·Q of a valid Q and 0 < d < n is never the identity.
+    return numberToBytesBE(c.ec.mul(decompress(publicKey), secretScalar(secretKey, c.n)).X, SCALAR_BYTES);
+  },
 });

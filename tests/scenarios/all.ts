@@ -10,6 +10,7 @@ import { hotlistScenarios } from './hotlist-scenarios.js';
 import { iso7816Scenarios } from './iso7816-scenarios.js';
 import { journalScenarios } from './journal-scenarios.js';
 import { protocolScenarios } from './protocol-scenarios.js';
+import { secureChannelScenarios } from './secure-channel-scenarios.js';
 import { t1AnnexAScenarios } from './t1-annex-a-scenarios.js';
 import { terminalScenarios } from './terminal-scenarios.js';
 import { twinCardScenarios } from './twin-card-scenarios.js';
@@ -39,6 +40,7 @@ export const allScenarios: readonly Scenario[] = gather(
   callJournalScenarios,
   esignScenarios,
   cryptoProviderScenarios,
+  secureChannelScenarios,
   cardScenarios,
   cardTearingScenarios,
   terminalScenarios,

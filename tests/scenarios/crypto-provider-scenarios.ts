@@ -5,6 +5,7 @@
 import { fromHex, toHex as upperHex } from '../../firmware/protocol/bytes.js';
 import { HASHES } from '../../firmware/crypto/hash.js';
 import { P256 } from '../../firmware/crypto/p256.js';
+import { AES } from '../../firmware/crypto/aes.js';
 import { ED25519 } from '../../firmware/crypto/ed25519-curve.js';
 import { ED25519 as ED25519_REFERENCE } from '../../firmware/crypto/ed25519-reference.js';
 import { bigIntToBytes, bitLength, bitLengthOfBytes, bytesToBigInt, hasBitLength, modInverse, modPow } from '../../firmware/crypto/bigint.js';
@@ -30,6 +31,13 @@ const RFC6979 = Object.freeze({
   r: 'efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716',
   s: 'f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8',
   n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+});
+
+/** P-256 ECDH: d from the seed 11…11, Q from the seed 22…22 (tests/vectors/scp11b-vectors.py), x of d·Q by pyca/cryptography. */
+const ECDH = Object.freeze({
+  secretKey: '0479227cf9556d40f5adc5c7fc9600b4f5d729dbe8301815dccebaabeeb146c2',
+  peerPublicKey: '02fdec4d1ec328c7691fdffcfa421deca60aed2c70e352c7239c7f2225bcf41a6c',
+  sharedSecret: '9418f8dfa0d857a6a513d279c4ef11ef07680a012c046a5217b0f6c791dbf1b3',
 });
 
 /** The group order L of Ed25519, little-endian: a signature with S = L must be refused. */
@@ -112,6 +120,28 @@ export const cryptoProviderScenarios: Scenario[] = [
       }
       ok(!highS, '(r, s) with s > n/2 is refused: one signature, one encoding');
       ok(!P256.verify(fromHex(RFC6979.publicKey), asciiBytes('test'), fromHex(RFC6979.r + lowS)), 'another message fails');
+    },
+  },
+  {
+    name: 'P-256 provider: ECDH (SEC 1 §3.3.1) agrees with pyca/cryptography, both ways; a point off the curve is refused',
+    async run() {
+      const secretKey = fromHex(ECDH.secretKey);
+      equal(toHex(P256.sharedSecret(secretKey, fromHex(ECDH.peerPublicKey))), ECDH.sharedSecret, 'x of d·Q');
+      const peerSecret = P256.secretKeyFromSeed(new Uint8Array(48).fill(0x22));
+      equal(toHex(P256.sharedSecret(peerSecret, P256.publicKey(secretKey))), ECDH.sharedSecret, 'the peer gets the same secret');
+      await rejects(() => P256.sharedSecret(secretKey, fromHex('02' + 'ff'.repeat(32))), /RangeError|Error/, 'x ≥ p is no point');
+    },
+  },
+  {
+    name: 'AES provider: FIPS 197 C.1 block, SP 800-38A F.2.1 CBC and RFC 4493 CMAC examples',
+    run() {
+      equal(toHex(AES.encryptBlock(fromHex('000102030405060708090a0b0c0d0e0f'), fromHex('00112233445566778899aabbccddeeff'))), '69c4e0d86a7b0430d8cdb78070b4c55a', 'FIPS 197 C.1');
+      const key = fromHex('2b7e151628aed2a6abf7158809cf4f3c');
+      const cbc = AES.cbcEncrypt(key, fromHex('000102030405060708090a0b0c0d0e0f'), fromHex('6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51'));
+      equal(toHex(cbc), '7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2', 'SP 800-38A F.2.1, two blocks');
+      equal(toHex(AES.cbcDecrypt(key, fromHex('000102030405060708090a0b0c0d0e0f'), cbc)), '6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51', 'and back');
+      equal(toHex(AES.cmac(key, new Uint8Array(0))), 'bb1d6929e95937287fa37d129b756746', 'RFC 4493 example 1 (empty)');
+      equal(toHex(AES.cmac(key, fromHex('6bc1bee22e409f96e93d7e117393172a'))), '070a16b46b4d4144f79bdd9dd04a287c', 'RFC 4493 example 2 (16 bytes)');
     },
   },
   {

@@ -19,6 +19,8 @@
  *   nativeP256Sign(secretKey, digest)    64-byte r ‖ s (low S); throws RangeError on a bad key
  *   nativeP256PublicKey(secretKey)       33 bytes compressed; throws RangeError on a bad key
  *   nativeP256IsPublicKey(publicKey)     true for a point on the curve, not the identity
+ *   nativeP256SharedSecret(secretKey, publicKey)  ECDH (SEC 1 §3.3.1): the 32-byte x of d·Q;
+ *                                        throws RangeError on a bad key or point
  */
 #include "xsAll.h"
 #include "xs.h"
@@ -33,8 +35,8 @@
 #define NATIVE_INSTRUCTIONS() 0ULL
 #endif
 
-enum { N_DIGEST, N_P256_VERIFY, N_P256_SIGN, N_P256_PUBLIC_KEY, N_P256_IS_PUBLIC_KEY, N_COUNT };
-static const char* gxNativeNames[N_COUNT] = { "digest", "p256Verify", "p256Sign", "p256PublicKey", "p256IsPublicKey" };
+enum { N_DIGEST, N_P256_VERIFY, N_P256_SIGN, N_P256_PUBLIC_KEY, N_P256_IS_PUBLIC_KEY, N_P256_SHARED_SECRET, N_COUNT };
+static const char* gxNativeNames[N_COUNT] = { "digest", "p256Verify", "p256Sign", "p256PublicKey", "p256IsPublicKey", "p256SharedSecret" };
 static unsigned long long gxNativeCalls[N_COUNT];
 static unsigned long long gxNativeInstructions[N_COUNT];
 static wei_curve_t* gxP256 = NULL;
@@ -179,6 +181,19 @@ static void xs_nativeP256IsPublicKey(txMachine* the)
 	xsResult = xsBoolean(ok ? 1 : 0);
 }
 
+static void xs_nativeP256SharedSecret(txMachine* the)
+{
+	const unsigned char* secretKey = bytesOf(the, 0, 32, "P-256 secret key");
+	size_t publicLength;
+	const unsigned char* publicKey = bufferOf(the, 1, &publicLength);
+	unsigned char point[33];
+	size_t length = 33;
+	int ok = 0;
+	COUNTED(N_P256_SHARED_SECRET, ok = ecdsa_derive(p256(), point, &length, publicKey, publicLength, secretKey, 1););
+	if (!ok) xsRangeError("P-256 ECDH: the secret key must be 0 < d < n and the public key a point on the curve");
+	xsResult = xsArrayBuffer(point + 1, 32);
+}
+
 void nativeCryptoInstall(txMachine* the)
 {
 	static const struct { const char* name; xsCallback callback; int length; } functions[] = {
@@ -190,6 +205,7 @@ void nativeCryptoInstall(txMachine* the)
 		{ "nativeP256Sign", xs_nativeP256Sign, 2 },
 		{ "nativeP256PublicKey", xs_nativeP256PublicKey, 1 },
 		{ "nativeP256IsPublicKey", xs_nativeP256IsPublicKey, 1 },
+		{ "nativeP256SharedSecret", xs_nativeP256SharedSecret, 2 },
 	};
 	size_t i;
 	/* The curve and its tables of multiples of G: constant data in the device's flash, so made

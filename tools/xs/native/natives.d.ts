@@ -18,6 +18,8 @@ declare function nativeP256Sign(secretKey: ArrayBuffer, digest: ArrayBuffer): Ar
 /** 33 bytes, SEC 1 compressed; RangeError for a key out of range. */
 declare function nativeP256PublicKey(secretKey: ArrayBuffer): ArrayBuffer;
 declare function nativeP256IsPublicKey(publicKey: ArrayBuffer): boolean;
+/** ECDH: the 32-byte x coordinate of d·Q; RangeError for a bad key or point. */
+declare function nativeP256SharedSecret(secretKey: ArrayBuffer, publicKey: ArrayBuffer): ArrayBuffer;
 
 // The terminal's NOR flash chip (native-flash.c): memory outside the JavaScript heap.
 /** A blank (0xFF) chip of byteLength bytes in blocks of blockSize. */

@@ -33,4 +33,5 @@ export const P256: P256Primitives = Object.freeze({
     if (!nativeP256IsPublicKey(bufferOf(publicKey))) throw new RangeError('P-256 public key: not a point on the curve');
     return true;
   },
+  sharedSecret: (secretKey: Uint8Array, publicKey: Uint8Array) => new Uint8Array(nativeP256SharedSecret(bufferOf(secretKey), bufferOf(publicKey))),
 });
