@@ -76,7 +76,7 @@ describe('XS device runner on RV32 (QEMU)', function () {
     assert.equal(unlimited.report.status, 'ok', explain(unlimited));
   });
 
-  it('models the device\'s native crypto with the published answers (FIPS 180-4, RFC 4231, RFC 6979, SEC 1), in C on both runners', async function () {
+  it('models the device\'s native crypto with the published answers (FIPS 180-4, RFC 4231, RFC 6979, SEC 1, FIPS 197, SP 800-38A, RFC 4493), in C on both runners', async function () {
     const natives = await bundle('tests/scenarios/native-crypto-main.ts', 'build/device/native-crypto/native-crypto.js', { replace: DEVICE_NATIVE_CRYPTO });
     for (const target of ['rv32', 'host'] as const) {
       const run = await runDevice(natives, 'providers', { profile: 'host', target });
@@ -85,6 +85,7 @@ describe('XS device runner on RV32 (QEMU)', function () {
       assert.ok((run.report.native.digest?.calls ?? 0) > 10, `${target}: ${JSON.stringify(run.report.native)}`);
       assert.ok((run.report.native.p256Verify?.calls ?? 0) >= 4, `${target}: ${JSON.stringify(run.report.native)}`);
       assert.ok((run.report.native.p256Sign?.calls ?? 0) >= 1, `${target}: ${JSON.stringify(run.report.native)}`);
+      assert.ok((run.report.native.aes?.calls ?? 0) >= 10, `${target}: ${JSON.stringify(run.report.native)}`);
       if (target === 'rv32') {
         assert.match(run.stderr, /^[1-9]\d* passed, 0 failed$/m, explain(run));
         assert.ok(run.report.native.p256Verify!.instructions > 1_000_000, 'a native P-256 verification retires millions of RV32 instructions');

@@ -142,6 +142,9 @@ export const cryptoProviderScenarios: Scenario[] = [
       equal(toHex(AES.cbcDecrypt(key, fromHex('000102030405060708090a0b0c0d0e0f'), cbc)), '6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51', 'and back');
       equal(toHex(AES.cmac(key, new Uint8Array(0))), 'bb1d6929e95937287fa37d129b756746', 'RFC 4493 example 1 (empty)');
       equal(toHex(AES.cmac(key, fromHex('6bc1bee22e409f96e93d7e117393172a'))), '070a16b46b4d4144f79bdd9dd04a287c', 'RFC 4493 example 2 (16 bytes)');
+      const message = fromHex('6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710');
+      equal(toHex(AES.cmac(key, message.subarray(0, 40))), 'dfa66747de9ae63030ca32611497c827', 'RFC 4493 example 3 (40 bytes: a partial last block)');
+      equal(toHex(AES.cmac(key, message)), '51f0bebf7e3b9d92fc49741779363cfe', 'RFC 4493 example 4 (64 bytes: whole blocks)');
     },
   },
   {

@@ -21,11 +21,16 @@
  *   nativeP256IsPublicKey(publicKey)     true for a point on the curve, not the identity
  *   nativeP256SharedSecret(secretKey, publicKey)  ECDH (SEC 1 §3.3.1): the 32-byte x of d·Q;
  *                                        throws RangeError on a bad key or point
+ *   nativeAes(key)                       AES-128 (FIPS 197) key schedule for a 16-byte key: a handle;
+ *                                        throws RangeError for another length
+ *   nativeAesEncrypt(handle, block)      one 16-byte block enciphered, as a new ArrayBuffer
+ *   nativeAesDecrypt(handle, block)      one 16-byte block deciphered
  */
 #include "xsAll.h"
 #include "xs.h"
 #include <torsion/ecc.h>
 #include <torsion/hash.h>
+#include <torsion/cipher.h>
 #include "native-crypto.h"
 
 #ifdef DEVICE_RUNNER_RV32
@@ -35,8 +40,8 @@
 #define NATIVE_INSTRUCTIONS() 0ULL
 #endif
 
-enum { N_DIGEST, N_P256_VERIFY, N_P256_SIGN, N_P256_PUBLIC_KEY, N_P256_IS_PUBLIC_KEY, N_P256_SHARED_SECRET, N_COUNT };
-static const char* gxNativeNames[N_COUNT] = { "digest", "p256Verify", "p256Sign", "p256PublicKey", "p256IsPublicKey", "p256SharedSecret" };
+enum { N_DIGEST, N_P256_VERIFY, N_P256_SIGN, N_P256_PUBLIC_KEY, N_P256_IS_PUBLIC_KEY, N_P256_SHARED_SECRET, N_AES, N_COUNT };
+static const char* gxNativeNames[N_COUNT] = { "digest", "p256Verify", "p256Sign", "p256PublicKey", "p256IsPublicKey", "p256SharedSecret", "aes" };
 static unsigned long long gxNativeCalls[N_COUNT];
 static unsigned long long gxNativeInstructions[N_COUNT];
 static wei_curve_t* gxP256 = NULL;
@@ -53,7 +58,7 @@ static void digestInit(txNativeDigest* digest)
 	else sha512_init(&digest->context.sha512);
 }
 
-static void digestDestructor(void* data)
+static void freeHostData(void* data)
 {
 	if (data) c_free(data);
 }
@@ -98,7 +103,7 @@ static void xs_nativeDigest(txMachine* the)
 	if (!digest) xsUnknownError("native digest: out of memory");
 	digest->type = type;
 	COUNTED(N_DIGEST, digestInit(digest););
-	xsResult = xsNewHostObject(digestDestructor);
+	xsResult = xsNewHostObject(freeHostData);
 	xsSetHostData(xsResult, digest);
 }
 
@@ -194,6 +199,37 @@ static void xs_nativeP256SharedSecret(txMachine* the)
 	xsResult = xsArrayBuffer(point + 1, 32);
 }
 
+static void xs_nativeAes(txMachine* the)
+{
+	const unsigned char* key = bytesOf(the, 0, 16, "AES-128 key");
+	aes_t* aes = c_malloc(sizeof(aes_t));
+	if (!aes) xsUnknownError("native AES: out of memory");
+	COUNTED(N_AES, aes_init(aes, 128, key););
+	xsResult = xsNewHostObject(freeHostData);
+	xsSetHostData(xsResult, aes);
+}
+
+/* One block through the handle's schedule; the SDK's BlockCipher keeps its schedule the same way. */
+static void aesBlock(txMachine* the, int decrypt)
+{
+	aes_t* aes = xsGetHostData(xsArg(0));
+	const unsigned char* block = bytesOf(the, 1, 16, "AES block");
+	unsigned char out[16];
+	if (!aes) xsTypeError("not a native AES key");
+	COUNTED(N_AES, if (decrypt) aes_decrypt(aes, out, block); else aes_encrypt(aes, out, block););
+	xsResult = xsArrayBuffer(out, 16);
+}
+
+static void xs_nativeAesEncrypt(txMachine* the)
+{
+	aesBlock(the, 0);
+}
+
+static void xs_nativeAesDecrypt(txMachine* the)
+{
+	aesBlock(the, 1);
+}
+
 void nativeCryptoInstall(txMachine* the)
 {
 	static const struct { const char* name; xsCallback callback; int length; } functions[] = {
@@ -206,6 +242,9 @@ void nativeCryptoInstall(txMachine* the)
 		{ "nativeP256PublicKey", xs_nativeP256PublicKey, 1 },
 		{ "nativeP256IsPublicKey", xs_nativeP256IsPublicKey, 1 },
 		{ "nativeP256SharedSecret", xs_nativeP256SharedSecret, 2 },
+		{ "nativeAes", xs_nativeAes, 1 },
+		{ "nativeAesEncrypt", xs_nativeAesEncrypt, 2 },
+		{ "nativeAesDecrypt", xs_nativeAesDecrypt, 2 },
 	};
 	size_t i;
 	/* The curve and its tables of multiples of G: constant data in the device's flash, so made

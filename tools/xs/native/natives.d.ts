@@ -21,6 +21,16 @@ declare function nativeP256IsPublicKey(publicKey: ArrayBuffer): boolean;
 /** ECDH: the 32-byte x coordinate of d·Q; RangeError for a bad key or point. */
 declare function nativeP256SharedSecret(secretKey: ArrayBuffer, publicKey: ArrayBuffer): ArrayBuffer;
 
+/** An AES-128 key schedule (FIPS 197). */
+interface NativeAesHandle {
+  readonly __nativeAes: never;
+}
+/** RangeError unless the key is 16 bytes. */
+declare function nativeAes(key: ArrayBuffer): NativeAesHandle;
+/** One 16-byte block; RangeError for another length. */
+declare function nativeAesEncrypt(handle: NativeAesHandle, block: ArrayBuffer): ArrayBuffer;
+declare function nativeAesDecrypt(handle: NativeAesHandle, block: ArrayBuffer): ArrayBuffer;
+
 // The terminal's NOR flash chip (native-flash.c): memory outside the JavaScript heap.
 /** A blank (0xFF) chip of byteLength bytes in blocks of blockSize. */
 declare function nativeFlashOpen(byteLength: number, blockSize: number): void;
