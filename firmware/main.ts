@@ -9,7 +9,9 @@ import { UsageJournal } from './journal/usage-journal.js';
 import { HotlistStore } from './hotlist/store.js';
 import type { TerminalConfig } from './terminal/config.js';
 import type { TerminalEvent } from './terminal/events.js';
+import { decodeTerminalKeys } from './terminal/keys.js';
 import { Terminal, type IdleWork } from './terminal/terminal.js';
+import { createUploadWork, type UploadWork } from './upload/upload-work.js';
 
 /** What a platform brings: its hardware, the issuer's provisioning, where events go. */
 export interface Board {
@@ -18,8 +20,14 @@ export interface Board {
   readonly config: TerminalConfig;
   /** Told every terminal event (the device's log, the simulator's console). */
   readonly onEvent?: (event: TerminalEvent) => void;
-  /** Work for the time nobody is at the terminal (the upload). */
+  /** Work for the time nobody is at the terminal, when not the upload below. */
   readonly idleWork?: IdleWork;
+  /**
+   * The daily upload through `hal.modem` to this centre endpoint (…/v1/batches), answers checked
+   * with config.centreCertificate: the terminal's idle work, REGISTER at the idle screen its
+   * service key. Without it (or without a modem) the records wait in the journal.
+   */
+  readonly upload?: { readonly url: string };
 }
 
 export interface Firmware {
@@ -27,6 +35,8 @@ export interface Firmware {
   readonly journal: UsageJournal;
   /** The hotlist on `hal.hotlistFlash`, for the upload to apply change lists to; null without that partition. */
   readonly hotlist: HotlistStore | null;
+  /** The upload as idle work, when the board asked for it. */
+  readonly upload: UploadWork | null;
   /** Settles when the terminal has shut down (Terminal.shutdown()), or rejects on a fault. */
   readonly stopped: Promise<void>;
 }
@@ -36,16 +46,24 @@ export interface Firmware {
  * hotlist on `board.hal.hotlistFlash` when the board has one (the provisioned list written as
  * version 0 the first time), and starts the terminal. Throws what UsageJournal.open throws for a
  * partition it cannot use, and what HotlistStore.open and provision() throw (HotlistLayoutError,
- * a provisioned list larger than the partition).
+ * a provisioned list larger than the partition), and CentreCertificateError for an upload asked
+ * of a config whose centre certificate is missing or not the issuer's.
  */
 export function startFirmware(board: Board): Firmware {
   const journal = UsageJournal.open(board.hal.flash, board.config.terminalId);
   const hotlist = board.hal.hotlistFlash ? HotlistStore.open(board.hal.hotlistFlash) : null;
   hotlist?.provision(board.config.hotlist);
-  const terminal = new Terminal(board.hal, board.config, journal, {
-    ...(board.onEvent ? { onEvent: board.onEvent } : {}),
-    ...(board.idleWork ? { idleWork: board.idleWork } : {}),
+  const { hal, config, onEvent } = board;
+  const keys = decodeTerminalKeys(config);
+  const upload = board.upload && hal.modem
+    ? createUploadWork({ config, keys, url: board.upload.url, journal, hotlist, modem: hal.modem, clock: hal.clock, random: hal.random, ...(onEvent ? { emit: onEvent } : {}) })
+    : null;
+  const idleWork = upload ?? board.idleWork;
+  const terminal = new Terminal(hal, config, journal, {
+    keys,
+    ...(onEvent ? { onEvent } : {}),
+    ...(idleWork ? { idleWork } : {}),
     ...(hotlist ? { hotlist } : {}),
   });
-  return { terminal, journal, hotlist, stopped: terminal.run() };
+  return { terminal, journal, hotlist, upload, stopped: terminal.run() };
 }

@@ -107,6 +107,52 @@ describe('terminal simulator (npm start)', function () {
     assert.equal(run.events.find((line) => line.event === 'record-written')!.sequence, 2);
   });
 
+  it('end to end (issue 11): two cards, calls, a power cut in one, uploads, a hotlist change reaching the terminal, the month\'s bill to the yen', () => {
+    const cli = (args: string[]) => {
+      const run = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      assert.equal(run.status, 0, `${args.join(' ')}: ${run.stderr}`);
+    };
+    const dayOne = simulate(data, 'tests/sessions/day-one.script');
+    assert.equal(dayOne.status, 0, dayOne.stderr);
+    assert.match(dayOne.stderr, /centre CENTRE-1 at http:\/\/127\.0\.0\.1:\d+, store SQLite/);
+    const of = (run: typeof dayOne, event: string) => run.events.filter((line) => line.event === event);
+    assert.deepEqual(of(dayOne, 'record-written').map((e) => [e.sequence, e.registrationNumber, e.fee]), [[1, '12345678', 40], [2, '87654321', 20]]);
+    assert.deepEqual(of(dayOne, 'power-restored').map((e) => e.recovered), [[3]], 'the call the power cut is closed at boot');
+    const [beforeUpload, afterUpload] = of(dayOne, 'records').map((e) => e.records as Array<Record<string, unknown>>);
+    const cut = beforeUpload!.find((r) => r.sequence === 3)!;
+    assert.equal(cut.cutShort, true);
+    assert.equal(cut.fee, 30, 'connection fee + the two units the 65 s call had started');
+    assert.deepEqual(beforeUpload!.map((r) => r.acknowledged), [false, false, false]);
+    assert.deepEqual(of(dayOne, 'upload').map((e) => [e.reason, e.outcome, e.sent, e.acknowledged]), [['demand', 'acknowledged', 3, 3]]);
+    assert.deepEqual(afterUpload!.map((r) => r.acknowledged), [true, true, true], '`records` shows what the centre holds');
+
+    // The issuer lists bob's card; the centre keeps the signed change list to relay it.
+    const change = join(data, 'hotlist-1.json');
+    cli(['build/issuer/cli.js', 'hotlist-change', '--key', join(data, 'issuer'), '--version', '1', '--add', '0000000000000B0B', '--out', change]);
+    cli(['build/center/cli.js', 'import-hotlist', change, '--data', join(data, 'centre'), '--issuer', join(data, 'issuer')]);
+
+    const dayTwo = simulate(data, 'tests/sessions/day-two.script', ['--time', '2026-11-24T09:00:00Z']);
+    assert.equal(dayTwo.status, 0, dayTwo.stderr);
+    const uploads = of(dayTwo, 'upload');
+    assert.deepEqual([uploads[0]!.outcome, uploads[0]!.sent, uploads[0]!.hotlistVersion], ['checked-in', 0, 1], 'nothing pending: a check-in brings hotlist version 1');
+    assert.deepEqual(of(dayTwo, 'card-rejected').map((e) => e.reason), ['hotlisted'], "bob's card is refused once the change reached the terminal");
+    assert.deepEqual([uploads[1]!.outcome, uploads[1]!.sent, uploads[1]!.acknowledged], ['acknowledged', 1, 4]);
+    const records = of(dayTwo, 'records')[0]!.records as Array<{ registrationNumber: string; fee: number; acknowledged: boolean }>;
+    assert.equal(records.length, 4);
+    assert.ok(records.every((r) => r.acknowledged));
+    // The bill equals the services given: every call's fee, summed per Nt, the cut-short one included.
+    const bill = of(dayTwo, 'bill')[0]!.bill as { month: string; records: number; fee: number; registrations: Array<{ registrationNumber: string; records: number; fee: number }> };
+    const given = new Map<string, { records: number; fee: number }>();
+    for (const r of records) {
+      const sum = given.get(r.registrationNumber) ?? { records: 0, fee: 0 };
+      given.set(r.registrationNumber, { records: sum.records + 1, fee: sum.fee + r.fee });
+    }
+    assert.equal(bill.month, '2026-11');
+    assert.deepEqual(bill.registrations, [...given].sort().map(([registrationNumber, sum]) => ({ registrationNumber, ...sum })));
+    assert.equal(bill.fee, 40 + 20 + 30 + 20);
+    assert.equal(bill.records, 4);
+  });
+
   it('a script with a mistake is refused before anything runs, naming the line', () => {
     const script = join(data, 'bad.script');
     writeFileSync(script, 'insert alice\nkeys 12 ENTRE\n');
@@ -145,7 +191,7 @@ describe('terminal simulator (npm start)', function () {
     assert.deepEqual(lists[1]!.records, [{
       sequence: 1, registrationNumber: '12345678', cardNumber: '0000000000000A11',
       startedAt: '2026-11-23T09:00:00.000Z', localTime: '2026-11-23 18:00:00 +09:00',
-      durationSeconds: 61, fee: 30, currency: 'JPY', dialled: '0312345678', cutShort: false, continuation: false,
+      durationSeconds: 61, fee: 30, currency: 'JPY', dialled: '0312345678', cutShort: false, continuation: false, acknowledged: false,
     }]);
     const cards = run.events.find((line) => line.event === 'cards')!.cards as Array<Record<string, unknown>>;
     assert.deepEqual(cards.map((card) => [card.label, card.registrationNumber, card.settingNumber]), [['alice', '12345678', '1357'], ['bob', '87654321', '2468']]);
@@ -189,7 +235,7 @@ describe('terminal simulator (npm start)', function () {
       sim.child.stdin.end('insert alice\nfrobnicate\nkeys 12 ENTRE\ninsert carol\nwait ten\nremove\nquit\n');
       assert.equal(await sim.exited, 0, sim.stderr);
       assert.doesNotMatch(sim.stdout, /script line/);
-      assert.match(sim.stdout, /^> frobnicate\nunknown command "frobnicate"; commands: insert NAME, remove, digits .*cards, records, help, quit/m);
+      assert.match(sim.stdout, /^> frobnicate\nunknown command "frobnicate"; commands: insert NAME, remove, digits .*cards, records, upload, bill \[YYYY-MM\], power-cut, help, quit/m);
       assert.match(sim.stdout, /^> keys 12 ENTRE\n"ENTRE" is not a key/m);
       assert.match(sim.stdout, /^> insert carol\nno card called "carol" \(cards: alice, bob\)/m);
       assert.match(sim.stdout, /^> wait ten\nwait takes a number of seconds/m);

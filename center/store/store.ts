@@ -230,7 +230,8 @@ export class CentreStore {
       const { terminalId, records, receivedAt } = request;
       const [terminal] = await tx.all(`SELECT acknowledged FROM terminals WHERE terminal_id = ?${this.#db.lockRows}`, [terminalId]);
       if (!terminal) throw new CentreError(REFUSAL.UNKNOWN_TERMINAL, `terminal ${terminalId} is not registered`);
-      const inserted = await tx.all(insertRecordsSql(records.length), records.flatMap((record) => recordValues(terminalId, record, receivedAt)));
+      // A check-in (no records) only asks for the hotlist and the time: nothing to insert.
+      const inserted = records.length === 0 ? [] : await tx.all(insertRecordsSql(records.length), records.flatMap((record) => recordValues(terminalId, record, receivedAt)));
       const added = new Set(inserted.map((row) => Number(row.sequence)));
       const others = records.filter(({ record }) => !added.has(record.sequence));
       if (others.length > 0) {

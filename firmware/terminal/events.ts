@@ -31,6 +31,16 @@ export type TerminalEvent =
   | { readonly event: 'card-error'; readonly during: string; readonly detail: string }
   | { readonly event: 'eject'; readonly reason: string }
   | { readonly event: 'idle-work-failed'; readonly detail: string }
+  /** One batch attempt of the upload (firmware/upload/upload-work.ts); retryAt in ms since the epoch. */
+  | {
+    readonly event: 'upload'; readonly reason: 'daily' | 'fill' | 'demand'; readonly outcome: 'nothing-pending' | 'acknowledged' | 'checked-in' | 'refused' | 'failed';
+    readonly sent?: number; readonly acknowledged?: number; readonly clockSet?: boolean; readonly hotlistVersion?: number | null; readonly hotlistRefused?: string | null;
+    readonly status?: number; readonly detail?: string; readonly retryAt?: number;
+  }
+  /** The power came back (the simulator's power-cut): the journal closed these calls the cut left open, billed as cut short. */
+  | { readonly event: 'power-restored'; readonly recovered: readonly number[] }
+  /** The service key at the idle screen: an upload was asked for. */
+  | { readonly event: 'service-key' }
   | { readonly event: 'shutdown' };
 
 export type EventSink = (event: TerminalEvent) => void;

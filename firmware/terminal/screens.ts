@@ -22,6 +22,8 @@ export const SCREENS = Object.freeze({
   pinsDiffer: Object.freeze(['PINs differ', 'Please enter the', 'new PIN again', ''] as const),
   registered: (change: boolean) => [change ? 'PIN changed' : 'PIN registered', '', 'Enter PIN to use', ''],
   wait: Object.freeze(['Please wait...', '', '', ''] as const),
+  /** The service key at the idle screen: the records go to the centre now. */
+  uploading: Object.freeze(['Service', 'Uploading records', 'to the centre...', ''] as const),
 } as const);
 
 export const REJECT_TEXT: Readonly<Record<RejectReason, string>> = Object.freeze({

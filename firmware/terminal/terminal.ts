@@ -9,7 +9,7 @@ import type { TerminalConfig } from './config.js';
 import type { EventSink, TerminalEvent } from './events.js';
 import { checkInsertedCard } from './insertion.js';
 import { InputQueue } from './inputs.js';
-import { decodeTerminalKeys } from './keys.js';
+import { decodeTerminalKeys, type TerminalKeys } from './keys.js';
 import { PromptTimeout, TerminalShutdown } from './prompt.js';
 import { registerPin } from './registration.js';
 import { REJECT_TEXT, SCREENS } from './screens.js';
@@ -30,6 +30,8 @@ export interface TerminalOptions {
   readonly idleWork?: IdleWork;
   /** The hotlist in flash (firmware/hotlist); without it, insertion checks the config's list. */
   readonly hotlist?: HotlistLookup;
+  /** The config's keys already decoded (decodeTerminalKeys), when the caller needs them too: decoded once at boot. */
+  readonly keys?: TerminalKeys;
 }
 
 /**
@@ -42,7 +44,15 @@ export interface IdleWork {
   /** Quiet time before each step, ms. */
   readonly intervalMs: number;
   run(): Promise<void>;
+  /**
+   * The service key (REGISTER at the idle screen, no card in): the work is asked for now
+   * (UploadWork: an upload at once). Without it the key does nothing at the idle screen.
+   */
+  demand?(): void;
 }
+
+/** The key that is the service key at the idle screen (REGISTER has no meaning there otherwise). */
+export const SERVICE_KEY = 'REGISTER';
 
 export const DEFAULT_KEYPAD_TIMEOUT_MS = 30_000;
 export const DEFAULT_MESSAGE_MS = 3_000;
@@ -70,7 +80,7 @@ export class Terminal {
       clock: hal.clock,
       random: hal.random,
       config,
-      keys: decodeTerminalKeys(config), // once at start-up, not per card
+      keys: options.keys ?? decodeTerminalKeys(config), // once at start-up, not per card
       usage,
       emit: this.#emit,
       keypadTimeoutMs: options.keypadTimeoutMs ?? DEFAULT_KEYPAD_TIMEOUT_MS,
@@ -95,6 +105,7 @@ export class Terminal {
         const input = await this.#inputs.next(this.#idleWork?.intervalMs ?? null);
         if (input.kind === 'inserted' || input.kind === 'shutdown') break;
         if (input.kind === 'timeout') await this.#runIdleWork();
+        if (input.kind === 'key' && input.key === SERVICE_KEY && this.#idleWork?.demand) await this.#serviceKey();
       }
       if (this.#inputs.shuttingDown) break;
       if (!this.#hal.reader.cardPresent) continue;
@@ -179,6 +190,15 @@ export class Terminal {
       this.#step = 'service';
       return giveService(this.#context, card);
     }
+  }
+
+  /** The service key: the idle work asked for and run at once, its screen shown meanwhile. */
+  async #serviceKey(): Promise<void> {
+    this.#emit({ event: 'service-key' });
+    this.#idleWork!.demand!();
+    this.#context.display.show(SCREENS.uploading);
+    await this.#runIdleWork();
+    this.#context.display.show(SCREENS.idle);
   }
 
   async #runIdleWork(): Promise<void> {

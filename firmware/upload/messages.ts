@@ -152,13 +152,14 @@ function signedEnvelope(outer: number, message: Uint8Array, signatureTag: number
 
 /**
  * The batch F4 = E7 (terminal id, nonce, hotlist version, clock, count, records) ‖ D8 Sig_T(E7).
- * `sign` gets the encoded E7 TLV. Throws RangeError for content the protocol cannot carry: no
- * records or more than 64, records of another terminal or not in rising sequence order, a nonce
+ * `sign` gets the encoded E7 TLV. A batch of no records is a check-in: a terminal with nothing to
+ * send still gets the hotlist changes and the centre's time. Throws RangeError for content the
+ * protocol cannot carry: more than 64 records, records of another terminal or not in rising sequence order, a nonce
  * not 16 bytes, a batch over 16,384 bytes; RangeError from encodeRecord for a record's field.
  */
 export function encodeBatch(batch: BatchContent, sign: SignMessage): Uint8Array {
   const count = batch.records.length;
-  if (count === 0 || count > UPLOAD_LIMITS.records) throw new RangeError(`a batch holds 1 to ${UPLOAD_LIMITS.records} records, got ${count}`);
+  if (count > UPLOAD_LIMITS.records) throw new RangeError(`a batch holds 0 to ${UPLOAD_LIMITS.records} records, got ${count}`);
   const children: Tlv[] = [
     { tag: UPLOAD_TAG.TERMINAL_ID, value: deviceIdBytes(batch.terminalId, 'terminal id') },
     { tag: UPLOAD_TAG.NONCE, value: checkNonce(batch.nonce) },
@@ -235,7 +236,6 @@ export function decodeBatch(bytes: Uint8Array): DecodedBatch {
     if (count > UPLOAD_LIMITS.records || present > UPLOAD_LIMITS.records) {
       throw new BatchFormatError(BATCH_PROBLEM.TOO_LARGE, `batch has ${Math.max(count, present)} records, at most ${UPLOAD_LIMITS.records} are allowed`);
     }
-    if (count === 0) throw new TlvError('record count is 0: a batch holds 1 to 64 records');
     if (count !== present) throw new TlvError(`record count says ${count}, the batch holds ${present} fields after it`);
     const records: BatchRecord[] = [];
     let previous = 0;

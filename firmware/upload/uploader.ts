@@ -116,10 +116,12 @@ export class Uploader {
 
   /**
    * One batch attempt, unless nothing is pending, the backoff has not passed, or a refusal is
-   * held. Never throws for the network or the centre: those come back as the step's kind.
+   * held. With `checkIn`, nothing pending sends a batch of no records (docs/upload-protocol.md:
+   * the hotlist changes and the time for a quiet terminal); its step is `acknowledged` with
+   * sent 0. Never throws for the network or the centre: those come back as the step's kind.
    * Throws what the journal, hotlist flash or signer throw.
    */
-  async step(): Promise<UploadStep> {
+  async step(options: { readonly checkIn?: boolean } = {}): Promise<UploadStep> {
     const o = this.#options;
     const started = o.clock.now();
     if (this.#refusal) return { kind: 'refused', ...this.#refusal };
@@ -127,7 +129,8 @@ export class Uploader {
     const nonce = o.random.bytes(UPLOAD_LIMITS.nonceBytes);
     const terminalClock = (o.clockValid?.() ?? true) ? started : 0;
     const hotlistVersion = o.hotlist?.version ?? 0;
-    const batch = nextBatch(o.journal.pending(UPLOAD_LIMITS.records), (records) => encodeBatch({ terminalId: o.terminalId, nonce, hotlistVersion, terminalClock, records }, o.sign));
+    const encode = (records: readonly UsageRecord[]) => encodeBatch({ terminalId: o.terminalId, nonce, hotlistVersion, terminalClock, records }, o.sign);
+    const batch = nextBatch(o.journal.pending(UPLOAD_LIMITS.records), encode) ?? (options.checkIn ? { records: [], body: encode([]) } : null);
     if (!batch) return { kind: 'idle' };
     let status: number;
     let body: Uint8Array;
@@ -147,7 +150,7 @@ export class Uploader {
     } catch (error) {
       return this.#fail(`answer ignored: ${(error as Error).message}`);
     }
-    const lastSent = batch.records[batch.records.length - 1]!.sequence;
+    const lastSent = batch.records[batch.records.length - 1]?.sequence ?? 0;
     const acknowledged = Math.min(answer.acknowledged, lastSent); // never past what this batch holds
     if (acknowledged > 0) o.journal.acknowledge(acknowledged);
     o.journal.reclaim();
@@ -156,7 +159,7 @@ export class Uploader {
     if (clockSet) o.clock.set!(answer.centreTime);
     this.#failures = 0;
     this.#retryAt = 0;
-    const progressed = acknowledged >= batch.records[0]!.sequence;
+    const progressed = batch.records.length === 0 || acknowledged >= batch.records[0]!.sequence;
     if (!progressed) return this.#fail(`the centre holds records up to ${answer.acknowledged} only (a gap before ${batch.records[0]!.sequence})`);
     return { kind: 'acknowledged', sent: batch.records.length, acknowledged, clockSet, hotlist };
   }

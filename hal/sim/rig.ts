@@ -24,7 +24,7 @@ export interface RigOptions {
   readonly config: TerminalConfig;
   readonly usage: UsageStore;
   readonly flash: Flash;
-  /** Wall-clock start, ms since epoch UTC. */
+  /** Wall-clock start, ms since epoch UTC (after a power cut: where the clock had got to). */
   readonly startTime: number;
   readonly seed?: string;
   readonly terminal?: Omit<TerminalOptions, 'onEvent' | 'onWaiting'>;
@@ -61,10 +61,7 @@ export class TerminalRig {
       options.usage,
       {
         ...options.terminal,
-        onEvent: (event) => {
-          this.events.push(event);
-          this.#onOutput?.({ kind: 'event', at: this.clock.now(), event });
-        },
+        onEvent: (event) => this.report(event),
         onWaiting: () => {
           this.#idle = true;
           this.#release();
@@ -132,6 +129,12 @@ export class TerminalRig {
       await this.#untilIdle();
     }
     this.clock.moveTo(target);
+  }
+
+  /** Reports an event of work the terminal hands out (the upload's idle work) as the terminal's own. */
+  report(event: TerminalEvent): void {
+    this.events.push(event);
+    this.#onOutput?.({ kind: 'event', at: this.clock.now(), event });
   }
 
   /** Events of one kind so far, newest last. */

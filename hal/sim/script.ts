@@ -5,6 +5,10 @@
 //   keys 1234 ENTER    press keys (digits, ENTER, CLEAR, REGISTER, END)
 //   wait 30            let 30 seconds pass
 //   records, cards     list the usage journal or the cards (answered by the simulator, not the rig)
+//   upload             the service key's upload to the centre, batch after batch (the simulator's)
+//   bill [YYYY-MM]     the centre's monthly bill (default: this month at the terminal's clock)
+//   power-cut          the power fails at once and comes back: nothing is shut down, the journal is
+//                      reopened from flash (an open call is closed as cut short), the card is out
 //   # text             a comment
 import type { CardDevice } from './card-slot.js';
 import { keysOf, type TerminalRig } from './rig.js';
@@ -20,17 +24,26 @@ export class ScriptError extends Error {
 }
 
 /** The verbs a script line may start with. */
-export const SCRIPT_VERBS = Object.freeze(['insert', 'remove', 'keys', 'wait', 'records', 'cards'] as const);
+export const SCRIPT_VERBS = Object.freeze(['insert', 'remove', 'keys', 'wait', 'records', 'cards', 'upload', 'bill', 'power-cut'] as const);
 
 /** Steps that only look at the simulation, leaving the terminal alone. */
 export type ReportKind = 'records' | 'cards';
+
+/** Steps the simulator carries out around the terminal (its centre, its power supply). */
+export type SimulatorKind = 'upload' | 'power-cut';
+
+/** A bill month as YYYY-MM. */
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 export type ScriptStep =
   | { readonly line: number; readonly text: string; readonly kind: 'insert'; readonly card: string }
   | { readonly line: number; readonly text: string; readonly kind: 'remove' }
   | { readonly line: number; readonly text: string; readonly kind: 'keys'; readonly keys: readonly string[] }
   | { readonly line: number; readonly text: string; readonly kind: 'wait'; readonly seconds: number }
-  | { readonly line: number; readonly text: string; readonly kind: ReportKind };
+  | { readonly line: number; readonly text: string; readonly kind: ReportKind }
+  | { readonly line: number; readonly text: string; readonly kind: SimulatorKind }
+  /** month null: the month of the terminal's clock. */
+  | { readonly line: number; readonly text: string; readonly kind: 'bill'; readonly month: string | null };
 
 /** Parses the whole script first, so a typo on line 40 is reported before line 1 runs. */
 export function parseScript(source: string): ScriptStep[] {
@@ -71,6 +84,17 @@ export function parseScript(source: string): ScriptStep[] {
         steps.push({ line, text, kind });
         break;
       }
+      case 'upload':
+      case 'power-cut': {
+        const kind = command!.toLowerCase() as SimulatorKind;
+        if (args.length !== 0) throw new ScriptError(line, `${kind} takes no arguments`);
+        steps.push({ line, text, kind });
+        break;
+      }
+      case 'bill':
+        if (args.length > 1 || (args.length === 1 && !MONTH.test(args[0]!))) throw new ScriptError(line, 'bill takes a month as YYYY-MM, or nothing for this month');
+        steps.push({ line, text, kind: 'bill', month: args[0] ?? null });
+        break;
       default:
         throw new ScriptError(line, `unknown command "${command}" (${SCRIPT_VERBS.join(', ')})`);
     }
@@ -122,6 +146,9 @@ export async function runScript(
         break;
       case 'records':
       case 'cards':
+      case 'upload':
+      case 'bill':
+      case 'power-cut':
         throw new ScriptError(step.line, `${step.kind} needs the simulator (npm start -- --script FILE)`);
     }
   }

@@ -10,6 +10,11 @@ import { checkCentreCertificate } from '../../firmware/upload/centre-certificate
 import { decodeBatch, encodeAnswer, UPLOAD_LIMITS } from '../../firmware/upload/messages.js';
 import { Uploader, type UploadStep } from '../../firmware/upload/uploader.js';
 import { localDay, uploadDue } from '../../firmware/upload/schedule.js';
+import { UploadWork } from '../../firmware/upload/upload-work.js';
+import type { TerminalEvent } from '../../firmware/terminal/events.js';
+import { SERVICE_KEY } from '../../firmware/terminal/terminal.js';
+import { TerminalRig } from '../../hal/sim/rig.js';
+import { BENCH_FLASH, BENCH_RIG } from './world.js';
 import type { HttpAnswer, Modem } from '../../hal/modem.js';
 import { SimFlash } from '../../hal/sim/flash.js';
 import { VirtualClock } from '../../hal/sim/clock.js';
@@ -63,6 +68,18 @@ function rig(count: number, behaviour: Behaviour = (_body, answer) => answer()):
     centreKey, modem, clock, random: new SeededRandom('uploader'),
   });
   return { journal, clock, uploader, received };
+}
+
+/** Upload work over `r` in JST, with its events; daily at `dailyAtMinutes`, fill level `fillLevel`. */
+function work(r: Rig, dailyAtMinutes: number, fillLevel = 1): { work: UploadWork; events: Extract<TerminalEvent, { event: 'upload' }>[] } {
+  const events: Extract<TerminalEvent, { event: 'upload' }>[] = [];
+  const upload = new UploadWork({
+    uploader: r.uploader, journal: r.journal, clock: r.clock, schedule: { dailyAtMinutes, utcOffsetMinutes: 540, fillLevel },
+    emit: (event) => {
+      if (event.event === 'upload') events.push(event);
+    },
+  });
+  return { work: upload, events };
 }
 
 function kinds(steps: readonly UploadStep[]): string {
@@ -181,6 +198,109 @@ export const uploaderScenarios: readonly Scenario[] = [
         }
       }
       equal(refused, 2, 'both bad settings refused with RangeError');
+    },
+  },
+  {
+    name: 'upload work: the service key uploads at once, batch after batch; with nothing pending it checks in, still a signed batch',
+    async run() {
+      const r = rig(70);
+      const { work: upload, events } = work(r, 1439);
+      await upload.run();
+      equal(r.received.length, 0, 'not due: before 23:59 and below the fill level');
+      upload.demand();
+      await upload.run();
+      equal(upload.busy, true, '64 sent, 6 to go');
+      await upload.run();
+      equal(upload.busy, false, 'upload.busy');
+      equal(events.map((e) => `${e.reason}:${e.outcome}:${e.sent}`).join(','), 'demand:acknowledged:64,demand:acknowledged:6', 'two batches, each reported');
+      equal(r.journal.pendingCount, 0, 'r.journal.pendingCount');
+      upload.demand();
+      await upload.run();
+      equal(r.received.length, 3, 'r.received.length');
+      equal(r.received[2]!.records.length, 0, 'a check-in carries no records');
+      equal(events[2]!.outcome, 'checked-in', 'events[2]!.outcome');
+    },
+  },
+  {
+    name: 'upload work: the daily upload at 03:00 local time once a day; a failed attempt goes again after the backoff until acknowledged',
+    async run() {
+      let posts = 0;
+      const r = rig(3, (_body, answer) => (++posts <= 2 ? { status: 503, body: new Uint8Array(0) } : answer()));
+      const { work: upload, events } = work(r, 180);
+      r.clock.moveTo(Date.UTC(2026, 11, 2, 17, 0, 0)); // 02:00 on 3 December in Japan
+      await upload.run();
+      equal(posts, 0, 'before 03:00 local: nothing');
+      r.clock.moveTo(Date.UTC(2026, 11, 2, 18, 0, 0)); // 03:00 JST
+      await upload.run();
+      equal(events[0]!.outcome, 'failed', 'events[0]!.outcome');
+      equal(upload.busy, true, 'a failed upload stays under way');
+      await upload.run();
+      equal(posts, 1, 'within the backoff: no second attempt');
+      for (let attempt = 0; attempt < 2; attempt++) {
+        r.clock.moveTo(events[events.length - 1]!.retryAt!);
+        await upload.run();
+      }
+      equal(events.map((e) => `${e.reason}:${e.outcome}`).join(','), 'daily:failed,daily:failed,daily:acknowledged', 'tried again after each backoff');
+      equal(r.journal.pendingCount, 0, 'the same records went again until acknowledged');
+      r.clock.moveTo(Date.UTC(2026, 11, 3, 14, 0, 0)); // 23:00 JST, the same day
+      await upload.run();
+      equal(posts, 3, 'once a day');
+      r.clock.moveTo(Date.UTC(2026, 11, 3, 18, 0, 0)); // 03:00 JST the next day
+      await upload.run();
+      equal(posts, 4, 'posts');
+      equal(events[3]!.outcome, 'checked-in', 'the next day, nothing pending: a check-in');
+    },
+  },
+  {
+    name: 'upload work: the journal past its fill level uploads without being asked',
+    async run() {
+      const r = rig(70);
+      const { work: upload, events } = work(r, 1439, 0.25);
+      ok(70 >= 0.25 * r.journal.capacity, `70 records fill a quarter of ${r.journal.capacity} slots`);
+      await upload.run();
+      await upload.run();
+      equal(events.map((e) => `${e.reason}:${e.sent}`).join(','), 'fill:64,fill:6', 'the fill level started it');
+    },
+  },
+  {
+    name: 'upload work: REGISTER at the idle screen is the service key: the LCD says so and the upload runs at once',
+    async run() {
+      const parties = uploadParties('service key');
+      const flash = new SimFlash(BENCH_FLASH);
+      const usage = UsageJournal.open(flash, parties.terminal.terminalId);
+      for (let n = 1; n <= 2; n++) usage.append(sampleEntry(n));
+      let posts = 0;
+      const rigRef: { rig: TerminalRig | null } = { rig: null };
+      const upload = new UploadWork({
+        uploader: new Uploader({
+          terminalId: UPLOAD_TERMINAL_ID, url: 'http://centre/v1/batches', journal: usage, hotlist: null,
+          issuerKeys: issuerVerifiers(parties.terminal.issuerKeys), sign: (m) => parties.terminalSigner.sign(m),
+          centreKey: checkCentreCertificate(parties.terminal.centreCertificate!, parties.terminal.issuerKeys).centreKey,
+          modem: {
+            attach: async () => {}, powerCycle: async () => {},
+            post: async (_url, body) => {
+              posts++;
+              const batch = decodeBatch(body);
+              return { status: 200, body: encodeAnswer({ terminalId: batch.terminalId, nonce: batch.nonce, acknowledged: 2, centreTime: CENTRE_TIME, hotlistVersion: 0, changeLists: [] }, (m) => parties.centreSigner.sign(m)) };
+            },
+          },
+          clock: { now: () => rigRef.rig!.clock.now(), setTimer: () => 0, clearTimer: () => {} }, random: new SeededRandom('service key'),
+        }),
+        journal: usage, clock: { now: () => rigRef.rig!.clock.now(), setTimer: () => 0, clearTimer: () => {} },
+        schedule: { dailyAtMinutes: 1439, utcOffsetMinutes: 540, fillLevel: 1 }, emit: (event) => rigRef.rig!.report(event),
+      });
+      const frames: string[] = [];
+      const rig = new TerminalRig({ config: parties.terminal, usage, flash, ...BENCH_RIG, terminal: { ...BENCH_RIG.terminal, idleWork: upload }, onOutput: (o) => { if (o.kind === 'lcd') frames.push(o.lines[1]!.trim()); } });
+      rigRef.rig = rig;
+      await rig.start();
+      await rig.press(SERVICE_KEY);
+      equal(rig.eventsOf('service-key').length, 1, 'rig.eventsOf("service-key").length');
+      equal(posts, 1, 'uploaded at once, no interval waited');
+      ok(frames.includes('Uploading records'), `the LCD said so: ${frames.join(' | ')}`);
+      equal(rig.eventsOf('upload')[0]!.outcome, 'acknowledged', 'rig.eventsOf("upload")[0]!.outcome');
+      equal(usage.pendingCount, 0, 'usage.pendingCount');
+      ok(rig.screen.includes('Please insert card'), 'the idle screen again');
+      await rig.shutdown();
     },
   },
 ];

@@ -15,6 +15,11 @@ import { TerminalRig, type RigOutput } from '../../hal/sim/rig.js';
 import type { SimCardSlot } from '../../hal/sim/card-slot.js';
 import { SimLineReader } from '../../hal/sim/line-slot.js';
 import { openSimulation, type Simulation } from './simulation.js';
+import { startSimulatorCentre, type SimulatorCentre } from './centre-link.js';
+import type { UploadWork } from '../../firmware/upload/upload-work.js';
+import { SERVICE_KEY } from '../../firmware/terminal/terminal.js';
+import type { MonthlyBill } from '../../center/billing.js';
+import type { Clock } from '../../hal/clock.js';
 import { PcscReader, PcscSetupError } from '../../hal/pcsc/reader.js';
 import { runScriptOnReader } from '../pcsc/reader-script.js';
 
@@ -34,6 +39,10 @@ Options:
                    pcsc: a PC/SC reader (pcscd); "insert" then waits for a card in the reader
                    and "remove" for it to leave
   --reader-name N  which PC/SC reader (exact name or its start; default: the first with a card)
+  --centre on|off  on: serve the fee management centre beside the terminal (SQLite in DIR/centre,
+                   its key certified by the data folder's issuer), which the terminal uploads to
+                   (default); off: no centre, the records wait in the journal
+  --centre-port N  the centre's port on 127.0.0.1 (default 8470; in use: a free one; 0: a free one)
   --help           this text
 
 Interactive commands (script lines too, plus short forms; TAB completes, up/down recall):
@@ -41,7 +50,13 @@ Interactive commands (script lines too, plus short forms; TAB completes, up/down
   1234                     press 1 2 3 4 then ENTER        keys 12 CLEAR  press keys as written
   enter | clear | register | r | end | e                   one function key
   wait SEC                 let time pass                   cards, records  list them
+  upload                   the service key: upload the records to the centre now
+  bill [YYYY-MM]           the centre's monthly bill (default this month)
+  power-cut                the power fails and comes back (the card is taken out)
   help                     this text                       quit | q | Ctrl-C | Ctrl-D  end
+
+The terminal also uploads by itself at its idle screen: daily at 03:00 local time and when half
+the journal awaits the centre; REGISTER at the idle screen is the service key (upload now).
 
 Ending the program ends the session first: a call under way is hung up, billed and recorded,
 then everything is saved. A second Ctrl-C stops at once, like pulling the plug: the next start
@@ -53,8 +68,8 @@ Script lines: ${SCRIPT_VERBS.join(', ')} (records and cards print JSON events), 
 const SHORT_FORMS: Readonly<Record<string, string>> = Object.freeze({
   i: 'insert', x: 'remove', r: 'keys REGISTER', e: 'keys END', enter: 'keys ENTER', clear: 'keys CLEAR', register: 'keys REGISTER', end: 'keys END',
 });
-const COMMAND_WORDS = Object.freeze(['insert', 'remove', 'keys', 'enter', 'clear', 'register', 'end', 'wait', 'cards', 'records', 'help', 'quit']);
-const COMMAND_LIST = 'insert NAME, remove, digits such as 1234 (ENTER follows), keys KEY..., enter, clear, register, end, wait SEC, cards, records, help, quit';
+const COMMAND_WORDS = Object.freeze(['insert', 'remove', 'keys', 'enter', 'clear', 'register', 'end', 'wait', 'cards', 'records', 'upload', 'bill', 'power-cut', 'help', 'quit']);
+const COMMAND_LIST = 'insert NAME, remove, digits such as 1234 (ENTER follows), keys KEY..., enter, clear, register, end, wait SEC, cards, records, upload, bill [YYYY-MM], power-cut, help, quit';
 
 function fail(message: string): never {
   process.stderr.write(`simulator: ${message}\n`);
@@ -91,24 +106,77 @@ class Interrupted extends Error {
   override name = 'Interrupted';
 }
 
-/** Everything a run needs: the data folder, the rig and its reader. */
+/** Everything a run needs: the data folder, the rig and its reader, the centre. */
 interface Bench {
   readonly simulation: Simulation;
-  readonly rig: TerminalRig;
+  /** The terminal on its board; a power cut puts a new one in its place. */
+  rig: TerminalRig;
+  /** Every terminal of this run, the one before each power cut first (their events are the run's). */
+  readonly rigs: TerminalRig[];
+  /** Builds the terminal again after a power cut, its clock going on from `startTime`. */
+  readonly makeRig: (startTime: number) => TerminalRig;
   /** The PC/SC reader when --reader pcsc, else null (the simulated slot). */
   readonly pcsc: PcscReader | null;
+  /** The embedded centre, or null with --centre off. */
+  readonly centre: SimulatorCentre | null;
+  /** The rig's upload work (rebuilt with the rig). */
+  upload: UploadWork | null;
   /** Set by a signal: the script stops before its next step. */
   interrupted: NodeJS.Signals | null;
 }
 
+/** Batches one `upload` sends at most before it reports what is left (64 records each). */
+const UPLOAD_MAX_STEPS = 100;
+
+/**
+ * The service key at the idle screen, then the terminal's idle steps until the upload has ended:
+ * each batch goes in the terminal's own idle work, as on the board. ScriptError when there is no
+ * centre or a card is in the slot (the terminal uploads only while nobody is at it).
+ */
+async function upload(bench: Bench, line: number): Promise<void> {
+  const { rig } = bench;
+  if (!bench.upload) throw new ScriptError(line, 'upload needs the centre: start without --centre off');
+  if (rig.slot.cardPresent) throw new ScriptError(line, 'the terminal uploads at its idle screen: remove the card first');
+  await rig.press(SERVICE_KEY);
+  for (let step = 1; bench.upload.busy && step < UPLOAD_MAX_STEPS; step++) await rig.wait(bench.upload.intervalMs / 1000);
+}
+
+/** The power fails and comes back: the old terminal is left where it was, a new one boots on the same flash. */
+async function powerCut(bench: Bench): Promise<void> {
+  const now = bench.rig.clock.now();
+  bench.simulation.powerCut();
+  bench.rig = bench.makeRig(now);
+  bench.rigs.push(bench.rig);
+  await bench.rig.start();
+  bench.rig.report({ event: 'power-restored', recovered: bench.simulation.usage.recovered.map((record) => record.sequence) });
+}
+
+function billText(bill: MonthlyBill): string {
+  if (bill.registrations.length === 0) return `Bill ${bill.month} (UTC${bill.utcOffset}): no records at the centre.`;
+  return [`Bill ${bill.month} (UTC${bill.utcOffset}), from the centre: ${bill.records} records, ${bill.fee} ${bill.currency}`,
+    ...bill.registrations.map((r) => `  Nt ${r.registrationNumber}  ${r.records} records  ${r.fee} ${bill.currency}`)].join('\n');
+}
+
 /** Plays steps one at a time, so a signal stops the script between two of them. */
-async function play(bench: Bench, steps: readonly ScriptStep[], onStep: (step: ScriptStep) => void, report: (kind: ReportKind) => void): Promise<void> {
-  const { rig, pcsc, simulation } = bench;
+async function play(bench: Bench, steps: readonly ScriptStep[], onStep: (step: ScriptStep) => void, report: (kind: ReportKind) => void, showBill: (bill: MonthlyBill) => void): Promise<void> {
+  const { pcsc, simulation } = bench;
   for (const step of steps) {
     if (bench.interrupted) throw new Interrupted(`stopped by ${bench.interrupted} before script line ${step.line}`);
+    const rig = bench.rig;
     if (step.kind === 'records' || step.kind === 'cards') {
       onStep(step);
       report(step.kind);
+    } else if (step.kind === 'upload') {
+      onStep(step);
+      await upload(bench, step.line);
+    } else if (step.kind === 'bill') {
+      onStep(step);
+      if (!bench.centre) throw new ScriptError(step.line, 'bill needs the centre: start without --centre off');
+      showBill(await bench.centre.bill(step.month));
+    } else if (step.kind === 'power-cut') {
+      onStep(step);
+      if (pcsc) throw new ScriptError(step.line, 'power-cut needs the simulated slot (the PC/SC card keeps its power)');
+      await powerCut(bench);
     } else if (pcsc) {
       await runScriptOnReader(rig, pcsc, [step], onStep, (line) => process.stderr.write(`simulator: ${line}\n`));
     } else {
@@ -122,6 +190,7 @@ async function powerDown(bench: Bench): Promise<void> {
   await bench.rig.shutdown();
   bench.simulation.save({ cards: bench.pcsc === null });
   bench.pcsc?.close();
+  await bench.centre?.close();
 }
 
 /** The last resort on a second signal: save the cards and go, like pulling the plug (the flash is written through). */
@@ -140,7 +209,7 @@ const ENDING = 'ending the session (a call under way is hung up and recorded; Ct
 const SIGNAL_EXIT: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 });
 
 async function runScripted(bench: Bench, steps: readonly ScriptStep[], lineReader: () => SimLineReader | null): Promise<void> {
-  const { rig, simulation } = bench;
+  const { simulation } = bench;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (bench.interrupted) pullThePlug(bench, signal, SIGNAL_EXIT[signal]!);
@@ -148,12 +217,13 @@ async function runScripted(bench: Bench, steps: readonly ScriptStep[], lineReade
     });
   }
   const write = (line: string) => process.stdout.write(`${line}\n`);
-  const report = (kind: ReportKind) => write(jsonLine(rig.clock.now(), kind === 'records'
+  const report = (kind: ReportKind) => write(jsonLine(bench.rig.clock.now(), kind === 'records'
     ? { event: 'records', records: simulation.recordsData() }
     : { event: 'cards', cards: simulation.cardsData() }));
+  const showBill = (bill: MonthlyBill) => write(jsonLine(bench.rig.clock.now(), { event: 'bill', bill }));
   let failure: unknown = null;
   try {
-    await play(bench, steps, (step) => write(JSON.stringify({ script: step.text, line: step.line })), report);
+    await play(bench, steps, (step) => write(JSON.stringify({ script: step.text, line: step.line })), report, showBill);
   } catch (error) {
     failure = error;
   }
@@ -249,7 +319,7 @@ class Screen {
 }
 
 async function runInteractive(bench: Bench, screen: Screen, dataDir: string): Promise<void> {
-  const { rig, simulation, pcsc } = bench;
+  const { simulation, pcsc } = bench;
   // Time flows: the virtual clock follows the wall clock, so keypad timeouts and the call's
   // meter run by themselves. All rig work goes through one queue, one action at a time.
   let queue: Promise<void> = Promise.resolve();
@@ -264,7 +334,7 @@ async function runInteractive(bench: Bench, screen: Screen, dataDir: string): Pr
     const now = Date.now();
     const seconds = (now - last) / 1000;
     last = now;
-    return rig.wait(seconds);
+    return bench.rig.wait(seconds);
   };
   const ticker = setInterval(() => void enqueue(catchUp), 250);
 
@@ -306,7 +376,7 @@ async function runInteractive(bench: Bench, screen: Screen, dataDir: string): Pr
     await queue;
     await catchUp(); // the call's last fraction of a second is billed too
     await powerDown(bench);
-    const written = new Set(rig.eventsOf('record-written').map((event) => event.sequence));
+    const written = new Set(bench.rigs.flatMap((rig) => rig.eventsOf('record-written')).map((event) => event.sequence));
     process.stdout.write(`${written.size === 0 ? 'No usage records written in this run.' : simulation.describeRecords(written, 'Usage records written in this run')}\n`);
     process.stdout.write(`Saved in ${dataDir}${pcsc ? ' (the flash; the card in the reader saves itself)' : ''}. Bye.\n`);
     process.exit(0);
@@ -330,7 +400,7 @@ async function runInteractive(bench: Bench, screen: Screen, dataDir: string): Pr
     if (parsed === 'quit') void stop(null, 'quit');
     else if (parsed === 'help') screen.print(HELP);
     else {
-      await play(bench, parsed, () => {}, (kind) => screen.print(kind === 'records' ? simulation.describeRecords() : simulation.describeCards()));
+      await play(bench, parsed, () => {}, (kind) => screen.print(kind === 'records' ? simulation.describeRecords() : simulation.describeCards()), (bill) => screen.print(billText(bill)));
       simulation.save({ cards: pcsc === null });
     }
   };
@@ -362,6 +432,8 @@ async function main(): Promise<void> {
         timeout: { type: 'string', default: '30' },
         reader: { type: 'string', default: 'sim' },
         'reader-name': { type: 'string' },
+        centre: { type: 'string', default: 'on' },
+        'centre-port': { type: 'string', default: '8470' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -377,6 +449,9 @@ async function main(): Promise<void> {
   const timeoutSeconds = Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) fail(`--timeout must be a positive number of seconds`);
   if (values.reader !== 'sim' && values.reader !== 'apdu' && values.reader !== 'pcsc') fail(`--reader must be sim, apdu or pcsc, got "${values.reader}"`);
+  if (values.centre !== 'on' && values.centre !== 'off') fail(`--centre must be on or off, got "${values.centre}"`);
+  const centrePort = Number(values['centre-port']);
+  if (!Number.isInteger(centrePort) || centrePort < 0 || centrePort > 65535) fail(`--centre-port must be a port number 0..65535, got "${values['centre-port']}"`);
 
   let steps: ScriptStep[] | null = null;
   if (values.script !== undefined) {
@@ -420,23 +495,53 @@ async function main(): Promise<void> {
   const scripted = steps !== null;
   const screen = new Screen(process.stdout, !scripted && process.stdin.isTTY === true && process.stdout.isTTY === true);
   let lineReader: SimLineReader | null = null;
-  const rig: TerminalRig = new TerminalRig({
-    config: simulation.config,
-    usage: simulation.usage,
-    flash: simulation.flash,
-    startTime,
-    seed: `terminal ${startTime}`,
-    terminal: { keypadTimeoutMs: timeoutSeconds * 1000 },
-    ...(pcsc ? { reader: pcsc } : values.reader === 'sim' ? { readerOverSlot: (slot: SimCardSlot) => (lineReader = new SimLineReader(slot)) } : {}),
-    onOutput: (output) => {
-      if (scripted) process.stdout.write(`${outputLine(output)}\n`);
-      else if (output.kind === 'event') screen.print(describeEvent(output));
-      else screen.lcd(rig.lcd.render());
+  // The centre's clock and the uploader's are the terminal's, whichever terminal is on the board now.
+  let current: TerminalRig | null = null;
+  const clock: Clock = {
+    now: () => (current ? current.clock.now() : startTime), // the centre starts before the terminal boots
+    setTimer: (ms, callback) => current!.clock.setTimer(ms, callback),
+    clearTimer: (handle) => current!.clock.clearTimer(handle),
+  };
+  let centre: SimulatorCentre | null = null;
+  if (values.centre === 'on') {
+    try {
+      centre = await startSimulatorCentre({ dataDir: values.data!, config: simulation.config, port: centrePort, clock, log: (line) => process.stderr.write(`simulator: ${line}\n`) });
+    } catch (error) {
+      fail(`the centre did not start: ${(error as Error).message} (--centre off runs the terminal without it)`);
+    }
+  }
+  /** A terminal booting on the board at `rigStart`, with upload work over the journal as it is now. */
+  const boot = (rigStart: number): { rig: TerminalRig; upload: UploadWork | null } => {
+    // The upload's nonces and events are this terminal's: its random source, its event log.
+    const upload = centre?.uploadWork(simulation.usage, simulation.hotlist, { bytes: (n: number) => rig.random.bytes(n) }, (event) => rig.report(event)) ?? null;
+    const rig: TerminalRig = new TerminalRig({
+      config: simulation.config,
+      usage: simulation.usage,
+      flash: simulation.flash,
+      startTime: rigStart,
+      seed: `terminal ${rigStart}`,
+      terminal: { keypadTimeoutMs: timeoutSeconds * 1000, hotlist: simulation.hotlist, ...(upload ? { idleWork: upload } : {}) },
+      ...(pcsc ? { reader: pcsc } : values.reader === 'sim' ? { readerOverSlot: (slot: SimCardSlot) => (lineReader = new SimLineReader(slot)) } : {}),
+      onOutput: (output) => {
+        if (scripted) process.stdout.write(`${outputLine(output)}\n`);
+        else if (output.kind === 'event') screen.print(describeEvent(output));
+        else screen.lcd(rig.lcd.render());
+      },
+    });
+    current = rig;
+    return { rig, upload };
+  };
+  const first = boot(startTime);
+  const bench: Bench = {
+    simulation, pcsc, centre, interrupted: null, rig: first.rig, upload: first.upload, rigs: [first.rig],
+    makeRig(rigStart) {
+      const next = boot(rigStart);
+      bench.upload = next.upload;
+      return next.rig;
     },
-  });
-  const bench: Bench = { simulation, rig, pcsc, interrupted: null };
+  };
   if (!scripted) screen.print(`${simulation.introduction()}\nType "help" for commands.`);
-  await rig.start(); // draws the idle screen
+  await bench.rig.start(); // draws the idle screen
   if (steps) await runScripted(bench, steps, () => lineReader);
   else await runInteractive(bench, screen, values.data!);
 }

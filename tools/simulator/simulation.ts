@@ -3,6 +3,7 @@
 // flash, so state carries from one run to the next. A folder that does not exist yet gets the
 // demo: issuer, terminal T0001 and the cards alice and bob, made from a fixed seed.
 //
+// The hotlist has its own partition file, hotlist.bin, written through the same way.
 // The flash file is written through: each flash write and erase reaches flash.bin before the
 // journal goes on, as on the chip, so a simulator killed mid-call (kill -9, a crash) leaves what a
 // power cut leaves: an open call record, which the next start closes with the units it shows.
@@ -15,6 +16,7 @@ import { formatUtcOffset, localTimeText } from '../../firmware/protocol/dates.js
 import type { UsageRecord } from '../../firmware/journal/record.js';
 import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import { UsageJournal } from '../../firmware/journal/usage-journal.js';
+import { HotlistStore } from '../../firmware/hotlist/store.js';
 import type { Flash } from '../../hal/flash.js';
 import { SimFlash } from '../../hal/sim/flash.js';
 import { SeededRandom } from '../../hal/sim/random.js';
@@ -26,16 +28,24 @@ import { DEMO } from './demo.js';
 /** The terminal's flash partition for the usage journal: 16 sectors of 4 KiB, as on the ESP32 board. */
 export const FLASH_GEOMETRY = Object.freeze({ sectorSize: 4096, sectorCount: 16 });
 
+/** The hotlist's partition: 8 sectors of 4 KiB (two banks of a header and three data sectors: 1,530 cards). */
+export const HOTLIST_GEOMETRY = Object.freeze({ sectorSize: 4096, sectorCount: 8 });
+
 /** Card images hold Ns and the card's secret key: written as the issuer writes them, 0600. */
 const CARD_FILE = Object.freeze({ force: true, mode: SECRET_FILE_MODE });
 
-const FILES = Object.freeze({ issuer: 'issuer', terminal: 'terminal.json', cards: 'cards', flash: 'flash.bin' });
+const FILES = Object.freeze({ issuer: 'issuer', terminal: 'terminal.json', cards: 'cards', flash: 'flash.bin', hotlist: 'hotlist.bin' });
 
 export interface Simulation {
   readonly config: TerminalConfig;
   /** The journal's flash partition, written through to flash.bin. */
   readonly flash: Flash;
+  /** The journal as opened at start or at the last power cut. */
   readonly usage: UsageJournal;
+  /** The hotlist on its partition (hotlist.bin), provisioned from the config's list the first time. */
+  readonly hotlist: HotlistStore;
+  /** The power fails and comes back: the journal is opened again from flash, recovering a call it left open. */
+  powerCut(): UsageJournal;
   /** The card with this label (the same object every time, so its state is kept). */
   card(label: string): SimCard | undefined;
   /** The labels of all cards, in the order `cards` lists them. */
@@ -77,6 +87,8 @@ export interface RecordSummary {
   readonly cutShort: boolean;
   /** The call went on from the record before (its slot had no room for more units). */
   readonly continuation: boolean;
+  /** The centre holds it (an upload's answer said so): its sector may be reused. */
+  readonly acknowledged: boolean;
 }
 
 function createDemo(dir: string, log: (line: string) => void): void {
@@ -99,12 +111,12 @@ function createDemo(dir: string, log: (line: string) => void): void {
  * erase goes to the file at once, before the caller goes on. Throws FileFormatError for a file of
  * the wrong size.
  */
-function writeThrough(path: string): Flash {
-  const size = FLASH_GEOMETRY.sectorSize * FLASH_GEOMETRY.sectorCount;
+function writeThrough(path: string, geometry: { readonly sectorSize: number; readonly sectorCount: number }): Flash {
+  const size = geometry.sectorSize * geometry.sectorCount;
   if (!existsSync(path)) writeNewFile(path, new Uint8Array(size).fill(0xff));
   const image = new Uint8Array(readFileSync(path));
-  if (image.length !== size) throw new FileFormatError(`${path}: ${image.length} bytes, a journal partition is ${size}; delete the file to start an empty journal`);
-  const chip = new SimFlash({ ...FLASH_GEOMETRY, image });
+  if (image.length !== size) throw new FileFormatError(`${path}: ${image.length} bytes, the partition is ${size}; delete the file to start it empty`);
+  const chip = new SimFlash({ ...geometry, image });
   const persist = (offset: number, length: number) => {
     const fd = openSync(path, 'r+');
     try {
@@ -152,27 +164,41 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
     }
     cards.set(card.label, card);
   }
-  const flash = writeThrough(join(dir, FILES.flash));
-  const usage = UsageJournal.open(flash, config.terminalId);
-  for (const damage of usage.damage) log(`simulator: journal damage: ${JSON.stringify(damage)}`);
-  for (const record of usage.recovered) {
-    log(record.cutShort
-      ? `simulator: call #${record.sequence} (Nt ${record.registrationNumber}) was cut short by the last run's end: billed ${record.fee} ${config.tariff.currency} for the ${record.durationSeconds} s its units show`
-      : `simulator: call #${record.sequence} (Nt ${record.registrationNumber}) had ended before the last run's end: ${record.fee} ${config.tariff.currency}`);
-  }
+  const flash = writeThrough(join(dir, FILES.flash), FLASH_GEOMETRY);
+  const openJournal = (cause: string): UsageJournal => {
+    const journal = UsageJournal.open(flash, config.terminalId);
+    for (const damage of journal.damage) log(`simulator: journal damage: ${JSON.stringify(damage)}`);
+    for (const record of journal.recovered) {
+      log(record.cutShort
+        ? `simulator: call #${record.sequence} (Nt ${record.registrationNumber}) was cut short by ${cause}: billed ${record.fee} ${config.tariff.currency} for the ${record.durationSeconds} s its units show`
+        : `simulator: call #${record.sequence} (Nt ${record.registrationNumber}) had ended before ${cause}: ${record.fee} ${config.tariff.currency}`);
+    }
+    return journal;
+  };
+  let usage = openJournal("the last run's end");
+  const hotlist = HotlistStore.open(writeThrough(join(dir, FILES.hotlist), HOTLIST_GEOMETRY));
+  for (const damage of hotlist.damage) log(`simulator: ${damage}`);
+  hotlist.provision(config.hotlist);
 
   const offset = config.utcOffsetMinutes;
-  const recordSummary = (r: UsageRecord): RecordSummary => ({
+  const recordSummary = (r: UsageRecord, acknowledged: boolean): RecordSummary => ({
     sequence: r.sequence, registrationNumber: r.registrationNumber, cardNumber: toHex(r.cardNumber),
     startedAt: new Date(r.startedAt).toISOString(), localTime: localTimeText(r.startedAt, offset),
     durationSeconds: r.durationSeconds, fee: r.fee, currency: config.tariff.currency, dialled: r.dialled,
-    cutShort: r.cutShort, continuation: r.continuation,
+    cutShort: r.cutShort, continuation: r.continuation, acknowledged,
   });
 
   return {
     config,
     flash,
-    usage,
+    get usage() {
+      return usage;
+    },
+    hotlist,
+    powerCut() {
+      usage = openJournal('the power cut');
+      return usage;
+    },
     card: (label) => cards.get(label),
     cardNames: () => [...cards.keys()],
     save(options = {}) {
@@ -198,7 +224,7 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
       return [`${title} (start in the terminal's local time, UTC${formatUtcOffset(offset)}, and in UTC):`, ...records.map((r) => {
         const utc = r.startedAt.slice(0, 19).replace('T', ' ');
         const utcShown = utc.slice(0, 10) === r.localTime.slice(0, 10) ? utc.slice(11) : utc;
-        const notes = `${r.continuation ? '  (continued)' : ''}${r.cutShort ? '  (cut short)' : ''}`;
+        const notes = `${r.continuation ? '  (continued)' : ''}${r.cutShort ? '  (cut short)' : ''}${r.acknowledged ? '  (at the centre)' : ''}`;
         return `  #${r.sequence}  Nt ${r.registrationNumber}  ${r.localTime} (${utcShown} UTC)  ${r.durationSeconds} s  ${r.fee} ${r.currency}  to ${r.dialled}${notes}`;
       })].join('\n');
     },
@@ -208,6 +234,9 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
         return { label: card.label, registrationNumber: p.registrationNumber, settingNumber: p.settingNumber, cardNumber: toHex(p.cardNumber), expiry: p.expiry };
       });
     },
-    recordsData: () => usage.records().map(recordSummary),
+    recordsData() {
+      const pending = new Set(usage.pending().map((r) => r.sequence));
+      return usage.records().map((r) => recordSummary(r, !pending.has(r.sequence)));
+    },
   };
 }
