@@ -195,6 +195,8 @@ const SESSION: ReadonlyArray<{ readonly command: string; readonly what: string; 
   },
   { command: 'records', what: 'the usage journal', after: [/#1  Nt 12345678  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+09:00 \((\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d UTC\)  \d+ s  20 JPY  to 0312345678/] },
   { command: 'remove', what: 'take the card', after: [/\|Please insert card\s*\|/] },
+  { command: 'upload', what: 'the records go to the centre now', after: [/service-key/, /upload reason=demand outcome=acknowledged sent=1 acknowledged=1/] },
+  { command: 'bill', what: "this month's bill per Nt", after: [/Bill \d{4}-\d\d \(UTC\+09:00\), from the centre: 1 record, 20 JPY\n  Nt 12345678  1 record  20 JPY/] },
   { command: 'quit', what: 'saved', after: [/Usage records written in this run[^\n]*\n  #1  Nt 12345678/, /Saved in sim-data\. Bye\./, /\[exit 0\]/] },
 ];
 

@@ -8,7 +8,8 @@ export type RejectReason =
   | 'bad-signature' // SA1 or SA2 does not verify with nA
   | 'expired' // [0020]
   | 'hotlisted' // [0019]
-  | 'blocked'; // the card answers 6983
+  | 'blocked' // the card answers 6983
+  | 'clock-not-set'; // the terminal's clock lost the time: no expiry date can be checked ([0020])
 
 export type TerminalEvent =
   | { readonly event: 'card-inserted' }

@@ -3,6 +3,8 @@ import type { RejectReason } from './events.js';
 
 export const SCREENS = Object.freeze({
   idle: Object.freeze(['IC CARD TELEPHONE', '', 'Please insert card', ''] as const),
+  /** The clock lost the time: no card can be served until the centre's time sets it (an upload). */
+  idleClockNotSet: Object.freeze(['IC CARD TELEPHONE', 'Clock not set', 'Out of service', 'Call the operator'] as const),
   reading: Object.freeze(['Reading card...', '', '', ''] as const),
   takeCard: (first: string, second = '') => [first, second, '', 'Please take card'],
   enterPin: (entry: string, pinRegistered: boolean) => ['Enter PIN', entry, pinRegistered ? 'REGISTER: change PIN' : 'REGISTER: set PIN', 'END: cancel'],
@@ -34,6 +36,7 @@ export const REJECT_TEXT: Readonly<Record<RejectReason, string>> = Object.freeze
   expired: 'Card expired',
   hotlisted: 'Card not accepted',
   blocked: 'Card is blocked',
+  'clock-not-set': 'Clock not set',
 });
 
 /** Whole seconds ≥ 0 as m:ss for the call display (redrawn every second: no padStart boxing). */

@@ -100,7 +100,7 @@ export class Terminal {
   async run(): Promise<void> {
     while (!this.#inputs.shuttingDown) {
       this.#step = 'idle';
-      this.#context.display.show(SCREENS.idle);
+      this.#context.display.show(this.#idleScreen());
       while (!this.#hal.reader.cardPresent) {
         const input = await this.#inputs.next(this.#idleWork?.intervalMs ?? null);
         if (input.kind === 'inserted' || input.kind === 'shutdown') break;
@@ -162,6 +162,10 @@ export class Terminal {
 
   async #checkAndServe(): Promise<readonly [string, string]> {
     this.#step = 'insertion';
+    if (this.#hal.clock.valid === false) {
+      this.#emit({ event: 'card-rejected', reason: 'clock-not-set', detail: 'the terminal clock lost the time: no expiry date can be checked until an upload sets it' });
+      return ['Card refused', REJECT_TEXT['clock-not-set']];
+    }
     this.#context.display.show(SCREENS.reading);
     const result = await checkInsertedCard(this.#context.link, this.#context.config, this.#context.keys, this.#hal.clock.now(), this.#hotlist);
     if (!result.ok) {
@@ -198,7 +202,11 @@ export class Terminal {
     this.#idleWork!.demand!();
     this.#context.display.show(SCREENS.uploading);
     await this.#runIdleWork();
-    this.#context.display.show(SCREENS.idle);
+    this.#context.display.show(this.#idleScreen());
+  }
+
+  #idleScreen(): readonly string[] {
+    return this.#hal.clock.valid === false ? SCREENS.idleClockNotSet : SCREENS.idle;
   }
 
   async #runIdleWork(): Promise<void> {

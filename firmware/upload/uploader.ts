@@ -37,7 +37,7 @@ export interface UploadHotlist {
 }
 
 /** The clock HAL, settable when the board can (BoardClock.set; hal/sim's clocks). */
-export type UploadClock = Clock & { set?(ms: number): void };
+export type UploadClock = Clock;
 
 export interface UploaderOptions {
   readonly terminalId: string;
@@ -52,7 +52,7 @@ export interface UploaderOptions {
   readonly modem: Modem;
   readonly clock: UploadClock;
   readonly random: Random;
-  /** Whether the clock was ever set (BoardClock.valid); false sends clock 0. Default true. */
+  /** Whether the clock was ever set; false sends clock 0. Default: clock.valid, else true. */
   readonly clockValid?: () => boolean;
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -127,7 +127,7 @@ export class Uploader {
     if (this.#refusal) return { kind: 'refused', ...this.#refusal };
     if (started < this.#retryAt) return { kind: 'waiting', untilMs: this.#retryAt };
     const nonce = o.random.bytes(UPLOAD_LIMITS.nonceBytes);
-    const terminalClock = (o.clockValid?.() ?? true) ? started : 0;
+    const terminalClock = (o.clockValid?.() ?? o.clock.valid ?? true) ? started : 0;
     const hotlistVersion = o.hotlist?.version ?? 0;
     const encode = (records: readonly UsageRecord[]) => encodeBatch({ terminalId: o.terminalId, nonce, hotlistVersion, terminalClock, records }, o.sign);
     const batch = nextBatch(o.journal.pending(UPLOAD_LIMITS.records), encode) ?? (options.checkIn ? { records: [], body: encode([]) } : null);

@@ -12,13 +12,26 @@ export class VirtualClock implements Clock {
   #now: number;
   #timers: Timer[] = [];
   #nextId = 1;
+  #valid: boolean;
 
-  constructor(startMs: number) {
+  /** `valid: false`: a clock that lost the time (as a DS3231 with OSF set) until set(). */
+  constructor(startMs: number, options: { readonly valid?: boolean } = {}) {
     this.#now = startMs;
+    this.#valid = options.valid ?? true;
   }
 
   now(): number {
     return this.#now;
+  }
+
+  get valid(): boolean {
+    return this.#valid;
+  }
+
+  /** The wall time from now on is `ms` (forward or back; timers keep their due times); valid from now on. */
+  set(ms: number): void {
+    this.#now = ms;
+    this.#valid = true;
   }
 
   setTimer(ms: number, callback: () => void): TimerHandle {

@@ -26,6 +26,8 @@ export interface RigOptions {
   readonly flash: Flash;
   /** Wall-clock start, ms since epoch UTC (after a power cut: where the clock had got to). */
   readonly startTime: number;
+  /** false: the clock lost the time (a DS3231 with OSF set) until something sets it. Default true. */
+  readonly clockValid?: boolean;
   readonly seed?: string;
   readonly terminal?: Omit<TerminalOptions, 'onEvent' | 'onWaiting'>;
   readonly onOutput?: (output: RigOutput) => void;
@@ -51,7 +53,7 @@ export class TerminalRig {
   #onOutput: ((output: RigOutput) => void) | null;
 
   constructor(options: RigOptions) {
-    this.clock = new VirtualClock(options.startTime);
+    this.clock = new VirtualClock(options.startTime, { valid: options.clockValid ?? true });
     this.random = new SeededRandom(options.seed ?? 'terminal-rig');
     this.#onOutput = options.onOutput ?? null;
     this.lcd.onFrame = (lines) => this.#onOutput?.({ kind: 'lcd', at: this.clock.now(), lines });

@@ -14,7 +14,10 @@ import { UploadWork } from '../../firmware/upload/upload-work.js';
 import type { TerminalEvent } from '../../firmware/terminal/events.js';
 import { SERVICE_KEY } from '../../firmware/terminal/terminal.js';
 import { TerminalRig } from '../../hal/sim/rig.js';
-import { BENCH_FLASH, BENCH_RIG } from './world.js';
+import { ALICE, BENCH_FLASH, BENCH_RIG } from './world.js';
+import type { Clock } from '../../hal/clock.js';
+import { SimCard } from '../../hal/sim/sim-card.js';
+import { issueCard } from '../../issuer/issuer.js';
 import type { HttpAnswer, Modem } from '../../hal/modem.js';
 import { SimFlash } from '../../hal/sim/flash.js';
 import { VirtualClock } from '../../hal/sim/clock.js';
@@ -25,16 +28,9 @@ import { equal, ok, type Scenario } from './scenario.js';
 
 const CENTRE_TIME = Date.UTC(2026, 11, 2, 6, 0, 0);
 
-/** The clock HAL with set(), as the board's BoardClock has. */
-class SettableClock extends VirtualClock {
-  set(ms: number): void {
-    this.moveTo(ms);
-  }
-}
-
 interface Rig {
   readonly journal: UsageJournal;
-  readonly clock: SettableClock;
+  readonly clock: VirtualClock;
   readonly uploader: Uploader;
   /** Every batch the centre received, decoded. */
   readonly received: ReturnType<typeof decodeBatch>[];
@@ -43,11 +39,11 @@ interface Rig {
 type Behaviour = (body: Uint8Array, answer: () => HttpAnswer) => Promise<HttpAnswer> | HttpAnswer;
 
 /** A journal of `count` records, an uploader, and a centre answering as `behaviour` says. */
-function rig(count: number, behaviour: Behaviour = (_body, answer) => answer()): Rig {
+function rig(count: number, behaviour: Behaviour = (_body, answer) => answer(), centreTime: (clock: VirtualClock) => number = () => CENTRE_TIME): Rig {
   const parties = uploadParties();
   const journal = UsageJournal.open(new SimFlash({ sectorSize: 4096, sectorCount: 8 }), UPLOAD_TERMINAL_ID);
   for (let n = 1; n <= count; n++) journal.append(sampleEntry(n));
-  const clock = new SettableClock(Date.UTC(2026, 11, 2, 3, 0, 0));
+  const clock = new VirtualClock(Date.UTC(2026, 11, 2, 3, 0, 0));
   const received: ReturnType<typeof decodeBatch>[] = [];
   let held = 0;
   const modem: Modem = {
@@ -58,7 +54,7 @@ function rig(count: number, behaviour: Behaviour = (_body, answer) => answer()):
       ok(parties.terminalKey.verify(batch.signedMessage, batch.signature), 'the batch is signed with T');
       received.push(batch);
       for (const { record } of batch.records) if (record.sequence === held + 1) held++;
-      return { status: 200, body: encodeAnswer({ terminalId: batch.terminalId, nonce: batch.nonce, acknowledged: held, centreTime: CENTRE_TIME, hotlistVersion: 0, changeLists: [] }, (m) => parties.centreSigner.sign(m)) };
+      return { status: 200, body: encodeAnswer({ terminalId: batch.terminalId, nonce: batch.nonce, acknowledged: held, centreTime: centreTime(clock), hotlistVersion: 0, changeLists: [] }, (m) => parties.centreSigner.sign(m)) };
     }),
   };
   const { centreKey } = checkCentreCertificate(parties.terminal.centreCertificate!, parties.terminal.issuerKeys);
@@ -80,6 +76,56 @@ function work(r: Rig, dailyAtMinutes: number, fillLevel = 1): { work: UploadWork
     },
   });
   return { work: upload, events };
+}
+
+/**
+ * A terminal on the bench with two records in its journal and its upload as idle work, against a
+ * centre answering with CENTRE_TIME; `clockValid` false: its clock lost the time.
+ */
+async function terminalWithUpload(clockValid: boolean) {
+  const parties = uploadParties('service key');
+  const flash = new SimFlash(BENCH_FLASH);
+  const usage = UsageJournal.open(flash, parties.terminal.terminalId);
+  for (let n = 1; n <= 2; n++) usage.append(sampleEntry(n));
+  let posts = 0;
+  const batches: ReturnType<typeof decodeBatch>[] = [];
+  const frames: string[] = [];
+  let rig: TerminalRig | null = null;
+  const clock: Clock = {
+    now: () => rig!.clock.now(), setTimer: (ms, callback) => rig!.clock.setTimer(ms, callback), clearTimer: (handle) => rig!.clock.clearTimer(handle),
+    get valid() {
+      return rig!.clock.valid;
+    },
+    set: (ms) => rig!.clock.set(ms),
+  };
+  const uploader = new Uploader({
+    terminalId: UPLOAD_TERMINAL_ID, url: 'http://centre/v1/batches', journal: usage, hotlist: null,
+    issuerKeys: issuerVerifiers(parties.terminal.issuerKeys), sign: (m) => parties.terminalSigner.sign(m),
+    centreKey: checkCentreCertificate(parties.terminal.centreCertificate!, parties.terminal.issuerKeys).centreKey,
+    modem: {
+      attach: async () => {}, powerCycle: async () => {},
+      post: async (_url, body) => {
+        posts++;
+        const batch = decodeBatch(body);
+        batches.push(batch);
+        return { status: 200, body: encodeAnswer({ terminalId: batch.terminalId, nonce: batch.nonce, acknowledged: 2, centreTime: CENTRE_TIME, hotlistVersion: 0, changeLists: [] }, (m) => parties.centreSigner.sign(m)) };
+      },
+    },
+    clock, random: new SeededRandom('service key'),
+  });
+  const upload = new UploadWork({
+    uploader, journal: usage, clock, schedule: { dailyAtMinutes: 1439, utcOffsetMinutes: 540, fillLevel: 1 }, emit: (event) => rig!.report(event),
+  });
+  rig = new TerminalRig({
+    config: parties.terminal, usage, flash, ...BENCH_RIG, startTime: Date.UTC(2026, 11, 2, 3, 0, 0), clockValid,
+    terminal: { ...BENCH_RIG.terminal, idleWork: upload },
+    onOutput: (o) => {
+      if (o.kind === 'lcd') frames.push(o.lines[1]!.trim());
+    },
+  });
+  await rig.start();
+  const card = async () => SimCard.personalise(issueCard(parties.issuer, { ...ALICE, cardNumber: '0000000000000A11' }, parties.random).personalisation, 'alice', parties.random);
+  return { rig: rig as TerminalRig, usage, frames, batches, posts: () => posts, card };
 }
 
 function kinds(steps: readonly UploadStep[]): string {
@@ -163,7 +209,7 @@ export const uploaderScenarios: readonly Scenario[] = [
   {
     name: 'upload: an answer later than 30 s after sending acknowledges but does not set the clock',
     async run() {
-      const holder: { clock?: SettableClock } = {};
+      const holder: { clock?: VirtualClock } = {};
       const { journal, uploader, clock } = rig(2, (_body, answer) => {
         holder.clock!.moveTo(holder.clock!.now() + 30_001);
         return answer();
@@ -225,7 +271,8 @@ export const uploaderScenarios: readonly Scenario[] = [
     name: 'upload work: the daily upload at 03:00 local time once a day; a failed attempt goes again after the backoff until acknowledged',
     async run() {
       let posts = 0;
-      const r = rig(3, (_body, answer) => (++posts <= 2 ? { status: 503, body: new Uint8Array(0) } : answer()));
+      // The centre's clock agrees with the terminal's: setting the clock from its answers moves nothing.
+      const r = rig(3, (_body, answer) => (++posts <= 2 ? { status: 503, body: new Uint8Array(0) } : answer()), (clock) => clock.now());
       const { work: upload, events } = work(r, 180);
       r.clock.moveTo(Date.UTC(2026, 11, 2, 17, 0, 0)); // 02:00 on 3 December in Japan
       await upload.run();
@@ -265,42 +312,37 @@ export const uploaderScenarios: readonly Scenario[] = [
   {
     name: 'upload work: REGISTER at the idle screen is the service key: the LCD says so and the upload runs at once',
     async run() {
-      const parties = uploadParties('service key');
-      const flash = new SimFlash(BENCH_FLASH);
-      const usage = UsageJournal.open(flash, parties.terminal.terminalId);
-      for (let n = 1; n <= 2; n++) usage.append(sampleEntry(n));
-      let posts = 0;
-      const rigRef: { rig: TerminalRig | null } = { rig: null };
-      const upload = new UploadWork({
-        uploader: new Uploader({
-          terminalId: UPLOAD_TERMINAL_ID, url: 'http://centre/v1/batches', journal: usage, hotlist: null,
-          issuerKeys: issuerVerifiers(parties.terminal.issuerKeys), sign: (m) => parties.terminalSigner.sign(m),
-          centreKey: checkCentreCertificate(parties.terminal.centreCertificate!, parties.terminal.issuerKeys).centreKey,
-          modem: {
-            attach: async () => {}, powerCycle: async () => {},
-            post: async (_url, body) => {
-              posts++;
-              const batch = decodeBatch(body);
-              return { status: 200, body: encodeAnswer({ terminalId: batch.terminalId, nonce: batch.nonce, acknowledged: 2, centreTime: CENTRE_TIME, hotlistVersion: 0, changeLists: [] }, (m) => parties.centreSigner.sign(m)) };
-            },
-          },
-          clock: { now: () => rigRef.rig!.clock.now(), setTimer: () => 0, clearTimer: () => {} }, random: new SeededRandom('service key'),
-        }),
-        journal: usage, clock: { now: () => rigRef.rig!.clock.now(), setTimer: () => 0, clearTimer: () => {} },
-        schedule: { dailyAtMinutes: 1439, utcOffsetMinutes: 540, fillLevel: 1 }, emit: (event) => rigRef.rig!.report(event),
-      });
-      const frames: string[] = [];
-      const rig = new TerminalRig({ config: parties.terminal, usage, flash, ...BENCH_RIG, terminal: { ...BENCH_RIG.terminal, idleWork: upload }, onOutput: (o) => { if (o.kind === 'lcd') frames.push(o.lines[1]!.trim()); } });
-      rigRef.rig = rig;
-      await rig.start();
-      await rig.press(SERVICE_KEY);
-      equal(rig.eventsOf('service-key').length, 1, 'rig.eventsOf("service-key").length');
-      equal(posts, 1, 'uploaded at once, no interval waited');
-      ok(frames.includes('Uploading records'), `the LCD said so: ${frames.join(' | ')}`);
-      equal(rig.eventsOf('upload')[0]!.outcome, 'acknowledged', 'rig.eventsOf("upload")[0]!.outcome');
-      equal(usage.pendingCount, 0, 'usage.pendingCount');
-      ok(rig.screen.includes('Please insert card'), 'the idle screen again');
-      await rig.shutdown();
+      const t = await terminalWithUpload(true);
+      await t.rig.press(SERVICE_KEY);
+      equal(t.rig.eventsOf('service-key').length, 1, 'service-key event');
+      equal(t.posts(), 1, 'uploaded at once, no interval waited');
+      ok(t.frames.includes('Uploading records'), `the LCD said so: ${t.frames.join(' | ')}`);
+      equal(t.rig.eventsOf('upload')[0]!.outcome, 'acknowledged', 'acknowledged');
+      equal(t.usage.pendingCount, 0, 'nothing pending');
+      ok(t.rig.screen.includes('Please insert card'), 'the idle screen again');
+      await t.rig.shutdown();
+    },
+  },
+  {
+    name: 'clock never set: the LCD says so and every card is refused until a fresh upload answer sets the clock; the batch says clock 0',
+    async run() {
+      const t = await terminalWithUpload(false);
+      ok(t.rig.screen.includes('Clock not set'), `the idle screen says why: ${t.rig.screen}`);
+      const card = await t.card();
+      await t.rig.insert(card);
+      equal(t.rig.eventsOf('card-rejected')[0]?.reason, 'clock-not-set', 'refused: no expiry check possible');
+      equal(t.rig.eventsOf('card-accepted').length, 0, 'not accepted');
+      await t.rig.remove();
+      await t.rig.press(SERVICE_KEY);
+      equal(t.batches[0]!.terminalClock, 0, 'the batch tells the centre the clock was never set');
+      equal(t.rig.eventsOf('upload')[0]!.clockSet, true, 'the fresh answer set the clock');
+      equal(t.rig.clock.now(), CENTRE_TIME, 'to the centre time');
+      equal(t.rig.clock.valid, true, 'valid from now on');
+      ok(t.rig.screen.includes('Please insert card'), `in service again: ${t.rig.screen}`);
+      await t.rig.insert(card);
+      equal(t.rig.eventsOf('card-accepted').length, 1, 'the card is served once the clock is set');
+      await t.rig.remove();
+      await t.rig.shutdown();
     },
   },
 ];

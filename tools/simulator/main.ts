@@ -153,8 +153,9 @@ async function powerCut(bench: Bench): Promise<void> {
 
 function billText(bill: MonthlyBill): string {
   if (bill.registrations.length === 0) return `Bill ${bill.month} (UTC${bill.utcOffset}): no records at the centre.`;
-  return [`Bill ${bill.month} (UTC${bill.utcOffset}), from the centre: ${bill.records} records, ${bill.fee} ${bill.currency}`,
-    ...bill.registrations.map((r) => `  Nt ${r.registrationNumber}  ${r.records} records  ${r.fee} ${bill.currency}`)].join('\n');
+  const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
+  return [`Bill ${bill.month} (UTC${bill.utcOffset}), from the centre: ${records(bill.records)}, ${bill.fee} ${bill.currency}`,
+    ...bill.registrations.map((r) => `  Nt ${r.registrationNumber}  ${records(r.records)}  ${r.fee} ${bill.currency}`)].join('\n');
 }
 
 /** Plays steps one at a time, so a signal stops the script between two of them. */
@@ -501,6 +502,10 @@ async function main(): Promise<void> {
     now: () => (current ? current.clock.now() : startTime), // the centre starts before the terminal boots
     setTimer: (ms, callback) => current!.clock.setTimer(ms, callback),
     clearTimer: (handle) => current!.clock.clearTimer(handle),
+    get valid() {
+      return current?.clock.valid ?? true;
+    },
+    set: (ms) => current!.clock.set(ms),
   };
   let centre: SimulatorCentre | null = null;
   if (values.centre === 'on') {
