@@ -41,7 +41,7 @@ function describe(error: unknown): string {
 }
 
 /** The build's settings: mc/config, as the manifest's `config` section wrote it. */
-function settings(): { readonly wiring: Wiring; readonly apn: string; readonly fallbackTimeMs: number } {
+function settings(): { readonly wiring: Wiring; readonly apn: string; readonly fallbackTimeMs: number; readonly centreUrl: string | null } {
   const values: Readonly<Record<string, unknown>> = config;
   const wiring = values.wiring;
   if (typeof wiring !== 'object' || wiring === null) throw new Error('mc/config has no `wiring`: the manifest\'s config must carry moddable.json\'s wiring');
@@ -49,6 +49,7 @@ function settings(): { readonly wiring: Wiring; readonly apn: string; readonly f
     wiring: wiring as Wiring, // checked field by field on the build machine (tools/moddable/board-file.ts)
     apn: typeof values.apn === 'string' ? values.apn : '',
     fallbackTimeMs: typeof values.buildTime === 'number' ? values.buildTime : FIRMWARE_EPOCH_MS,
+    centreUrl: typeof values.centreUrl === 'string' ? values.centreUrl : null, // build:esp32 --centre-url
   };
 }
 
@@ -73,7 +74,7 @@ export default async function main(): Promise<void> {
     ticks: () => Time.ticks,
     fillRandom,
   };
-  const { wiring, apn, fallbackTimeMs } = settings();
+  const { wiring, apn, fallbackTimeMs, centreUrl } = settings();
   const provisioned = await provisioning();
   if ('missing' in provisioned) {
     trace(JSON.stringify({ event: 'not-provisioned', reason: provisioned.missing }));
@@ -89,7 +90,8 @@ export default async function main(): Promise<void> {
       onError: (part, error) => trace(JSON.stringify({ event: 'bus-error', part, detail: describe(error) })),
     });
     if (!board.parts.clock.valid) trace(JSON.stringify({ event: 'clock-lost', startedAt: new Date(board.hal.clock.now()).toISOString() }));
-    firmware = startFirmware(board); // opens the journal: recovers what a power cut left
+    // Opens the journal (recovers what a power cut left); the upload as idle work when the build named a centre.
+    firmware = startFirmware(centreUrl ? { ...board, upload: { url: centreUrl } } : board);
   } catch (error) {
     trace(JSON.stringify({ event: 'board-failed', detail: describe(error) }));
     if (board) board.parts.lcd.show(noticeLines('Out of service', describe(error), wiring.lcd.columns, wiring.lcd.rows)); // the journal could not be opened

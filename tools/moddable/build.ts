@@ -25,12 +25,15 @@ const HOST_BIN = process.platform === 'darwin' ? 'mac' : 'lin';
 const SDK_HELP = 'set MODDABLE to a local build of the Moddable SDK 8.2.3 (docs/hardware.md, "Building the firmware")';
 
 const USAGE = `Usage:
-  npm run build:esp32 -- --target NAME [--terminal FILE] [--debug] [--generate]
-  npm run flash:esp32 -- --target NAME --terminal FILE [--debug]
+  npm run build:esp32 -- --target NAME [--terminal FILE] [--centre-url URL] [--debug] [--generate]
+  npm run flash:esp32 -- --target NAME --terminal FILE [--centre-url URL] [--debug]
   npm run build:moddable-sim
 
   --target NAME    a target of moddable.json (${'esp32, esp32-s2-psram, esp32-c3'})
   --terminal FILE  the issuer's provision-terminal file, compiled into the image
+  --centre-url URL the centre's batch endpoint (http://host:port/v1/batches): the terminal uploads
+                   there through its modem (needs the provisioning's centre certificate); without
+                   it the records wait in the journal
   --debug          an instrumented build that talks to xsbug
   --generate       write the makefiles only (mcconfig without -m): needs no ESP-IDF`;
 
@@ -94,7 +97,7 @@ function main(argv: string[]): number {
   const [command, ...rest] = argv;
   let values;
   try {
-    ({ values } = parseArgs({ args: rest, options: { target: { type: 'string' }, terminal: { type: 'string' }, debug: { type: 'boolean' }, generate: { type: 'boolean' }, help: { type: 'boolean' } } }));
+    ({ values } = parseArgs({ args: rest, options: { target: { type: 'string' }, terminal: { type: 'string' }, 'centre-url': { type: 'string' }, debug: { type: 'boolean' }, generate: { type: 'boolean' }, help: { type: 'boolean' } } }));
   } catch (error) {
     stop(`${(error as Error).message}\n${USAGE}`);
   }
@@ -121,12 +124,14 @@ function main(argv: string[]): number {
   if (flash && !values.terminal) stop('--terminal is required to flash: a terminal without its provisioning cannot serve anyone');
   if (flash && values.generate) stop('--generate writes makefiles only; it cannot flash');
   const provisioning = values.terminal ? provisioningModule(values.terminal) : null; // a bad file is named before any setup question
+  const centreUrl = values['centre-url'];
+  if (centreUrl !== undefined && !/^https?:\/\/[^/\s]+\/\S*$/.test(centreUrl)) stop(`--centre-url must be an http:// or https:// URL with a path, such as http://centre.example:8470/v1/batches, got "${centreUrl}"`);
   findMcconfig(process.env);
   if (!values.generate && !process.env.IDF_PATH) stop('ESP-IDF is not set up (IDF_PATH): install ESP-IDF as docs/hardware.md says, or use --generate for the makefiles only');
   return run({
     // buildTime: where the clock starts on a board whose DS3231 lost the time (never before the build);
     // led: the SDK's C3 target paints a rainbow on GPIO 8 at boot, a pin this board uses.
-    name: target.name, platform: target.platform, config: { wiring: target.wiring, buildTime: Date.now(), led: { rainbow: false } }, provisioning,
+    name: target.name, platform: target.platform, config: { wiring: target.wiring, buildTime: Date.now(), led: { rainbow: false }, ...(centreUrl ? { centreUrl } : {}) }, provisioning,
     make: !values.generate, goal: values.generate ? null : flash ? 'deploy' : 'build', debug: values.debug === true,
   }, process.env);
 }
