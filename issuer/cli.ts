@@ -5,6 +5,7 @@
 //
 // Exit codes: 0 done, 2 the person asked for something wrong (one line on stderr, no stack),
 // 1 a bug (the stack is printed, since then it helps).
+import { MUTUAL_AUTHENTICATION_MODES } from '../firmware/terminal/mutual-auth.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -300,12 +301,16 @@ Options:
                              west of UTC write --utc-offset=-05:00)
   --centre FILE              the centre key file of provision-centre: its certificate CC goes into the
                              config, so the terminal can check the centre's upload answers
+  --mutual-auth MODE         figs. 6 and 7: the terminal authenticates each card (R, X, SU checked
+                             with nU) before registration and service: required, when-supported
+                             (cards without a card key keep the basic flows) or off (default)
   --out FILE                 terminal config file to write
   --force                    replace an existing config file
 ${SEED_HELP}`,
   options: {
     key: { type: 'string' },
     centre: { type: 'string' },
+    'mutual-auth': { type: 'string' },
     'terminal-id': { type: 'string' },
     'valid-from': { type: 'string' },
     'valid-to': { type: 'string' },
@@ -339,9 +344,13 @@ ${SEED_HELP}`,
     const issuer = loadIssuerKey(keyPath);
     const centrePath = optional(values, 'centre');
     const centreCertificate = centrePath === undefined ? undefined : loadCentreKey(centrePath).certificate;
+    const modeText = optional(values, 'mutual-auth');
+    const mutualAuthentication = MUTUAL_AUTHENTICATION_MODES.find((mode) => mode === modeText);
+    if (modeText !== undefined && !mutualAuthentication) throw new UsageError(`--mutual-auth must be ${MUTUAL_AUTHENTICATION_MODES.join(', ')}, got "${modeText}"`);
 
     const config = provisionTerminal(issuer, {
       terminalId, validFrom, validTo, tariff, hotlist, utcOffsetMinutes, ...(centreCertificate === undefined ? {} : { centreCertificate }),
+      ...(mutualAuthentication === undefined ? {} : { mutualAuthentication }),
     }, randomSource(values, io, `terminal ${terminalId}`));
     saveTerminalConfig(out, config, { force });
 

@@ -88,6 +88,8 @@ export interface TerminalRequest {
   readonly utcOffsetMinutes?: number;
   /** The centre certificate CC (tag F3) the terminal checks upload answers with. */
   readonly centreCertificate?: Uint8Array;
+  /** Mutual authentication of cards (figs. 6 and 7); absent: off. */
+  readonly mutualAuthentication?: 'off' | 'when-supported' | 'required';
 }
 
 /** A new key pair of the issuer's suite and the unsigned certificate fields for it (CT or CC). */
@@ -119,6 +121,7 @@ export function provisionTerminal(issuer: IssuerKey, request: TerminalRequest, r
     hotlist: (request.hotlist ?? []).map((idu) => idu.toUpperCase()),
     utcOffsetMinutes: checkUtcOffset(request.utcOffsetMinutes ?? DEFAULT_UTC_OFFSET_MINUTES),
     ...(request.centreCertificate === undefined ? {} : { centreCertificate: request.centreCertificate }),
+    ...(request.mutualAuthentication === undefined ? {} : { mutualAuthentication: request.mutualAuthentication }),
   };
 }
 

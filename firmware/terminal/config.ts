@@ -36,6 +36,12 @@ export interface TerminalConfig {
    * are trusted only under its key nC. Absent in configs made before the upload existed.
    */
   readonly centreCertificate?: Uint8Array;
+  /**
+   * Mutual authentication (figs. 6 and 7, firmware/terminal/mutual-auth.ts) before registration
+   * and service: 'required', 'when-supported' (cards without a card key keep the basic flows) or
+   * 'off'. Absent: 'off', as in configs made before it existed.
+   */
+  readonly mutualAuthentication?: 'off' | 'when-supported' | 'required';
 }
 
 /** Japan Standard Time, for configs written before the offset was provisioned. */

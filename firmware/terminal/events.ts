@@ -32,6 +32,10 @@ export type TerminalEvent =
   | { readonly event: 'card-error'; readonly during: string; readonly detail: string }
   | { readonly event: 'eject'; readonly reason: string }
   | { readonly event: 'idle-work-failed'; readonly detail: string }
+  /** Figs. 6 and 7: SU = Sig_U(R ‖ X) checked with the certified nU before `step`. */
+  | { readonly event: 'card-authenticated'; readonly step: 'registration' | 'service' }
+  /** The card could not prove it holds the card key (a clone of the card data, or no key where one is required). */
+  | { readonly event: 'card-not-genuine'; readonly step: 'registration' | 'service'; readonly detail: string }
   /** One batch attempt of the upload (firmware/upload/upload-work.ts); retryAt in ms since the epoch. */
   | {
     readonly event: 'upload'; readonly reason: 'daily' | 'fill' | 'demand'; readonly outcome: 'nothing-pending' | 'acknowledged' | 'checked-in' | 'refused' | 'failed';

@@ -23,6 +23,8 @@ export interface ProvisioningJson {
   readonly utcOffset?: string;
   /** The centre certificate CC (hex); absent in files written before the upload existed. */
   readonly centreCertificate?: string;
+  /** Figs. 6 and 7 (TerminalConfig.mutualAuthentication); absent: off. */
+  readonly mutualAuthentication?: 'off' | 'when-supported' | 'required';
 }
 
 /** The JSON of a TerminalConfig, as the issuer's provision-terminal writes it and the device reads it. */
@@ -39,6 +41,7 @@ export function provisioningJson(config: TerminalConfig): ProvisioningJson {
     hotlist: config.hotlist.map((idu) => idu.toUpperCase()),
     utcOffset: formatUtcOffset(config.utcOffsetMinutes),
     ...(config.centreCertificate === undefined ? {} : { centreCertificate: toHex(config.centreCertificate) }),
+    ...(config.mutualAuthentication === undefined ? {} : { mutualAuthentication: config.mutualAuthentication }),
   };
 }
 
@@ -107,5 +110,14 @@ export function configFromProvisioning(value: unknown): TerminalConfig {
     hotlist: field(value, 'hotlist', isArray, 'a list of card numbers').map((entry) => String(entry).toUpperCase()),
     utcOffsetMinutes,
     ...(value.centreCertificate === undefined ? {} : { centreCertificate: bytes(value, 'centreCertificate') }),
+    ...(value.mutualAuthentication === undefined ? {} : { mutualAuthentication: mutualAuthenticationOf(value.mutualAuthentication) }),
   };
+}
+
+const MODES = Object.freeze(['off', 'when-supported', 'required'] as const);
+
+function mutualAuthenticationOf(mode: unknown): (typeof MODES)[number] {
+  const found = MODES.find((m) => m === mode);
+  if (!found) throw new ProvisioningError(`terminal provisioning: "mutualAuthentication" must be ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  return found;
 }

@@ -8,6 +8,7 @@ import { SW, triesLeftFrom } from '../protocol/status-words.js';
 import { blockCard } from './block-card.js';
 import { pause, readEntry } from './prompt.js';
 import { SCREENS } from './screens.js';
+import { authenticateCard } from './mutual-auth.js';
 import { SessionStop, TRY_LIMIT, type CardVisit, type SessionContext } from './session.js';
 
 export type RegistrationOutcome = 'registered' | 'cancelled';
@@ -85,9 +86,11 @@ export async function registerPin(context: SessionContext, visit: CardVisit): Pr
   if (pin === null) return 'cancelled';
 
   context.display.show(SCREENS.wait);
+  // Fig. 6, [0016]-[0017]: with mutual authentication, R and X (SU checked) go inside ST(R ‖ X ‖ Nc).
+  const authentication = await authenticateCard(context, card, 'registration');
   // [0012]: ST(Nc) made with the terminal key pT, qT; sent with nT inside the certificate CT.
-  const signature = context.keys.sign(pinMessage(card.data.cardNumber, pin));
-  const answer = await context.link.send(COMMANDS.registerPin(encodeRegisterPin({ pin, certificate: context.config.certificate, signature })));
+  const signature = context.keys.sign(pinMessage(card.data.cardNumber, pin, authentication ?? undefined));
+  const answer = await context.link.send(COMMANDS.registerPin(encodeRegisterPin({ pin, certificate: context.config.certificate, signature, ...(authentication ?? {}) })));
   if (answer.sw !== SW.OK) {
     throw new SessionStop(['PIN not registered', answer.sw === SW.WRONG_DATA ? 'Terminal not trusted' : 'Card refused'], `REGISTER PIN answered ${answer.sw.toString(16)}`);
   }

@@ -11,6 +11,7 @@ import { checkInsertedCard } from './insertion.js';
 import { InputQueue } from './inputs.js';
 import { decodeTerminalKeys, type TerminalKeys } from './keys.js';
 import { PromptTimeout, TerminalShutdown } from './prompt.js';
+import { authenticateCard } from './mutual-auth.js';
 import { registerPin } from './registration.js';
 import { REJECT_TEXT, SCREENS } from './screens.js';
 import { giveService, readPinOrRegister, verifyPin } from './service.js';
@@ -191,6 +192,8 @@ export class Terminal {
       if (outcome === 'blocked') visit.pin = 'blocked';
       if (outcome === 'not-registered') visit.pin = 'none';
       if (outcome !== 'verified') continue;
+      // Fig. 7, [0018]: the card proves it holds its card key before any service is given.
+      await authenticateCard(this.#context, card, 'service');
       this.#step = 'service';
       return giveService(this.#context, card);
     }

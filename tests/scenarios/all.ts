@@ -9,6 +9,7 @@ import { esignScenarios } from './esign-scenarios.js';
 import { hotlistScenarios } from './hotlist-scenarios.js';
 import { iso7816Scenarios } from './iso7816-scenarios.js';
 import { journalScenarios } from './journal-scenarios.js';
+import { mutualAuthScenarios } from './mutual-auth-scenarios.js';
 import { protocolScenarios } from './protocol-scenarios.js';
 import { secureChannelScenarios } from './secure-channel-scenarios.js';
 import { t1AnnexAScenarios } from './t1-annex-a-scenarios.js';
@@ -38,6 +39,7 @@ export const allScenarios: readonly Scenario[] = gather(
   journalScenarios,
   hotlistScenarios,
   callJournalScenarios,
+  mutualAuthScenarios,
   esignScenarios,
   cryptoProviderScenarios,
   secureChannelScenarios,
