@@ -82,6 +82,8 @@ export interface DeviceFlow {
   readonly title: string;
   /** Whether the card must already hold a PIN. */
   readonly cardHasPin: boolean;
+  /** The terminal's mutual authentication for this flow (figs. 6 and 7); absent: the suite's config (off). */
+  readonly mutualAuthentication?: 'required';
   setup(rig: TerminalRig, card: CardDevice): Promise<void>;
   run(rig: TerminalRig, card: CardDevice): Promise<void>;
   check(rig: TerminalRig): void;
@@ -139,6 +141,21 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
     },
   },
   {
+    name: 'pin-to-service-mutual',
+    title: 'PIN-to-service with mutual authentication (fig. 7: INTERNAL AUTHENTICATE, SU checked with nU)',
+    cardHasPin: true,
+    mutualAuthentication: 'required',
+    setup: insert,
+    async run(rig) {
+      await rig.press(DEVICE_PIN, 'ENTER');
+      await rig.press('0312345678', 'ENTER');
+    },
+    check(rig) {
+      expectOnce(rig, 'card-authenticated', 'the card was not authenticated');
+      expectOnce(rig, 'service-started', 'the service did not start');
+    },
+  },
+  {
     name: 'pin-service',
     title: 'PIN verify + service (metered call, usage record, eject)',
     cardHasPin: true,
@@ -155,6 +172,18 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
     check: (rig) => expectOnce(rig, 'pin-registered', 'PIN not registered'),
   },
   {
+    name: 'registration-mutual',
+    title: 'PIN registration with mutual authentication (fig. 6: SU checked, ST over R ‖ X ‖ Nc)',
+    cardHasPin: false,
+    mutualAuthentication: 'required',
+    setup: insert,
+    run: (rig) => registerPin(rig, DEVICE_PIN),
+    check(rig) {
+      expectOnce(rig, 'card-authenticated', 'the card was not authenticated');
+      expectOnce(rig, 'pin-registered', 'PIN not registered');
+    },
+  },
+  {
     name: 'full-service',
     title: 'whole service flow: insertion, PIN verify, service, record',
     cardHasPin: true,
@@ -169,6 +198,12 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
     },
   },
 ]);
+
+/** The terminal's config for `flowName`: the suite's, with the flow's mutual authentication. */
+export function flowConfig(config: TerminalConfig, flowName: string): TerminalConfig {
+  const flow = deviceFlow(flowName);
+  return flow.mutualAuthentication ? { ...config, mutualAuthentication: flow.mutualAuthentication } : config;
+}
 
 export function deviceFlow(name: string): DeviceFlow {
   const flow = DEVICE_FLOWS.find((f) => f.name === name);

@@ -32,7 +32,7 @@ import type { TerminalRig } from '../../hal/sim/rig.js';
 import type { CardDevice } from '../../hal/sim/card-slot.js';
 import { prepareByteLine, ReplayByteCard } from './byte-replay.js';
 import { lineProbe, type LineProbe } from './line-probes.js';
-import { DEVICE_FLASH, deviceFlow, deviceRig, fromPortable, lineOnlyDevice, ReplayCard, type DeviceFlow, type FlowRecording } from './device-flows.js';
+import { DEVICE_FLASH, deviceFlow, deviceRig, flowConfig, fromPortable, lineOnlyDevice, ReplayCard, type DeviceFlow, type FlowRecording } from './device-flows.js';
 
 export interface SuiteFixture {
   /** TerminalConfig through toPortable(). */
@@ -97,7 +97,7 @@ function replayRig(recording: FlowRecording, apdu: boolean, config: TerminalConf
       get finished() { return card.finished; },
       get mismatch() { return card.mismatch; },
     };
-    return { rig: deviceRig(config, usage, flash), replay };
+    return { rig: deviceRig(flowConfig(config, recording.flow), usage, flash), replay };
   }
   const card = new ReplayByteCard(recording.label, prepareByteLine(recording.bytes));
   const replay: Replay = {
@@ -106,7 +106,7 @@ function replayRig(recording: FlowRecording, apdu: boolean, config: TerminalConf
     get finished() { return card.finished; },
     get mismatch() { return card.mismatch; },
   };
-  return { rig: deviceRig(config, usage, flash, { rate: recording.rate, byteCard: () => card }), replay };
+  return { rig: deviceRig(flowConfig(config, recording.flow), usage, flash, { rate: recording.rate, byteCard: () => card }), replay };
 }
 
 const keep: unknown[] = [];

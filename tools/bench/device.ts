@@ -9,7 +9,7 @@ import { SimFlash } from '../../hal/sim/flash.js';
 import type { SimLineReader } from '../../hal/sim/line-slot.js';
 import { RecordingByteCard } from '../../tests/scenarios/byte-replay.js';
 import {
-  DEVICE_FLASH, DEVICE_FLOWS, DEVICE_PIN, deviceFlow, deviceRig, recordingKey, RecordingCard, toPortable, type FlowRecording, type LineRate,
+  DEVICE_FLASH, DEVICE_FLOWS, DEVICE_PIN, deviceFlow, deviceRig, flowConfig, recordingKey, RecordingCard, toPortable, type FlowRecording, type LineRate,
 } from '../../tests/scenarios/device-flows.js';
 import type { DeviceFixtures, SuiteFixture } from '../../tests/scenarios/device-main.js';
 import { makeWorld, registerPin } from '../../tests/scenarios/world.js';
@@ -59,7 +59,7 @@ export async function recordFlow(suite: number, flowName: string, rate: LineRate
   const apdus = new RecordingCard(card);
   const bytes = new RecordingByteCard(new SimByteCard(apdus));
   let reader: SimLineReader | null = null;
-  const rig = deviceRig(world.config, UsageJournal.open(flash, world.config.terminalId), flash, { rate, byteCard: () => bytes, onReader: (made) => (reader = made) });
+  const rig = deviceRig(flowConfig(world.config, flowName), UsageJournal.open(flash, world.config.terminalId), flash, { rate, byteCard: () => bytes, onReader: (made) => (reader = made) });
   await rig.start();
   await flow.setup(rig, apdus);
   const setupEntries = apdus.line.length;
