@@ -198,6 +198,18 @@ describe('terminal simulator (npm start)', function () {
     assert.ok(run.lines.findIndex((line) => line.script === 'cards') < run.lines.findIndex((line) => line.event === 'cards'), 'the script line comes first, then its answer');
   });
 
+  it('three wrong registration numbers block the card: the LCD says why, `cards` shows it blocked, and it is refused when inserted again', () => {
+    const script = join(data, 'block.script');
+    writeFileSync(script, 'insert alice\nkeys REGISTER\nkeys 11111111 ENTER\nkeys 22222222 ENTER\nkeys 33333333 ENTER\nremove\ncards\ninsert alice\nremove\n');
+    const run = simulate(data, script);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(run.events.filter((line) => line.event === 'card-blocked').map((line) => [line.by, line.step]), [['terminal', 'registration-number']]);
+    assert.ok(run.lines.some((line) => line.lcd?.[0]?.trim() === 'Card blocked' && line.lcd[1]?.trim() === '3 wrong reg. numbers'), 'the LCD says why');
+    const cards = run.events.find((line) => line.event === 'cards')!.cards as Array<Record<string, unknown>>;
+    assert.deepEqual(cards.map((card) => [card.label, card.blocked]), [['alice', true], ['bob', false]]);
+    assert.deepEqual(run.events.filter((line) => line.event === 'card-rejected').map((line) => line.reason), ['blocked'], 'refused at the next insertion');
+  });
+
   it('a script that ends during a call ends the call: billed, recorded, then the terminal shuts down', () => {
     assert.equal(simulate(data, SESSION).status, 0);
     const script = join(data, 'hang.script');
