@@ -136,6 +136,7 @@ describe('terminal simulator (npm start)', function () {
     const uploads = of(dayTwo, 'upload');
     assert.deepEqual([uploads[0]!.outcome, uploads[0]!.sent, uploads[0]!.hotlistVersion], ['checked-in', 0, 1], 'nothing pending: a check-in brings hotlist version 1');
     assert.deepEqual(of(dayTwo, 'card-rejected').map((e) => e.reason), ['hotlisted'], "bob's card is refused once the change reached the terminal");
+    assert.deepEqual(of(dayTwo, 'card-blocked').map((e) => [e.by, e.step]), [['terminal', 'hotlist']], 'and blocked in the card before it comes out ([0019])');
     assert.deepEqual([uploads[1]!.outcome, uploads[1]!.sent, uploads[1]!.acknowledged], ['acknowledged', 1, 4]);
     const records = of(dayTwo, 'records')[0]!.records as Array<{ registrationNumber: string; fee: number; acknowledged: boolean }>;
     assert.equal(records.length, 4);
