@@ -135,7 +135,9 @@ export class CardApplication {
     if (!constantTimeEqual(apdu.data, aid())) return status(SW.FILE_NOT_FOUND);
     if (!this.#static) return status(SW.MEMORY_FAILURE);
     this.#session.selected = true;
-    return ok();
+    // A blocked card is still selected (READ CARD DATA shows who it is) but says so at once, as
+    // an EMV card answers SELECT for a blocked application (EMV Book 1, candidate list).
+    return this.#byte(LAYOUT.LIFE_CYCLE) === LIFE_CYCLE.ACTIVE ? ok() : status(SW.SELECTED_FILE_DEACTIVATED);
   }
 
   // Patent [0011], [0019]: Nt, SA2 and SA1 to the terminal.

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimFlash } from '../hal/sim/flash.js';
 import { SeededRandom } from '../hal/sim/random.js';
-import { toHex } from '../firmware/protocol/bytes.js';
+import { fromHex, toHex } from '../firmware/protocol/bytes.js';
 import { compareIdu } from '../firmware/hotlist/card-numbers.js';
 import { CHANGE_LIST_LIMITS, decodeChangeList, issuerVerifiers, verifyChangeList } from '../firmware/hotlist/change-list.js';
 import { hotlistGeometry, type HotlistGeometry } from '../firmware/hotlist/layout.js';
@@ -20,7 +20,12 @@ import { HotlistStore } from '../firmware/hotlist/store.js';
 import { HotlistWriteError } from '../firmware/hotlist/bank-writer.js';
 import type { Flash } from '../hal/flash.js';
 import { changeListFromJson, HOTLIST_CHANGE_FORMAT } from '../issuer/hotlist.js';
-import { loadIssuerPublicKey } from '../issuer/files.js';
+import { loadIssuerPublicKey, loadTerminalConfig } from '../issuer/files.js';
+import { decodeCardImage } from '../card/image.js';
+import { UsageJournal } from '../firmware/journal/usage-journal.js';
+import { TerminalRig } from '../hal/sim/rig.js';
+import { SimCard } from '../hal/sim/sim-card.js';
+import { BENCH_FLASH, BENCH_RIG } from './scenarios/world.js';
 import {
   BOARD_HOTLIST, boundarySizes, card, cards, change, checkListed, checkUpdateCuts, CountingFlash, hexOf, hotlistIssuer, listBytes,
   lookupReadBound, provisionedStore,
@@ -270,6 +275,45 @@ describe('issuer hotlist-change (the CLI)', function () {
     store.apply(changeList.encoded, issuerVerifiers([nA]));
     assert.equal(toHex(store.readList()), '00000000000000FF0123456789ABCDEF');
     assert.equal(store.version, 1);
+  });
+
+  it('adds a card with --add and takes it off with --remove: the terminal blocks the card while listed, and accepts its number once removed', async function () {
+    const idu = '00112233445566AA';
+    const cardFile = join(dir, 'lost.card.json');
+    const terminalFile = join(dir, 't1.json');
+    ok(['issue-card', '--key', keyDir, '--nt', '12345678', '--ns', '1357', '--expiry', '2030-12-31', '--idu', idu.toLowerCase(), '--label', 'lost', '--out', cardFile, '--seed', 'round trip']);
+    ok(['provision-terminal', '--key', keyDir, '--terminal-id', 'T0001', '--valid-from', '2026-01-01', '--valid-to', '2031-12-31', '--out', terminalFile, '--seed', 'round trip']);
+    const added = ok(change(['--version', '1', '--add', idu.toLowerCase(), '--out', join(dir, 'v1.json')]));
+    assert.match(added.stdout, new RegExp(`added \\(1\\): ${idu}`));
+    const removed = ok(change(['--version', '2', '--remove', idu, '--out', join(dir, 'v2.json')]));
+    assert.match(removed.stdout, new RegExp(`removed \\(1\\): ${idu}`));
+    const config = loadTerminalConfig(terminalFile);
+    const verifiers = issuerVerifiers(config.issuerKeys);
+    const store = HotlistStore.open(new SimFlash({ sectorSize: 64, sectorCount: 8 }));
+    store.provision(config.hotlist);
+    const cardFromFile = () => SimCard.fromImage(decodeCardImage(JSON.parse(readFileSync(cardFile, 'utf8'))), new SeededRandom('round trip card').source);
+    const apply = (file: string) => store.apply(changeListFromJson(JSON.parse(readFileSync(join(dir, file), 'utf8'))).encoded, verifiers);
+    const flash = new SimFlash(BENCH_FLASH);
+    const rig = new TerminalRig({ config, usage: UsageJournal.open(flash, config.terminalId), flash, ...BENCH_RIG, terminal: { ...BENCH_RIG.terminal, hotlist: store } });
+    await rig.start();
+    const visit = async (card: SimCard) => {
+      rig.events.length = 0;
+      await rig.insert(card);
+      const outcome = rig.eventsOf('card-rejected')[0]?.reason ?? (rig.eventsOf('card-accepted').length === 1 ? 'accepted' : 'nothing');
+      const blocked = rig.eventsOf('card-blocked').map((e) => e.step);
+      await rig.remove();
+      return { outcome, blocked };
+    };
+    const lost = cardFromFile();
+    assert.deepEqual(await visit(lost), { outcome: 'accepted', blocked: [] }, 'version 0: not listed');
+    apply('v1.json');
+    assert.deepEqual([store.version, store.contains(fromHex(idu))], [1, true], 'version 1 lists it');
+    assert.deepEqual(await visit(lost), { outcome: 'hotlisted', blocked: ['hotlist'] }, 'listed: refused and blocked at insertion');
+    apply('v2.json');
+    assert.deepEqual([store.version, store.contains(fromHex(idu))], [2, false], 'version 2 takes it off');
+    assert.deepEqual(await visit(lost), { outcome: 'blocked', blocked: [] }, 'the card blocked while listed stays blocked: the block is in the card');
+    assert.deepEqual(await visit(cardFromFile()), { outcome: 'accepted', blocked: [] }, 'its number is accepted again (a card found before any terminal saw it)');
+    await rig.shutdown();
   });
 
   it('show prints a change list and checks its signature with --issuer: valid, or INVALID with exit 1', function () {

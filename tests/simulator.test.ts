@@ -136,6 +136,7 @@ describe('terminal simulator (npm start)', function () {
     const uploads = of(dayTwo, 'upload');
     assert.deepEqual([uploads[0]!.outcome, uploads[0]!.sent, uploads[0]!.hotlistVersion], ['checked-in', 0, 1], 'nothing pending: a check-in brings hotlist version 1');
     assert.deepEqual(of(dayTwo, 'card-rejected').map((e) => e.reason), ['hotlisted'], "bob's card is refused once the change reached the terminal");
+    assert.deepEqual(of(dayTwo, 'card-blocked').map((e) => [e.by, e.step]), [['terminal', 'hotlist']], 'and blocked in the card before it comes out ([0019])');
     assert.deepEqual([uploads[1]!.outcome, uploads[1]!.sent, uploads[1]!.acknowledged], ['acknowledged', 1, 4]);
     const records = of(dayTwo, 'records')[0]!.records as Array<{ registrationNumber: string; fee: number; acknowledged: boolean }>;
     assert.equal(records.length, 4);
@@ -196,6 +197,18 @@ describe('terminal simulator (npm start)', function () {
     const cards = run.events.find((line) => line.event === 'cards')!.cards as Array<Record<string, unknown>>;
     assert.deepEqual(cards.map((card) => [card.label, card.registrationNumber, card.settingNumber]), [['alice', '12345678', '1357'], ['bob', '87654321', '2468']]);
     assert.ok(run.lines.findIndex((line) => line.script === 'cards') < run.lines.findIndex((line) => line.event === 'cards'), 'the script line comes first, then its answer');
+  });
+
+  it('three wrong registration numbers block the card: the LCD says why, `cards` shows it blocked, and it is refused when inserted again', () => {
+    const script = join(data, 'block.script');
+    writeFileSync(script, 'insert alice\nkeys REGISTER\nkeys 11111111 ENTER\nkeys 22222222 ENTER\nkeys 33333333 ENTER\nremove\ncards\ninsert alice\nremove\n');
+    const run = simulate(data, script);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(run.events.filter((line) => line.event === 'card-blocked').map((line) => [line.by, line.step]), [['terminal', 'registration-number']]);
+    assert.ok(run.lines.some((line) => line.lcd?.[0]?.trim() === 'Card blocked' && line.lcd[1]?.trim() === '3 wrong reg. numbers'), 'the LCD says why');
+    const cards = run.events.find((line) => line.event === 'cards')!.cards as Array<Record<string, unknown>>;
+    assert.deepEqual(cards.map((card) => [card.label, card.blocked]), [['alice', true], ['bob', false]]);
+    assert.deepEqual(run.events.filter((line) => line.event === 'card-rejected').map((line) => line.reason), ['blocked'], 'refused at the next insertion');
   });
 
   it('a script that ends during a call ends the call: billed, recorded, then the terminal shuts down', () => {

@@ -1,6 +1,8 @@
 // ISO/IEC 7816-4 §5.1.3 status words used by this card application (DESIGN.md §3).
 export const SW = Object.freeze({
   OK: 0x9000,
+  /** Warning: selected, but the application is deactivated (ISO 7816-4 table 6; EMV's "application blocked"). */
+  SELECTED_FILE_DEACTIVATED: 0x6283,
   WRONG_LENGTH: 0x6700,
   SECURITY_STATUS_NOT_SATISFIED: 0x6982,
   AUTHENTICATION_METHOD_BLOCKED: 0x6983,
@@ -39,6 +41,7 @@ export function triesLeftFrom(sw: number): number | null {
 
 const MEANING: Readonly<Record<number, string>> = Object.freeze({
   0x9000: 'ok',
+  0x6283: 'selected file deactivated (the card is blocked)',
   0x6700: 'wrong length',
   0x6982: 'security status not satisfied',
   0x6983: 'authentication method blocked',

@@ -11,11 +11,18 @@ export type RejectReason =
   | 'blocked' // the card answers 6983
   | 'clock-not-set'; // the terminal's clock lost the time: no expiry date can be checked ([0020])
 
+/** What led to a block: the hotlist at insertion ([0019]) or the third wrong number ([0013]). */
+export type BlockStep = 'hotlist' | 'registration-number' | 'setting-number';
+
 export type TerminalEvent =
   | { readonly event: 'card-inserted' }
   | { readonly event: 'card-accepted'; readonly registrationNumber: string; readonly cardNumber: string; readonly expiry: string; readonly pinRegistered: boolean; readonly pinBlocked: boolean }
   | { readonly event: 'card-rejected'; readonly reason: RejectReason; readonly detail: string }
-  | { readonly event: 'card-blocked'; readonly by: 'terminal' | 'card'; readonly step: string }
+  /**
+   * The card is now unusable for good: blocked by the terminal's BLOCK CARD (a hotlisted card at
+   * insertion, or three wrong registration numbers) or by the card itself (three wrong Ns).
+   */
+  | { readonly event: 'card-blocked'; readonly by: 'terminal' | 'card'; readonly step: BlockStep }
   | { readonly event: 'wrong-entry'; readonly step: 'registration-number' | 'setting-number' | 'pin'; readonly triesLeft: number }
   | { readonly event: 'entry-too-short'; readonly digits: number; readonly minDigits: number }
   | { readonly event: 'pin-not-registered' }

@@ -15,16 +15,21 @@ import type { HotlistLookup } from '../hotlist/store.js';
 /** The PIN as the card reports it: not registered yet, registered, or blocked by wrong tries. */
 export type PinState = 'none' | 'set' | 'blocked';
 
+/**
+ * A refusal names its reason; a hotlisted card also comes with its verified data, since the
+ * terminal goes on to block it ([0013], [0019]) before it gives it back.
+ */
 export type InsertionResult =
   | { readonly ok: true; readonly card: CardData; readonly pin: PinState }
-  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+  | { readonly ok: false; readonly reason: 'hotlisted'; readonly detail: string; readonly card: CardData }
+  | { readonly ok: false; readonly reason: Exclude<RejectReason, 'hotlisted'>; readonly detail: string };
 
-function reject(reason: RejectReason, detail: string): InsertionResult {
+function reject(reason: Exclude<RejectReason, 'hotlisted'>, detail: string): InsertionResult {
   return { ok: false, reason, detail };
 }
 
 /** Checks SA1 and SA2 with nA (claim 2), decoded once at start-up (`keys`); returns the problem or null. */
-export function verifyCardData(card: CardData, keys: TerminalKeys): { reason: RejectReason; detail: string } | null {
+export function verifyCardData(card: CardData, keys: TerminalKeys): { reason: 'unknown-issuer' | 'bad-signature'; detail: string } | null {
   const issuerKey = keys.issuerKey(card.suite, card.keyId);
   if (!issuerKey) return { reason: 'unknown-issuer', detail: `no issuer key for suite ${card.suite}, key id ${card.keyId}` };
   suiteById(card.suite); // a suite this firmware does not know is an error, as it always was
@@ -46,6 +51,8 @@ export function verifyCardData(card: CardData, keys: TerminalKeys): { reason: Re
 export async function checkInsertedCard(link: CardLink, config: TerminalConfig, keys: TerminalKeys, nowMs: number, hotlist: HotlistLookup | null = null): Promise<InsertionResult> {
   await link.powerOn();
   const selected = await link.send(COMMANDS.select());
+  // 6283: the card was blocked (by a terminal or by itself) and says so before anything else.
+  if (selected.sw === SW.SELECTED_FILE_DEACTIVATED) return reject('blocked', `SELECT: ${describeStatus(selected.sw)}`);
   if (selected.sw !== SW.OK) return reject('not-our-card', `SELECT: ${describeStatus(selected.sw)}`);
 
   const read = await link.send(COMMANDS.readCardData());
@@ -62,15 +69,18 @@ export async function checkInsertedCard(link: CardLink, config: TerminalConfig, 
   const today = dateOf(nowMs, config.utcOffsetMinutes); // the card's expiry day ends at local midnight
   if (isExpired(card.expiry, today)) return reject('expired', `expired ${card.expiry}, today is ${today}`);
   const cardNumber = toHex(card.cardNumber);
-  if (hotlist ? hotlist.contains(card.cardNumber) : config.hotlist.includes(cardNumber)) return reject('hotlisted', `card ${cardNumber} is on the hotlist`);
+  if (hotlist ? hotlist.contains(card.cardNumber) : config.hotlist.includes(cardNumber)) {
+    return { ok: false, reason: 'hotlisted', detail: `card ${cardNumber} is on the hotlist`, card };
+  }
 
   // VERIFY without data asks the PIN state without spending a try (ISO 7816-4 §11.5.6).
   const state = await link.send(COMMANDS.triesLeft(REFERENCE.PIN));
   if (state.sw === SW.REFERENCE_DATA_NOT_USABLE) return { ok: true, card, pin: 'none' };
   if (state.sw === SW.OK || triesLeftFrom(state.sw) !== null) return { ok: true, card, pin: 'set' };
   if (state.sw !== SW.AUTHENTICATION_METHOD_BLOCKED) return reject('unreadable', `PIN state: ${describeStatus(state.sw)}`);
-  // 6983 for the PIN: the PIN alone is blocked, or the whole card. The setting number tells them
-  // apart: a blocked card answers 6983 to it too, a PIN-blocked one its tries left ([0012]).
+  // 6983 for the PIN: the PIN alone is blocked, or the whole card (a card that answered SELECT
+  // with 9000 all the same). The setting number tells them apart: a blocked card answers 6983 to
+  // it too, a PIN-blocked one its tries left ([0012]).
   const settingNumber = await link.send(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER));
   if (settingNumber.sw === SW.OK || (triesLeftFrom(settingNumber.sw) ?? 0) > 0) return { ok: true, card, pin: 'blocked' };
   return reject('blocked', 'the card reports itself blocked');

@@ -7,7 +7,7 @@ import { DIGIT_RULES } from '../protocol/digits.js';
 import { SW, triesLeftFrom } from '../protocol/status-words.js';
 import { blockCard } from './block-card.js';
 import { pause, readEntry } from './prompt.js';
-import { SCREENS } from './screens.js';
+import { BLOCKED, SCREENS } from './screens.js';
 import { authenticateCard } from './mutual-auth.js';
 import { SessionStop, TRY_LIMIT, type CardVisit, type SessionContext } from './session.js';
 
@@ -32,7 +32,7 @@ async function confirmRegistrationNumber(context: SessionContext, visit: CardVis
   // [0013]: three wrong numbers mean misuse; the card is marked unusable.
   await blockCard(context, card.data.cardNumber);
   context.emit({ event: 'card-blocked', by: 'terminal', step: 'registration-number' });
-  throw new SessionStop(['Card blocked', 'Contact the issuer'], 'blocked after three wrong registration numbers');
+  throw new SessionStop(BLOCKED['registration-number'], 'blocked after three wrong registration numbers');
 }
 
 /** Fig. 4 step 2: Ns' sent to the card, which compares it with Ns ([0012]). */
@@ -45,14 +45,14 @@ async function verifySettingNumber(context: SessionContext): Promise<boolean> {
     if (answer.sw === SW.OK) return true; // first authentication notice
     if (answer.sw === SW.AUTHENTICATION_METHOD_BLOCKED) {
       context.emit({ event: 'card-blocked', by: 'card', step: 'setting-number' });
-      throw new SessionStop(['Card blocked', 'Contact the issuer'], 'the card blocked itself after wrong setting numbers');
+      throw new SessionStop(BLOCKED['setting-number'], 'the card blocked itself after wrong setting numbers');
     }
     const triesLeft = triesLeftFrom(answer.sw);
     if (triesLeft === null) throw new UnexpectedStatusError('VERIFY setting number', answer.sw);
     context.emit({ event: 'wrong-entry', step: 'setting-number', triesLeft });
     if (triesLeft === 0) {
       context.emit({ event: 'card-blocked', by: 'card', step: 'setting-number' });
-      throw new SessionStop(['Card blocked', 'Contact the issuer'], 'the card blocked itself after wrong setting numbers');
+      throw new SessionStop(BLOCKED['setting-number'], 'the card blocked itself after wrong setting numbers');
     }
     await pause(context, SCREENS.wrong('setting no.', triesLeft), context.messageMs);
   }

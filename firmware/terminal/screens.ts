@@ -1,12 +1,13 @@
 // Every text the terminal shows on its 20×4 LCD, in one place (patent fig. 2, display 14).
-import type { RejectReason } from './events.js';
+import type { BlockStep, RejectReason } from './events.js';
+import type { EjectMessage } from './session.js';
 
 export const SCREENS = Object.freeze({
   idle: Object.freeze(['IC CARD TELEPHONE', '', 'Please insert card', ''] as const),
   /** The clock lost the time: no card can be served until the centre's time sets it (an upload). */
   idleClockNotSet: Object.freeze(['IC CARD TELEPHONE', 'Clock not set', 'Out of service', 'Call the operator'] as const),
   reading: Object.freeze(['Reading card...', '', '', ''] as const),
-  takeCard: (first: string, second = '') => [first, second, '', 'Please take card'],
+  takeCard: (first: string, second = '', third = '') => [first, second, third, 'Please take card'],
   enterPin: (entry: string, pinRegistered: boolean) => ['Enter PIN', entry, pinRegistered ? 'REGISTER: change PIN' : 'REGISTER: set PIN', 'END: cancel'],
   /** A card whose PIN is blocked: only a new PIN through the setting number helps ([0012]). */
   pinBlocked: Object.freeze(['PIN blocked', 'REGISTER: new PIN', 'with setting number', 'END: cancel'] as const),
@@ -34,9 +35,32 @@ export const REJECT_TEXT: Readonly<Record<RejectReason, string>> = Object.freeze
   'unknown-issuer': 'Unknown issuer',
   'bad-signature': 'Invalid card data',
   expired: 'Card expired',
-  hotlisted: 'Card not accepted',
+  hotlisted: 'Reported lost/stolen',
   blocked: 'Card is blocked',
   'clock-not-set': 'Clock not set',
+});
+
+/** The line under a refusal that tells the person what to do, where anything helps. */
+const REJECT_ADVICE: Readonly<Partial<Record<RejectReason, string>>> = Object.freeze({
+  hotlisted: 'Call the issuer',
+  blocked: 'Call the issuer',
+  'clock-not-set': 'Call the operator',
+});
+
+/** What the LCD says as a refused card comes out: the refusal, its reason, what to do if anything. */
+export function refusal(reason: RejectReason): EjectMessage {
+  const advice = REJECT_ADVICE[reason];
+  return advice ? ['Card refused', REJECT_TEXT[reason], advice] : ['Card refused', REJECT_TEXT[reason]];
+}
+
+/**
+ * Why a card was blocked ([0013], [0019]), as the LCD says it while the card comes out: the card
+ * is unusable for good, so every message sends the person to the issuer.
+ */
+export const BLOCKED: Readonly<Record<BlockStep, EjectMessage>> = Object.freeze({
+  hotlist: Object.freeze(['Card blocked', 'Reported lost/stolen', 'Call the issuer'] as const),
+  'registration-number': Object.freeze(['Card blocked', '3 wrong reg. numbers', 'Call the issuer'] as const),
+  'setting-number': Object.freeze(['Card blocked', '3 wrong setting nos.', 'Call the issuer'] as const),
 });
 
 /** Whole seconds ≥ 0 as m:ss for the call display (redrawn every second: no padStart boxing). */

@@ -10,7 +10,7 @@ import { pause, readEntry, TerminalShutdown, type Entry } from './prompt.js';
 import { elapsedText, SCREENS } from './screens.js';
 import { localTimeText } from '../protocol/dates.js';
 import type { PinState } from './insertion.js';
-import { SessionStop, type AcceptedCard, type SessionContext } from './session.js';
+import { SessionStop, type AcceptedCard, type EjectMessage, type SessionContext } from './session.js';
 import { SERVICE } from './usage-store.js';
 
 export type PinOutcome = 'verified' | 'wrong' | 'not-registered' | 'blocked';
@@ -67,7 +67,7 @@ function nextRefreshMs(elapsedMs: number, unitMs: number): number {
  * with no room to count further units (billed, "Call limit reached"): every call that started is
  * recorded.
  */
-export async function giveService(context: SessionContext, card: AcceptedCard): Promise<readonly [string, string]> {
+export async function giveService(context: SessionContext, card: AcceptedCard): Promise<EjectMessage> {
   if (!context.usage.hasSpace()) {
     // Records the centre has not collected yet must never be overwritten.
     context.emit({ event: 'service-refused', reason: 'usage journal full: upload to the centre pending' });

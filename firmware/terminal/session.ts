@@ -43,15 +43,21 @@ export interface CardVisit {
   wrongRegistrationNumbers: number;
 }
 
+/**
+ * What the LCD says above "Please take card" as the card comes out: what happened, and when the
+ * person must act, why and what to do (a third line).
+ */
+export type EjectMessage = readonly [string, string] | readonly [string, string, string];
+
 /** How a session ended, which decides what the terminal says while the card comes out. */
 export type SessionEnd =
-  | { readonly kind: 'done'; readonly message: readonly [string, string] }
+  | { readonly kind: 'done'; readonly message: EjectMessage }
   | { readonly kind: 'cancelled' };
 
 /** Thrown inside a flow to end the session with a message (card blocked, refused, ...). */
 export class SessionStop extends Error {
   override name = 'SessionStop';
-  constructor(readonly lines: readonly [string, string], readonly reason: string) {
+  constructor(readonly lines: EjectMessage, readonly reason: string) {
     super(reason);
   }
 }

@@ -7,15 +7,16 @@ import { CardMuteError, CardRemovedError } from '../../hal/reader.js';
 import { CardLink } from './card-link.js';
 import type { TerminalConfig } from './config.js';
 import type { EventSink, TerminalEvent } from './events.js';
+import { blockHotlistedCard } from './block-card.js';
 import { checkInsertedCard } from './insertion.js';
 import { InputQueue } from './inputs.js';
 import { decodeTerminalKeys, type TerminalKeys } from './keys.js';
 import { PromptTimeout, TerminalShutdown } from './prompt.js';
 import { authenticateCard } from './mutual-auth.js';
 import { registerPin } from './registration.js';
-import { REJECT_TEXT, SCREENS } from './screens.js';
+import { refusal, SCREENS } from './screens.js';
 import { giveService, readPinOrRegister, verifyPin } from './service.js';
-import { SessionStop, type AcceptedCard, type CardVisit, type SessionContext } from './session.js';
+import { SessionStop, type AcceptedCard, type CardVisit, type EjectMessage, type SessionContext } from './session.js';
 import type { UsageStore } from './usage-store.js';
 import type { HotlistLookup } from '../hotlist/store.js';
 
@@ -128,7 +129,7 @@ export class Terminal {
   /** One card from insertion to ejection; false when the card was pulled out on the way. */
   async #session(): Promise<boolean> {
     this.#emit({ event: 'card-inserted' });
-    let message: readonly [string, string];
+    let message: EjectMessage;
     try {
       message = await this.#checkAndServe();
     } catch (error) {
@@ -157,21 +158,25 @@ export class Terminal {
       if (!(error instanceof CardRemovedError)) throw error;
     }
     this.#emit({ event: 'eject', reason: message.join(' ').trim() });
-    this.#context.display.show(SCREENS.takeCard(message[0], message[1]));
+    this.#context.display.show(SCREENS.takeCard(message[0], message[1], message[2]));
     return this.#hal.reader.cardPresent;
   }
 
-  async #checkAndServe(): Promise<readonly [string, string]> {
+  async #checkAndServe(): Promise<EjectMessage> {
     this.#step = 'insertion';
     if (this.#hal.clock.valid === false) {
       this.#emit({ event: 'card-rejected', reason: 'clock-not-set', detail: 'the terminal clock lost the time: no expiry date can be checked until an upload sets it' });
-      return ['Card refused', REJECT_TEXT['clock-not-set']];
+      return refusal('clock-not-set');
     }
     this.#context.display.show(SCREENS.reading);
     const result = await checkInsertedCard(this.#context.link, this.#context.config, this.#context.keys, this.#hal.clock.now(), this.#hotlist);
     if (!result.ok) {
       this.#emit({ event: 'card-rejected', reason: result.reason, detail: result.detail });
-      return ['Card refused', REJECT_TEXT[result.reason]];
+      if (result.reason === 'hotlisted') {
+        this.#step = 'block';
+        return blockHotlistedCard(this.#context, result.card);
+      }
+      return refusal(result.reason);
     }
     const card: AcceptedCard = { data: result.card, cardNumberHex: toHex(result.card.cardNumber) };
     const visit: CardVisit = { card, pin: result.pin, wrongRegistrationNumbers: 0 };

@@ -1,6 +1,7 @@
 // Every engine-neutral scenario list, in one place: tests/scenarios.test.ts runs them on Node and
 // tests/xs.test.ts bundles xs-main.ts, which runs them inside the XS engine. Add a new list here.
 import { atrScenarios } from './atr-scenarios.js';
+import { blockCardScenarios } from './block-card-scenarios.js';
 import { callJournalScenarios } from './call-journal-scenarios.js';
 import { cardScenarios } from './card-scenarios.js';
 import { cryptoProviderScenarios } from './crypto-provider-scenarios.js';
@@ -46,6 +47,7 @@ export const allScenarios: readonly Scenario[] = gather(
   cardScenarios,
   cardTearingScenarios,
   terminalScenarios,
+  blockCardScenarios,
   iso7816Scenarios,
   atrScenarios,
   t1AnnexAScenarios,

@@ -128,7 +128,7 @@ export const cardScenarios: Scenario[] = [
       equal(b.sw(COMMANDS.verifySettingNumber('000000')), 0x63c0, 'wrong three times');
       equal(b.sw(COMMANDS.verifySettingNumber(ALICE.settingNumber)), SW.AUTHENTICATION_METHOD_BLOCKED, 'blocked, even for the right one');
       b.card.reset();
-      equal(b.sw(COMMANDS.select()), SW.OK, 'a blocked card can be selected');
+      equal(b.sw(COMMANDS.select()), SW.SELECTED_FILE_DEACTIVATED, 'a blocked card is selected with the warning 6283');
       equal(b.send(COMMANDS.readCardData()).sw, SW.OK, 'and shows its data');
       equal(b.sw(COMMANDS.triesLeft(REFERENCE.PIN)), SW.AUTHENTICATION_METHOD_BLOCKED, 'but nothing else');
     },
@@ -194,7 +194,7 @@ export const cardScenarios: Scenario[] = [
       equal(['0000', '00000', '000000'].map((ns) => blockedByNs.sw(COMMANDS.verifySettingNumber(ns))), [0x63c2, 0x63c1, 0x63c0], 'three wrong Ns');
       for (const [label, b] of [['BLOCK CARD', blockedByTerminal], ['three wrong Ns', blockedByNs]] as const) {
         b.card.reset();
-        equal(b.sw(COMMANDS.select()), SW.OK, `${label}: SELECT`);
+        equal(b.sw(COMMANDS.select()), SW.SELECTED_FILE_DEACTIVATED, `${label}: SELECT answers 6283`);
         equal(b.sw(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER)), SW.AUTHENTICATION_METHOD_BLOCKED, `${label}: Ns query answers 6983`);
         equal(b.sw(COMMANDS.verifySettingNumber(ALICE.settingNumber)), SW.AUTHENTICATION_METHOD_BLOCKED, `${label}: the right Ns is refused`);
         equal(registerPin(b, '1357'), SW.AUTHENTICATION_METHOD_BLOCKED, `${label}: REGISTER PIN is refused`);

@@ -180,8 +180,9 @@ export const cardTearingScenarios: Scenario[] = [
         }
         card.eeprom.cutPowerAfter(null);
         card.reset();
-        equal(on(COMMANDS.select()).sw, SW.OK, `cut after ${cut}: SELECT`);
+        const selected = on(COMMANDS.select()).sw;
         const lifeCycle = card.eeprom.read(LAYOUT.LIFE_CYCLE, 1)[0];
+        equal(selected, lifeCycle === LIFE_CYCLE.ACTIVE ? SW.OK : SW.SELECTED_FILE_DEACTIVATED, `cut after ${cut}: SELECT as the life cycle says`);
         const query = on(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER)).sw;
         const challenge = on(COMMANDS.getChallenge()).sw;
         if (query === 0x63c1) {
@@ -289,7 +290,7 @@ export const cardTearingScenarios: Scenario[] = [
       torn.reset();
       equal(torn.eeprom.read(LAYOUT.LIFE_CYCLE, 1)[0], LIFE_CYCLE.BLOCKED, 'life cycle blocked after reset');
       const answer = (apdu: CommandApdu): number => parseResponse(torn.process(encodeCommand(apdu))).sw;
-      equal(answer(COMMANDS.select()), SW.OK, 'SELECT still works');
+      equal(answer(COMMANDS.select()), SW.SELECTED_FILE_DEACTIVATED, 'SELECT answers 6283: selected, blocked');
       equal(answer(COMMANDS.getChallenge()), SW.AUTHENTICATION_METHOD_BLOCKED, 'GET CHALLENGE 6983');
       equal(answer(COMMANDS.triesLeft(REFERENCE.SETTING_NUMBER)), SW.AUTHENTICATION_METHOD_BLOCKED, 'setting number 6983');
       const healthy = b.card.cloneFrom(b.card.eeprom.bytes);

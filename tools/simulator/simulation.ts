@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCardImage, encodeCardImage, readPersonalisation } from '../../card/image.js';
+import { LAYOUT, LIFE_CYCLE } from '../../card/layout.js';
 import { toHex } from '../../firmware/protocol/bytes.js';
 import { formatUtcOffset, localTimeText } from '../../firmware/protocol/dates.js';
 import type { UsageRecord } from '../../firmware/journal/record.js';
@@ -69,6 +70,8 @@ export interface CardSummary {
   readonly settingNumber: string;
   readonly cardNumber: string;
   readonly expiry: string;
+  /** Blocked for good (BLOCK CARD, or three wrong setting numbers): every terminal refuses it. */
+  readonly blocked: boolean;
 }
 
 export interface RecordSummary {
@@ -214,7 +217,7 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
     describeCards() {
       const lines = ['Cards:'];
       for (const c of this.cardsData()) {
-        lines.push(`  ${c.label.padEnd(6)} Nt ${c.registrationNumber}  Ns ${c.settingNumber}  IDU ${c.cardNumber}  expires ${c.expiry}`);
+        lines.push(`  ${c.label.padEnd(6)} Nt ${c.registrationNumber}  Ns ${c.settingNumber}  IDU ${c.cardNumber}  expires ${c.expiry}${c.blocked ? '  BLOCKED' : ''}`);
       }
       return lines.join('\n');
     },
@@ -231,7 +234,8 @@ export function openSimulation(dir: string, log: (line: string) => void): Simula
     cardsData() {
       return [...cards.values()].map((card) => {
         const p = readPersonalisation(card.eeprom.bytes);
-        return { label: card.label, registrationNumber: p.registrationNumber, settingNumber: p.settingNumber, cardNumber: toHex(p.cardNumber), expiry: p.expiry };
+        const blocked = card.eeprom.read(LAYOUT.LIFE_CYCLE, 1)[0] !== LIFE_CYCLE.ACTIVE;
+        return { label: card.label, registrationNumber: p.registrationNumber, settingNumber: p.settingNumber, cardNumber: toHex(p.cardNumber), expiry: p.expiry, blocked };
       });
     },
     recordsData() {
