@@ -15,6 +15,8 @@ import { decodeDigits, DIGIT_RULES } from '../firmware/protocol/digits.js';
 import { exactLengthStatus, SW, triesLeftStatus } from '../firmware/protocol/status-words.js';
 import { tlvMap, TlvError } from '../firmware/protocol/tlv.js';
 import { PowerCutError } from '../hal/flash.js';
+import { answerKeyAgreement, SCP11B } from '../firmware/secure-channel/scp11.js';
+import { CardSecureMessaging, SecureMessagingError } from '../firmware/secure-channel/secure-messaging.js';
 import { answerToReset } from './atr.js';
 import { CommandChain, ResponseBuffer } from './chaining.js';
 import type { Eeprom } from './eeprom.js';
@@ -34,10 +36,12 @@ interface Session {
   pinVerified: boolean;
   challenge: Uint8Array | null; // for BLOCK CARD, used once
   authentication: { terminalRandom: Uint8Array; cardRandom: Uint8Array } | null; // fig. 6 R, X
+  /** [0021]: the encrypted channel of this session (SCP11b), from the key agreement on. */
+  channel: CardSecureMessaging | null;
 }
 
 function freshSession(): Session {
-  return { selected: false, settingNumberVerified: false, pinVerified: false, challenge: null, authentication: null };
+  return { selected: false, settingNumberVerified: false, pinVerified: false, challenge: null, authentication: null, channel: null };
 }
 
 export class CardApplication {
@@ -102,12 +106,25 @@ export class CardApplication {
     const step = this.#chain.add(apdu);
     if (step.kind === 'refused') return status(step.sw);
     if (step.kind === 'more') return ok();
-    return this.#responses.send(this.#dispatch(step.apdu), step.apdu.le);
+    const channel = this.#session.channel;
+    if (!channel || step.apdu.ins === INS.SELECT) return this.#responses.send(this.#dispatch(step.apdu), step.apdu.le);
+    // [0021]: inside the channel every command is wrapped (C-DEC, C-MAC) and every answer too;
+    // one that does not check closes the channel (SCP03 §6.2.4), and the session's rights with it.
+    let plain: CommandApdu;
+    try {
+      plain = channel.unwrap(step.apdu);
+    } catch (error) {
+      if (!(error instanceof SecureMessagingError)) throw error;
+      this.#session = { ...freshSession(), selected: this.#session.selected };
+      return status(SW.SECURITY_STATUS_NOT_SATISFIED);
+    }
+    return this.#responses.send(channel.wrap(this.#dispatch(plain)), step.apdu.le);
   }
 
   #dispatch(apdu: CommandApdu): ResponseApdu {
     if (apdu.cla !== CLA_ISO && apdu.cla !== CLA_PROPRIETARY) return status(SW.CLA_NOT_SUPPORTED);
     if (apdu.ins === INS.SELECT) return apdu.cla === CLA_ISO ? this.#select(apdu) : status(SW.CLA_NOT_SUPPORTED);
+    if (apdu.ins === INS.INTERNAL_AUTHENTICATE && apdu.cla === CLA_PROPRIETARY) return this.#withCard((card) => this.#keyAgreement(apdu, card));
     const handler = this.#handlers[apdu.ins];
     if (!handler) return status(SW.INS_NOT_SUPPORTED);
     if (apdu.cla !== handler.cla) return status(SW.CLA_NOT_SUPPORTED);
@@ -259,10 +276,35 @@ export class CardApplication {
   #getChallenge(apdu: CommandApdu): ResponseApdu {
     if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return status(SW.INCORRECT_P1P2);
     if (apdu.data.length > 0 || apdu.le === null) return status(SW.WRONG_LENGTH);
-    if (apdu.le !== CHALLENGE_LENGTH) return status(exactLengthStatus(CHALLENGE_LENGTH));
+    // Le 00 (256: "up to 256") is the one a secure channel sends for every command.
+    if (apdu.le !== CHALLENGE_LENGTH && apdu.le !== 256) return status(exactLengthStatus(CHALLENGE_LENGTH));
     const challenge = this.#random(CHALLENGE_LENGTH);
     this.#session.challenge = challenge;
     return ok(challenge.slice());
+  }
+
+  /** The checks every command of a selected, usable card passes first. */
+  #withCard(run: (card: StaticData) => ResponseApdu): ResponseApdu {
+    const card = this.#static;
+    if (!card) return status(SW.MEMORY_FAILURE);
+    if (!this.#session.selected) return status(SW.CONDITIONS_NOT_SATISFIED);
+    if (this.#byte(LAYOUT.LIFE_CYCLE) !== LIFE_CYCLE.ACTIVE) return status(SW.AUTHENTICATION_METHOD_BLOCKED);
+    return run(card);
+  }
+
+  // [0021]: SCP11b key agreement (GP Amd F, INTERNAL AUTHENTICATE 80 88 00 13): the channel of this session.
+  #keyAgreement(apdu: CommandApdu, card: StaticData): ResponseApdu {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== SCP11B.P2_KEY_IDENTIFIER) return status(SW.INCORRECT_P1P2);
+    if (!card.cardAgreementSecret) return status(SW.INS_NOT_SUPPORTED); // an older card: no channel key
+    if (this.#session.channel) return status(SW.CONDITIONS_NOT_SATISFIED);
+    try {
+      const { answer, channel } = answerKeyAgreement(apdu.data, card.cardAgreementSecret, this.#random);
+      this.#session.channel = channel;
+      return ok(answer);
+    } catch (error) {
+      if (error instanceof TlvError || error instanceof SecureMessagingError) return status(SW.WRONG_DATA);
+      throw error;
+    }
   }
 
   // [0016], [0018]: X ‖ SU(R ‖ X), proving the card holds pU, qU.

@@ -44,6 +44,7 @@ export function readPersonalisation(eeprom: Uint8Array): CardPersonalisation {
       cardNumber: cardData.cardNumber, expiry: cardData.expiry, suite: cardData.suite, keyId: cardData.keyId,
       issuerPublicKey: data.issuerPublicKey, commitment: cardData.commitment, sa2: cardData.sa2, sa1: cardData.sa1,
       cardSecretKey: data.cardSecretKey, cardPublicKey: cardData.cardPublicKey,
+      ...(data.cardAgreementSecret && cardData.cardAgreementKey ? { cardAgreementSecret: data.cardAgreementSecret, cardAgreementKey: cardData.cardAgreementKey } : {}),
     };
   } catch (error) {
     throw new CardImageError(`card EEPROM unreadable: ${(error as Error).message}`);

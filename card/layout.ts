@@ -28,7 +28,7 @@ export const LIFE_CYCLE = Object.freeze({
 
 export const TRY_LIMIT = 3;
 const MAGIC = 'ICC1';
-const BLOB_COUNT = 5; // card data, salt, Ns, nA, card secret key
+const BLOB_COUNT = 5; // card data, salt, Ns, nA, card secret key; then the agreement secret (older cards: none)
 
 export class CardMemoryError extends Error {
   override name = 'CardMemoryError';
@@ -42,15 +42,18 @@ export interface StaticData {
   readonly settingNumber: string; // Ns, kept for the issuer's records; the card compares against C
   readonly issuerPublicKey: Uint8Array; // nA
   readonly cardSecretKey: Uint8Array;
+  /** SK.SD.ECKA for the secure channel, when the card data carries its key. */
+  readonly cardAgreementSecret?: Uint8Array;
 }
 
 /** The EEPROM contents of a freshly personalised card (no PIN, full try counters). */
 export function personaliseImage(p: CardPersonalisation, size = EEPROM_SIZE): Uint8Array {
   const cardData: CardData = {
     registrationNumber: p.registrationNumber, cardNumber: p.cardNumber, expiry: p.expiry, suite: p.suite,
-    keyId: p.keyId, commitment: p.commitment, sa2: p.sa2, cardPublicKey: p.cardPublicKey, sa1: p.sa1,
+    keyId: p.keyId, commitment: p.commitment, sa2: p.sa2, cardPublicKey: p.cardPublicKey,
+    ...(p.cardAgreementKey ? { cardAgreementKey: p.cardAgreementKey } : {}), sa1: p.sa1,
   };
-  const blobs = [encodeCardData(cardData), p.salt, asciiBytes(p.settingNumber), p.issuerPublicKey, p.cardSecretKey];
+  const blobs = [encodeCardData(cardData), p.salt, asciiBytes(p.settingNumber), p.issuerPublicKey, p.cardSecretKey, ...(p.cardAgreementSecret ? [p.cardAgreementSecret] : [])];
   const image = new Uint8Array(size);
   image.set(asciiBytes(MAGIC), LAYOUT.MAGIC);
   image[LAYOUT.LIFE_CYCLE] = LIFE_CYCLE.ACTIVE;
@@ -75,7 +78,16 @@ export function readStaticData(eeprom: Eeprom): StaticData {
     at += 2 + length;
   }
   const [encodedCardData, salt, settingNumber, issuerPublicKey, cardSecretKey] = blobs as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
-  return { cardData: decodeCardData(encodedCardData), encodedCardData, salt, settingNumber: asciiText(settingNumber), issuerPublicKey, cardSecretKey };
+  const cardData = decodeCardData(encodedCardData);
+  // The sixth blob exists only on cards whose data carry an agreement key (older images end at five).
+  let cardAgreementSecret: Uint8Array | undefined;
+  if (cardData.cardAgreementKey) {
+    if (at + 2 > eeprom.size) throw new CardMemoryError('personalisation data truncated');
+    const length = readUint16(eeprom.read(at, 2));
+    if (length !== 32 || at + 2 + length > eeprom.size) throw new CardMemoryError('the card data carry an agreement key, but its secret is missing');
+    cardAgreementSecret = eeprom.read(at + 2, length);
+  }
+  return { cardData, encodedCardData, salt, settingNumber: asciiText(settingNumber), issuerPublicKey, cardSecretKey, ...(cardAgreementSecret ? { cardAgreementSecret } : {}) };
 }
 
 /** The PIN field as stored: digits, zero padded to the longest PIN, so compares take one time. */

@@ -14,6 +14,9 @@ export interface CardPersonalisation {
   readonly sa1: Uint8Array;
   readonly cardSecretKey: Uint8Array; // pU, qU
   readonly cardPublicKey: Uint8Array; // nU
+  /** The secure channel's static P-256 key pair (SCP11b SK.SD.ECKA, 32 bytes; PK.SD.ECKA, 33): absent on older cards. */
+  readonly cardAgreementSecret?: Uint8Array;
+  readonly cardAgreementKey?: Uint8Array;
 }
 
 /** A card as a file: its EEPROM contents. The sim slot and the PC/SC virtual card load these. */

@@ -192,7 +192,7 @@ const LABEL = /^[A-Za-z0-9._-]{1,32}$/;
 
 const issueCardCommand: Command = {
   help: `Usage: ${PROGRAM} issue-card --key DIR --nt DIGITS --ns DIGITS --expiry YYYY-MM-DD --label NAME --out FILE
-                          [--idu 16HEX] [--print-ns] [--force] [--seed TEXT]
+                          [--idu 16HEX] [--secure-channel] [--print-ns] [--force] [--seed TEXT]
 
 Personalises one card under issuer key A and writes its image file (the card's EEPROM, as JSON
 "${FORMAT.CARD_IMAGE}"): C = H(salt || Ns), SA2 = Sig_A(C || IDU), card key pair U, SA1 over the
@@ -211,6 +211,8 @@ Options:
   --idu HEX          card number IDU, 16 hex digits (default: random)
   --label NAME       the card's name in the simulator (letters, digits, '.', '_', '-'; up to 32)
   --out FILE         card image file to write
+  --secure-channel   give the card the encrypted channel's P-256 key ([0021], SCP11b), certified
+                     in SA1, for terminals provisioned with --secure-channel
   --print-ns         print "setting number (give to the user only): ..." once
   --force            replace an existing card image file
 ${SEED_HELP}`,
@@ -223,6 +225,7 @@ ${SEED_HELP}`,
     label: { type: 'string' },
     out: { type: 'string' },
     'print-ns': { type: 'boolean' },
+    'secure-channel': { type: 'boolean' },
     force: { type: 'boolean' },
     seed: { type: 'string' },
   },
@@ -246,6 +249,7 @@ ${SEED_HELP}`,
     const issued = issueCard(issuer, {
       registrationNumber, settingNumber, expiry,
       ...(cardNumberHex === undefined ? {} : { cardNumber: cardNumberHex }),
+      ...(values['secure-channel'] === true ? { agreementKey: true } : {}),
     }, randomSource(values, io, `card ${label} ${registrationNumber}`));
     const image = { format: FORMAT.CARD_IMAGE, label, eeprom: personaliseCard(issued.personalisation) };
     writeNewFile(out, jsonText(encodeCardImage(image)), { force, mode: SECRET_FILE_MODE });
@@ -304,6 +308,9 @@ Options:
   --mutual-auth MODE         figs. 6 and 7: the terminal authenticates each card (R, X, SU checked
                              with nU) before registration and service: required, when-supported
                              (cards without a card key keep the basic flows) or off (default)
+  --secure-channel MODE      [0021]: after the insertion checks, session keys with the card (SCP11b)
+                             and every later APDU encrypted and MACed: required, when-supported
+                             (cards issued before it go on in clear) or off (default)
   --out FILE                 terminal config file to write
   --force                    replace an existing config file
 ${SEED_HELP}`,
@@ -311,6 +318,7 @@ ${SEED_HELP}`,
     key: { type: 'string' },
     centre: { type: 'string' },
     'mutual-auth': { type: 'string' },
+    'secure-channel': { type: 'string' },
     'terminal-id': { type: 'string' },
     'valid-from': { type: 'string' },
     'valid-to': { type: 'string' },
@@ -347,10 +355,14 @@ ${SEED_HELP}`,
     const modeText = optional(values, 'mutual-auth');
     const mutualAuthentication = MUTUAL_AUTHENTICATION_MODES.find((mode) => mode === modeText);
     if (modeText !== undefined && !mutualAuthentication) throw new UsageError(`--mutual-auth must be ${MUTUAL_AUTHENTICATION_MODES.join(', ')}, got "${modeText}"`);
+    const channelText = optional(values, 'secure-channel');
+    const secureChannel = MUTUAL_AUTHENTICATION_MODES.find((mode) => mode === channelText);
+    if (channelText !== undefined && !secureChannel) throw new UsageError(`--secure-channel must be ${MUTUAL_AUTHENTICATION_MODES.join(', ')}, got "${channelText}"`);
 
     const config = provisionTerminal(issuer, {
       terminalId, validFrom, validTo, tariff, hotlist, utcOffsetMinutes, ...(centreCertificate === undefined ? {} : { centreCertificate }),
       ...(mutualAuthentication === undefined ? {} : { mutualAuthentication }),
+      ...(secureChannel === undefined ? {} : { secureChannel }),
     }, randomSource(values, io, `terminal ${terminalId}`));
     saveTerminalConfig(out, config, { force });
 
@@ -578,6 +590,7 @@ function showCard(label: string, card: CardPersonalisation, eepromLength: number
   const unsigned = {
     registrationNumber: card.registrationNumber, cardNumber: card.cardNumber, expiry: card.expiry, suite: card.suite,
     keyId: card.keyId, commitment: card.commitment, sa2: card.sa2, cardPublicKey: card.cardPublicKey,
+    ...(card.cardAgreementKey ? { cardAgreementKey: card.cardAgreementKey } : {}),
   };
   const check = (publicKey: Uint8Array) => ({
     sa1: suite.verify(publicKey, sa1Message(unsigned), card.sa1),
@@ -590,6 +603,7 @@ function showCard(label: string, card: CardPersonalisation, eepromLength: number
   io.out(`  issuer key ${card.keyId}, ${suiteLabel(card.suite)}`);
   io.out(`  nA on card: ${toHex(card.issuerPublicKey)}`);
   io.out(`  nU: ${toHex(card.cardPublicKey)}`);
+  if (card.cardAgreementKey) io.out(`  encrypted channel key (PK.SD.ECKA): ${toHex(card.cardAgreementKey)}`);
   io.out(`  C: ${toHex(card.commitment)}`);
   const own = check(card.issuerPublicKey);
   io.out(`  SA1: ${verdict(own.sa1)}, SA2: ${verdict(own.sa2)} (with the nA on the card)`);

@@ -1,6 +1,7 @@
 // The issuer's operations (patent [0009], [0010], [0016], [0019]): master key pair A, card
 // personalisation with SA1 and SA2, terminal certificates, the centre's key and certificate. Engine-neutral, so scenario tests
 // on XS issue their own cards; the CLI in cli.ts adds files and arguments.
+import { P256 } from '../firmware/crypto/p256.js';
 import { sha256 } from '../firmware/crypto/hash.js';
 import { suiteById } from '../firmware/crypto/suites.js';
 import type { RandomBytes } from '../firmware/crypto/suite.js';
@@ -39,6 +40,12 @@ export interface CardRequest {
   /** 16 hex digits; random when absent. */
   readonly cardNumber?: string;
   readonly expiry: string;
+  /**
+   * true: the card gets the encrypted channel's static P-256 key ([0021], SCP11b), certified in
+   * SA1 (its READ CARD DATA then passes 256 bytes for every suite: GET RESPONSE fetches the rest).
+   * Default false, a card as issued before the channel was built.
+   */
+  readonly agreementKey?: boolean;
 }
 
 export interface IssuedCard {
@@ -63,9 +70,12 @@ export function issueCard(issuer: IssuerKey, request: CardRequest, random: Rando
   const commitment = settingNumberCommitment(salt, settingNumber, sha256);
   const sa2 = suite.sign(issuer.secretKey, sa2Message(commitment, cardNumber));
   const cardKey = suite.generateKeyPair(random);
+  // [0021]: the encrypted channel's static key is P-256 whatever the signature suite (SCP11b).
+  const agreementSecret = request.agreementKey === true ? P256.secretKeyFromSeed(random(48)) : null;
+  const agreementKey = agreementSecret && P256.publicKey(agreementSecret);
   const unsigned = {
     registrationNumber, cardNumber, expiry, suite: issuer.suite, keyId: issuer.keyId,
-    commitment, sa2, cardPublicKey: cardKey.publicKey,
+    commitment, sa2, cardPublicKey: cardKey.publicKey, ...(agreementKey ? { cardAgreementKey: agreementKey } : {}),
   };
   const sa1 = suite.sign(issuer.secretKey, sa1Message(unsigned));
   return {
@@ -74,6 +84,7 @@ export function issueCard(issuer: IssuerKey, request: CardRequest, random: Rando
       registrationNumber, settingNumber, salt, cardNumber, expiry, suite: issuer.suite, keyId: issuer.keyId,
       issuerPublicKey: issuer.publicKey, commitment, sa2, sa1,
       cardSecretKey: cardKey.secretKey, cardPublicKey: cardKey.publicKey,
+      ...(agreementSecret && agreementKey ? { cardAgreementSecret: agreementSecret, cardAgreementKey: agreementKey } : {}),
     },
   };
 }
@@ -90,6 +101,8 @@ export interface TerminalRequest {
   readonly centreCertificate?: Uint8Array;
   /** Mutual authentication of cards (figs. 6 and 7); absent: off. */
   readonly mutualAuthentication?: 'off' | 'when-supported' | 'required';
+  /** The encrypted card channel ([0021]); absent: off. */
+  readonly secureChannel?: 'off' | 'when-supported' | 'required';
 }
 
 /** A new key pair of the issuer's suite and the unsigned certificate fields for it (CT or CC). */
@@ -122,6 +135,7 @@ export function provisionTerminal(issuer: IssuerKey, request: TerminalRequest, r
     utcOffsetMinutes: checkUtcOffset(request.utcOffsetMinutes ?? DEFAULT_UTC_OFFSET_MINUTES),
     ...(request.centreCertificate === undefined ? {} : { centreCertificate: request.centreCertificate }),
     ...(request.mutualAuthentication === undefined ? {} : { mutualAuthentication: request.mutualAuthentication }),
+    ...(request.secureChannel === undefined ? {} : { secureChannel: request.secureChannel }),
   };
 }
 

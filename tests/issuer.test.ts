@@ -57,7 +57,8 @@ function cardDataOf(path: string): CardData {
   const card = readPersonalisation(decodeCardImage(readJson(path)).eeprom);
   return {
     registrationNumber: card.registrationNumber, cardNumber: card.cardNumber, expiry: card.expiry, suite: card.suite,
-    keyId: card.keyId, commitment: card.commitment, sa2: card.sa2, cardPublicKey: card.cardPublicKey, sa1: card.sa1,
+    keyId: card.keyId, commitment: card.commitment, sa2: card.sa2, cardPublicKey: card.cardPublicKey,
+    ...(card.cardAgreementKey ? { cardAgreementKey: card.cardAgreementKey } : {}), sa1: card.sa1,
   };
 }
 
@@ -176,6 +177,22 @@ describe('issuer CLI', function () {
       assert.ok(suite.verify(nA.publicKey, sa2Message(data.commitment, data.cardNumber), data.sa2), 'SA2 verifies with nA');
       const forged = { ...unsigned, registrationNumber: '87654321' };
       assert.ok(!suite.verify(nA.publicKey, sa1Message(forged), sa1), 'and only over this card\'s data');
+    });
+
+    it('--secure-channel gives the card the encrypted channel\'s P-256 key, certified in SA1; `show` checks and prints it', () => {
+      ok(cardArgs(card('sc'), ['--secure-channel']));
+      ok(cardArgs(card('plain')));
+      const nA = loadIssuerPublicKey(join(keyDir, 'issuer-public-key.json'));
+      const data = cardDataOf(card('sc'));
+      assert.equal(data.cardAgreementKey?.length, 33, 'a compressed P-256 point');
+      assert.equal(cardDataOf(card('plain')).cardAgreementKey, undefined, 'without the option: none');
+      const { sa1, ...unsigned } = data;
+      assert.ok(suiteById(data.suite).verify(nA.publicKey, sa1Message(unsigned), sa1), 'SA1 covers the key');
+      const { cardAgreementKey: _dropped, ...withoutKey } = unsigned;
+      assert.ok(!suiteById(data.suite).verify(nA.publicKey, sa1Message(withoutKey), sa1), 'and is not valid without it');
+      const shown = ok(['show', card('sc'), '--issuer', keyDir]);
+      assert.match(shown.stdout, /encrypted channel key \(PK\.SD\.ECKA\): 0[23][0-9A-F]{64}/);
+      assert.match(shown.stdout, /SA1: valid, SA2: valid \(with issuer key 3\)/);
     });
 
     it('draws a random IDU when none is given, and prints it', () => {

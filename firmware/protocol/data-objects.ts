@@ -18,6 +18,7 @@ export const TAG = Object.freeze({
   SA2: 0xc7,
   CARD_PUBLIC_KEY: 0xc8, // nU
   SA1: 0xc9,
+  CARD_AGREEMENT_KEY: 0xca, // the card's static P-256 ECKA key for the secure channel (SCP11b PK.SD.ECKA)
   // REGISTER PIN and BLOCK CARD (patent [0012], [0013], [0017])
   PIN: 0xd1, // Nc
   TERMINAL_CERTIFICATE: 0xf2, // CT
@@ -52,6 +53,8 @@ export interface CardData {
   readonly commitment: Uint8Array; // C
   readonly sa2: Uint8Array;
   readonly cardPublicKey: Uint8Array; // nU
+  /** 33-byte compressed P-256 point: the card's key for the encrypted channel ([0021]); absent on older cards. */
+  readonly cardAgreementKey?: Uint8Array;
   readonly sa1: Uint8Array;
 }
 
@@ -65,6 +68,7 @@ function staticFields(data: Omit<CardData, 'sa1'>): Tlv[] {
     { tag: TAG.COMMITMENT, value: data.commitment },
     { tag: TAG.SA2, value: data.sa2 },
     { tag: TAG.CARD_PUBLIC_KEY, value: data.cardPublicKey },
+    ...(data.cardAgreementKey ? [{ tag: TAG.CARD_AGREEMENT_KEY, value: data.cardAgreementKey }] : []),
   ];
 }
 
@@ -76,7 +80,7 @@ export function sa2Message(commitment: Uint8Array, cardNumber: Uint8Array): Uint
   ]);
 }
 
-/** SA1 = Sig_A(Nt, IDU, expiry, suite, keyId, C, SA2, nU): the signed static data. */
+/** SA1 = Sig_A(Nt, IDU, expiry, suite, keyId, C, SA2, nU[, card agreement key]): the signed static data. */
 export function sa1Message(data: Omit<CardData, 'sa1'>): Uint8Array {
   return encodeConstructed(TAG.SA1_MESSAGE, staticFields(data));
 }
@@ -92,10 +96,13 @@ function singleByte(value: Uint8Array, what: string): number {
 
 /** Parses READ CARD DATA; throws TlvError naming the first thing wrong. */
 export function decodeCardData(bytes: Uint8Array): CardData {
-  const fields = tlvMap(decodeSingle(bytes, TAG.CARD_DATA_TEMPLATE), [
+  const required = [
     TAG.REGISTRATION_NUMBER, TAG.CARD_NUMBER, TAG.EXPIRY, TAG.SUITE, TAG.KEY_ID,
     TAG.COMMITMENT, TAG.SA2, TAG.CARD_PUBLIC_KEY, TAG.SA1,
-  ]);
+  ];
+  const fields = tlvMap(decodeSingle(bytes, TAG.CARD_DATA_TEMPLATE), [...required.slice(0, 8), TAG.CARD_AGREEMENT_KEY, TAG.SA1], required);
+  const agreementKey = fields.get(TAG.CARD_AGREEMENT_KEY);
+  if (agreementKey && agreementKey.length !== 33) throw new TlvError('card agreement key must be a 33-byte compressed P-256 point');
   const registrationNumber = decodeDigits('registrationNumber', fields.get(TAG.REGISTRATION_NUMBER)!);
   if (registrationNumber === null) throw new TlvError('registration number is not 8 to 16 digits');
   const cardNumber = fields.get(TAG.CARD_NUMBER)!;
@@ -117,6 +124,7 @@ export function decodeCardData(bytes: Uint8Array): CardData {
     commitment: commitment.slice(),
     sa2: fields.get(TAG.SA2)!.slice(),
     cardPublicKey: fields.get(TAG.CARD_PUBLIC_KEY)!.slice(),
+    ...(agreementKey ? { cardAgreementKey: agreementKey.slice() } : {}),
     sa1: fields.get(TAG.SA1)!.slice(),
   };
 }

@@ -3,7 +3,8 @@
 // GET RESPONSE (ISO/IEC 7816-4 §5.4.1, §5.1.3), so flows always see whole commands and answers.
 import { encodeCommand, parseResponse, type CommandApdu, type ResponseApdu } from '../protocol/apdu.js';
 import { concatBytes } from '../protocol/bytes.js';
-import { CLA_CHAINING, COMMANDS, MAX_SHORT_DATA } from '../protocol/commands.js';
+import { CLA_CHAINING, COMMANDS, INS, MAX_SHORT_DATA } from '../protocol/commands.js';
+import type { TerminalSecureMessaging } from '../secure-channel/secure-messaging.js';
 import { SW } from '../protocol/status-words.js';
 import type { CardReader } from '../../hal/reader.js';
 
@@ -25,30 +26,49 @@ export class CardLink {
   #commands = 0;
   #bytesOut = 0;
   #bytesIn = 0;
+  /** [0021]: the session's secure channel once agreed; chaining and GET RESPONSE stay beneath it. */
+  #channel: TerminalSecureMessaging | null = null;
 
   constructor(reader: CardReader) {
     this.#reader = reader;
   }
 
+  /** Powers the card on; any channel of the card before is gone with its session. */
   powerOn(): Promise<Uint8Array> {
+    this.#channel = null;
     return this.#reader.powerOn();
   }
 
+  /** From the next command on, every command but SELECT is wrapped and every answer unwrapped (firmware/secure-channel). */
+  beginSecureMessaging(channel: TerminalSecureMessaging): void {
+    this.#channel = channel;
+  }
+
+  /** Whether commands now go through the secure channel. */
+  get secured(): boolean {
+    return this.#channel !== null;
+  }
+
   /**
-   * Sends one command; a card removed meanwhile surfaces as the reader's CardRemovedError. One
+   * Sends one command; a card removed meanwhile surfaces as the reader's CardRemovedError, an answer
+   * that fails the secure channel's checks as SecureMessagingError. One
    * async frame per command: XS saves an async function's whole frame to the heap when it first
    * awaits, so helpers that only forward the reader's promise would each cost a frame.
    */
-  async send(apdu: CommandApdu): Promise<ResponseApdu> {
+  async send(plain: CommandApdu): Promise<ResponseApdu> {
+    // SELECT ends the card's session, and the channel with it (card-application.ts).
+    if (plain.ins === INS.SELECT) this.#channel = null;
+    const channel = this.#channel;
+    const apdu = channel ? channel.wrap(plain) : plain;
     let offset = 0;
     for (; apdu.data.length - offset > MAX_SHORT_DATA; offset += MAX_SHORT_DATA) {
       const link = encodeCommand({ ...apdu, cla: apdu.cla | CLA_CHAINING, data: apdu.data.subarray(offset, offset + MAX_SHORT_DATA), le: null });
       const response = this.#received(link, await this.#reader.transmit(link));
-      if (response.sw !== SW.OK) return response; // the card refused the chain
+      if (response.sw !== SW.OK) return channel ? channel.unwrap(response) : response; // the card refused the chain
     }
     const last = encodeCommand(offset === 0 ? apdu : { ...apdu, data: apdu.data.subarray(offset) });
     let response = this.#received(last, await this.#reader.transmit(last));
-    if (response.sw >> 8 !== 0x61) return response;
+    if (response.sw >> 8 !== 0x61) return channel ? channel.unwrap(response) : response;
     // 61xx: GET RESPONSE until the card gives its final status word
     const parts = [response.data];
     for (let count = 0; response.sw >> 8 === 0x61; count++) {
@@ -57,7 +77,8 @@ export class CardLink {
       response = this.#received(getResponse, await this.#reader.transmit(getResponse));
       parts.push(response.data);
     }
-    return { data: concatBytes(...parts), sw: response.sw };
+    const whole = { data: concatBytes(...parts), sw: response.sw };
+    return channel ? channel.unwrap(whole) : whole;
   }
 
   /** Counts one exchange (`command` and its answer, encoded bytes) and parses the answer. */

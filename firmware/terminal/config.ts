@@ -42,6 +42,12 @@ export interface TerminalConfig {
    * 'off'. Absent: 'off', as in configs made before it existed.
    */
   readonly mutualAuthentication?: 'off' | 'when-supported' | 'required';
+  /**
+   * The encrypted card channel ([0021], firmware/terminal/secure-session.ts) after the insertion
+   * checks: 'required', 'when-supported' (older cards without an agreement key go on in clear) or
+   * 'off'. Absent: 'off'.
+   */
+  readonly secureChannel?: 'off' | 'when-supported' | 'required';
 }
 
 /** Japan Standard Time, for configs written before the offset was provisioned. */

@@ -42,7 +42,9 @@ export type TerminalEvent =
   /** Figs. 6 and 7: SU = Sig_U(R ‖ X) checked with the certified nU before `step`. */
   | { readonly event: 'card-authenticated'; readonly step: 'registration' | 'service' }
   /** The card could not prove it holds the card key (a clone of the card data, or no key where one is required). */
-  | { readonly event: 'card-not-genuine'; readonly step: 'registration' | 'service'; readonly detail: string }
+  | { readonly event: 'card-not-genuine'; readonly step: 'registration' | 'service' | 'secure-channel'; readonly detail: string }
+  /** [0021]: session keys agreed with the card (SCP11b); every later APDU is wrapped. */
+  | { readonly event: 'secure-channel-opened' }
   /** One batch attempt of the upload (firmware/upload/upload-work.ts); retryAt in ms since the epoch. */
   | {
     readonly event: 'upload'; readonly reason: 'daily' | 'fill' | 'demand'; readonly outcome: 'nothing-pending' | 'acknowledged' | 'checked-in' | 'refused' | 'failed';

@@ -25,6 +25,8 @@ export interface ProvisioningJson {
   readonly centreCertificate?: string;
   /** Figs. 6 and 7 (TerminalConfig.mutualAuthentication); absent: off. */
   readonly mutualAuthentication?: 'off' | 'when-supported' | 'required';
+  /** [0021] (TerminalConfig.secureChannel); absent: off. */
+  readonly secureChannel?: 'off' | 'when-supported' | 'required';
 }
 
 /** The JSON of a TerminalConfig, as the issuer's provision-terminal writes it and the device reads it. */
@@ -42,6 +44,7 @@ export function provisioningJson(config: TerminalConfig): ProvisioningJson {
     utcOffset: formatUtcOffset(config.utcOffsetMinutes),
     ...(config.centreCertificate === undefined ? {} : { centreCertificate: toHex(config.centreCertificate) }),
     ...(config.mutualAuthentication === undefined ? {} : { mutualAuthentication: config.mutualAuthentication }),
+    ...(config.secureChannel === undefined ? {} : { secureChannel: config.secureChannel }),
   };
 }
 
@@ -110,14 +113,15 @@ export function configFromProvisioning(value: unknown): TerminalConfig {
     hotlist: field(value, 'hotlist', isArray, 'a list of card numbers').map((entry) => String(entry).toUpperCase()),
     utcOffsetMinutes,
     ...(value.centreCertificate === undefined ? {} : { centreCertificate: bytes(value, 'centreCertificate') }),
-    ...(value.mutualAuthentication === undefined ? {} : { mutualAuthentication: mutualAuthenticationOf(value.mutualAuthentication) }),
+    ...(value.mutualAuthentication === undefined ? {} : { mutualAuthentication: modeOf('mutualAuthentication', value.mutualAuthentication) }),
+    ...(value.secureChannel === undefined ? {} : { secureChannel: modeOf('secureChannel', value.secureChannel) }),
   };
 }
 
 const MODES = Object.freeze(['off', 'when-supported', 'required'] as const);
 
-function mutualAuthenticationOf(mode: unknown): (typeof MODES)[number] {
+function modeOf(field: string, mode: unknown): (typeof MODES)[number] {
   const found = MODES.find((m) => m === mode);
-  if (!found) throw new ProvisioningError(`terminal provisioning: "mutualAuthentication" must be ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  if (!found) throw new ProvisioningError(`terminal provisioning: "${field}" must be ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   return found;
 }

@@ -13,6 +13,8 @@ import { InputQueue } from './inputs.js';
 import { decodeTerminalKeys, type TerminalKeys } from './keys.js';
 import { PromptTimeout, TerminalShutdown } from './prompt.js';
 import { authenticateCard } from './mutual-auth.js';
+import { openSecureChannel } from './secure-session.js';
+import { SecureMessagingError } from '../secure-channel/secure-messaging.js';
 import { registerPin } from './registration.js';
 import { refusal, SCREENS } from './screens.js';
 import { giveService, readPinOrRegister, verifyPin } from './service.js';
@@ -144,7 +146,7 @@ export class Terminal {
         message = ['Out of service', ''];
       } else if (error instanceof SessionStop) {
         message = error.lines;
-      } else if (error instanceof ApduError || error instanceof CardMuteError || error instanceof UnexpectedStatusError) {
+      } else if (error instanceof ApduError || error instanceof CardMuteError || error instanceof UnexpectedStatusError || error instanceof SecureMessagingError) {
         this.#emit({ event: 'card-error', during: this.#step, detail: (error as Error).message });
         message = ['Card error', 'Please try again'];
       } else {
@@ -179,6 +181,8 @@ export class Terminal {
       return refusal(result.reason);
     }
     const card: AcceptedCard = { data: result.card, cardNumberHex: toHex(result.card.cardNumber) };
+    // [0021]: the encrypted channel before anything secret (Ns, PIN, R, X) crosses the contacts.
+    await openSecureChannel(this.#context, card);
     const visit: CardVisit = { card, pin: result.pin, wrongRegistrationNumbers: 0 };
     this.#emit({
       event: 'card-accepted', registrationNumber: card.data.registrationNumber, cardNumber: card.cardNumberHex, expiry: card.data.expiry,

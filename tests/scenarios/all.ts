@@ -13,6 +13,7 @@ import { journalScenarios } from './journal-scenarios.js';
 import { mutualAuthScenarios } from './mutual-auth-scenarios.js';
 import { protocolScenarios } from './protocol-scenarios.js';
 import { secureChannelScenarios } from './secure-channel-scenarios.js';
+import { secureSessionScenarios } from './secure-session-scenarios.js';
 import { t1AnnexAScenarios } from './t1-annex-a-scenarios.js';
 import { terminalScenarios } from './terminal-scenarios.js';
 import { twinCardScenarios } from './twin-card-scenarios.js';
@@ -41,6 +42,7 @@ export const allScenarios: readonly Scenario[] = gather(
   hotlistScenarios,
   callJournalScenarios,
   mutualAuthScenarios,
+  secureSessionScenarios,
   esignScenarios,
   cryptoProviderScenarios,
   secureChannelScenarios,

@@ -84,6 +84,8 @@ export interface DeviceFlow {
   readonly cardHasPin: boolean;
   /** The terminal's mutual authentication for this flow (figs. 6 and 7); absent: the suite's config (off). */
   readonly mutualAuthentication?: 'required';
+  /** The encrypted card channel ([0021]) for this flow: the card is issued with its agreement key. */
+  readonly secureChannel?: 'required';
   setup(rig: TerminalRig, card: CardDevice): Promise<void>;
   run(rig: TerminalRig, card: CardDevice): Promise<void>;
   check(rig: TerminalRig): void;
@@ -124,6 +126,34 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
     setup: nothing,
     run: insert,
     check: (rig) => expectOnce(rig, 'card-accepted', 'card not accepted'),
+  },
+  {
+    name: 'insertion-secure',
+    title: 'card insertion checks, then the encrypted channel ([0021]: SCP11b key agreement, receipt checked)',
+    cardHasPin: true,
+    secureChannel: 'required',
+    setup: nothing,
+    run: insert,
+    check(rig) {
+      expectOnce(rig, 'secure-channel-opened', 'no channel');
+      expectOnce(rig, 'card-accepted', 'card not accepted');
+    },
+  },
+  {
+    name: 'pin-to-service-secure',
+    title: 'PIN-to-service through the encrypted channel with mutual authentication (VERIFY PIN, fig. 7, all wrapped)',
+    cardHasPin: true,
+    mutualAuthentication: 'required',
+    secureChannel: 'required',
+    setup: insert,
+    async run(rig) {
+      await rig.press(DEVICE_PIN, 'ENTER');
+      await rig.press('0312345678', 'ENTER');
+    },
+    check(rig) {
+      expectOnce(rig, 'card-authenticated', 'the card was not authenticated');
+      expectOnce(rig, 'service-started', 'the service did not start');
+    },
   },
   {
     // Issue 10's "PIN-to-service" budget: the work between the keypad and the meter, without the call's minutes.
@@ -202,7 +232,11 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
 /** The terminal's config for `flowName`: the suite's, with the flow's mutual authentication. */
 export function flowConfig(config: TerminalConfig, flowName: string): TerminalConfig {
   const flow = deviceFlow(flowName);
-  return flow.mutualAuthentication ? { ...config, mutualAuthentication: flow.mutualAuthentication } : config;
+  return {
+    ...config,
+    ...(flow.mutualAuthentication ? { mutualAuthentication: flow.mutualAuthentication } : {}),
+    ...(flow.secureChannel ? { secureChannel: flow.secureChannel } : {}),
+  };
 }
 
 export function deviceFlow(name: string): DeviceFlow {

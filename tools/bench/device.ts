@@ -46,7 +46,7 @@ export function requireDeviceRunner(target: DeviceTarget = 'host'): string {
 export async function recordFlow(suite: number, flowName: string, rate: LineRate = 'best'): Promise<FlowRecording> {
   const flow = deviceFlow(flowName);
   const world = await makeWorld({ suite });
-  const card = world.card({ label: 'alice' });
+  const card = world.card({ label: 'alice', ...(flow.secureChannel ? { agreementKey: true } : {}) });
   if (flow.cardHasPin) {
     await world.rig.insert(card);
     await registerPin(world.rig, DEVICE_PIN);
