@@ -118,6 +118,17 @@ function checkService(rig: TerminalRig): void {
 const nothing = async (): Promise<void> => {};
 const insert = (rig: TerminalRig, card: CardDevice): Promise<void> => rig.insert(card);
 
+/** The PIN, then the number: from the PIN screen to the in-call screen. */
+async function pinToService(rig: TerminalRig): Promise<void> {
+  await rig.press(DEVICE_PIN, 'ENTER');
+  await rig.press('0312345678', 'ENTER');
+}
+
+function authenticatedService(rig: TerminalRig): void {
+  expectOnce(rig, 'card-authenticated', 'the card was not authenticated');
+  expectOnce(rig, 'service-started', 'the service did not start');
+}
+
 export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
   {
     name: 'insertion',
@@ -146,14 +157,8 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
     mutualAuthentication: 'required',
     secureChannel: 'required',
     setup: insert,
-    async run(rig) {
-      await rig.press(DEVICE_PIN, 'ENTER');
-      await rig.press('0312345678', 'ENTER');
-    },
-    check(rig) {
-      expectOnce(rig, 'card-authenticated', 'the card was not authenticated');
-      expectOnce(rig, 'service-started', 'the service did not start');
-    },
+    run: pinToService,
+    check: authenticatedService,
   },
   {
     // Issue 10's "PIN-to-service" budget: the work between the keypad and the meter, without the call's minutes.
@@ -161,10 +166,7 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
     title: 'PIN verify to the in-call screen (VERIFY PIN, dial, service started, first meter screen)',
     cardHasPin: true,
     setup: insert,
-    async run(rig) {
-      await rig.press(DEVICE_PIN, 'ENTER');
-      await rig.press('0312345678', 'ENTER');
-    },
+    run: pinToService,
     check(rig) {
       expectOnce(rig, 'pin-verified', 'PIN not verified');
       expectOnce(rig, 'service-started', 'the service did not start');
@@ -176,14 +178,8 @@ export const DEVICE_FLOWS: readonly DeviceFlow[] = Object.freeze([
     cardHasPin: true,
     mutualAuthentication: 'required',
     setup: insert,
-    async run(rig) {
-      await rig.press(DEVICE_PIN, 'ENTER');
-      await rig.press('0312345678', 'ENTER');
-    },
-    check(rig) {
-      expectOnce(rig, 'card-authenticated', 'the card was not authenticated');
-      expectOnce(rig, 'service-started', 'the service did not start');
-    },
+    run: pinToService,
+    check: authenticatedService,
   },
   {
     name: 'pin-service',
