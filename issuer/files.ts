@@ -10,6 +10,7 @@ import type { SignatureSuite } from '../firmware/crypto/suite.js';
 import { asciiBytes, constantTimeEqual, fromHex, toHex } from '../firmware/protocol/bytes.js';
 import { CARD_NUMBER_LENGTH, decodeCertificate, certificateMessage, type TerminalCertificate } from '../firmware/protocol/data-objects.js';
 import { CARD_IMAGE_FORMAT } from '../card/image.js';
+import { MUTUAL_AUTHENTICATION_MODES, type MutualAuthenticationMode } from '../firmware/terminal/mutual-auth.js';
 import { DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
 import { parseUtcOffset } from '../firmware/protocol/dates.js';
 import { provisioningJson, type ProvisioningJson } from '../firmware/terminal/provisioning.js';
@@ -272,8 +273,20 @@ export function terminalConfigFromJson(value: unknown): TerminalConfig {
     tariff: tariffFromJson(json.tariff), hotlist: hotlistFromJson(json.hotlist), utcOffsetMinutes: utcOffsetFromJson(json.utcOffset),
   };
   checkCertificate(certificate, rest, where);
-  if (json.centreCertificate === undefined) return { ...rest, certificate };
-  return { ...rest, certificate, centreCertificate: centreCertificateField(json, 'centreCertificate', issuerKeys, where) };
+  return {
+    ...rest,
+    certificate,
+    ...(json.centreCertificate === undefined ? {} : { centreCertificate: centreCertificateField(json, 'centreCertificate', issuerKeys, where) }),
+    ...(json.mutualAuthentication === undefined ? {} : { mutualAuthentication: modeField(json, 'mutualAuthentication', where) }),
+    ...(json.secureChannel === undefined ? {} : { secureChannel: modeField(json, 'secureChannel', where) }),
+  };
+}
+
+/** A mode of mutual authentication or of the encrypted channel: off, when-supported or required. */
+function modeField(json: JsonObject, field: string, where: string): MutualAuthenticationMode {
+  const mode = MUTUAL_AUTHENTICATION_MODES.find((m) => m === json[field]);
+  if (!mode) throw new FileFormatError(`${where}: "${field}" must be ${MUTUAL_AUTHENTICATION_MODES.join(', ')}, got ${JSON.stringify(json[field])}`);
+  return mode;
 }
 
 /** CC from `json[field]`, checked with the issuer keys the file trusts. */

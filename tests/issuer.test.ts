@@ -16,7 +16,8 @@ import {
   FileFormatError, issuerKeyFromJson, issuerKeyToJson, issuerPublicKeyFromJson, issuerPublicKeyToJson, loadIssuerKey,
   loadIssuerPublicKey, loadTerminalConfig, terminalConfigFromJson, terminalConfigToJson,
 } from '../issuer/files.js';
-import { createIssuerKey, provisionTerminal } from '../issuer/issuer.js';
+import { createIssuerKey, provisionCentre, provisionTerminal } from '../issuer/issuer.js';
+import type { TerminalConfig } from '../firmware/terminal/config.js';
 import { SeededRandom } from '../hal/sim/random.js';
 
 const CLI = 'build/issuer/cli.js';
@@ -430,6 +431,23 @@ describe('issuer files (JSON round trips and validation)', () => {
     assert.equal(json.certificate, toHex(config.certificate));
     assert.deepEqual(json.hotlist, ['00112233445566AA']);
     assert.deepEqual(terminalConfigFromJson(JSON.parse(JSON.stringify(json)) as unknown), config);
+  });
+
+  it('every field of a terminal config survives the file, read by the issuer\'s tools and by the device alike', () => {
+    // Required<>: a field added to TerminalConfig does not compile here until this test sets it.
+    const centre = provisionCentre(key, { centreId: 'C-1', validFrom: '2026-01-01', validTo: '2030-12-31' }, random.source);
+    for (const [mutualAuthentication, secureChannel] of [['required', 'when-supported'], ['off', 'required'], ['when-supported', 'off']] as const) {
+      const full: Required<TerminalConfig> = {
+        ...provisionTerminal(key, { terminalId: 'T-43', validFrom: '2026-01-01', validTo: '2027-01-01', hotlist: ['00112233445566aa'], utcOffsetMinutes: -300, mutualAuthentication, secureChannel }, random.source),
+        centreCertificate: centre.certificate, mutualAuthentication, secureChannel,
+      };
+      const json = JSON.parse(JSON.stringify(terminalConfigToJson(full))) as unknown;
+      assert.deepEqual(terminalConfigFromJson(json), full, 'issuer/files.ts');
+      assert.deepEqual(configFromProvisioning(json), full, 'firmware/terminal/provisioning.ts');
+    }
+    const json = terminalConfigToJson(config);
+    assert.throws(() => terminalConfigFromJson({ ...json, secureChannel: 'always' }), /"secureChannel" must be off, when-supported, required, got "always"/);
+    assert.throws(() => terminalConfigFromJson({ ...json, mutualAuthentication: true }), /"mutualAuthentication" must be off, when-supported, required, got true/);
   });
 
   it('refuses wrong format tags, bad hex, wrong lengths and a mismatched or forged certificate', () => {

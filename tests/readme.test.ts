@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TmuxPane, tmuxMissing } from './support/tmux.js';
+import { asciiHex, logHolds, readLineLog } from './support/line-log.js';
 
 const ROOT = resolve('.');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -83,6 +84,13 @@ const RUN_HERE: Readonly<Record<string, (run: Run, dir: string) => void>> = {
     assert.deepEqual(record && [record.sequence, record.registrationNumber, record.fee, record.localTime], [1, '12345678', 40, '2026-11-23 18:00:00 +09:00']);
     assert.equal(events[events.length - 1]!.event, 'shutdown');
     assert.ok(existsSync(join(dir, 'demo/scripted/flash.bin')));
+  },
+  'npm start -- --data demo/secure --script tests/sessions/secure-channel.script --line-log demo/secure-line.log --time 2026-11-23T09:00:00Z': (run, dir) => {
+    assert.equal(jsonLines(run.stdout).filter((line) => line.event === 'secure-channel-opened').length, 1, 'carol through the channel');
+    const [carol, alice] = readLineLog(join(dir, 'demo/secure-line.log'));
+    assert.ok(logHolds(carol!.toCard, '80 88 00 13'), 'the key agreement is in the log');
+    assert.equal(logHolds([...carol!.toCard, ...carol!.toTerminal], asciiHex('9753')) || logHolds(carol!.toCard, asciiHex('8642')), false, "carol's Ns and PIN are not in clear");
+    assert.ok(logHolds(alice!.toCard, asciiHex('1357')) && logHolds(alice!.toCard, asciiHex('2468')), "alice's are, as the README says");
   },
   'npm run issuer -- create-key --suite p256 --key-id 1 --out demo/keys/': (run, dir) => {
     assert.match(run.stdout, /issuer key 1, suite 1 \(/);

@@ -6,8 +6,10 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TmuxPane, tmuxMissing } from './support/tmux.js';
+import { asciiHex, logHolds, readLineLog, type LoggedSession } from './support/line-log.js';
 
 const MAIN = 'build/tools/simulator/main.js';
+const mode = (path: string) => statSync(path).mode & 0o777;
 const SESSION = 'tests/sessions/register-and-call.script';
 
 interface Line {
@@ -71,7 +73,7 @@ describe('terminal simulator (npm start)', function () {
     const run = simulate(data, SESSION);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /alice.*12345678.*1357/s, 'first run prints the demo cards with Nt and Ns');
-    assert.equal(statSync(join(data, 'cards', 'alice.card.json')).mode & 0o777, 0o600, 'card images hold secrets: 0600');
+    assert.equal(mode(join(data, 'cards', 'alice.card.json')), 0o600, 'card images hold secrets: 0600');
     const names = run.events.map((line) => line.event);
     for (const expected of ['card-inserted', 'card-accepted', 'pin-registered', 'pin-verified', 'service-started', 'service-ended', 'record-written', 'eject']) {
       assert.ok(names.includes(expected), `event ${expected} missing from ${names.join(', ')}`);
@@ -105,6 +107,34 @@ describe('terminal simulator (npm start)', function () {
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.events.find((line) => line.event === 'card-accepted')!.pinRegistered, true);
     assert.equal(run.events.find((line) => line.event === 'record-written')!.sequence, 2);
+  });
+
+  it('the encrypted card channel ([0021]) in the line log: carol\'s Ns and PIN never cross the contacts in clear, alice\'s (no agreement key) do', () => {
+    const log = join(data, 'line.log');
+    const run = simulate(data, 'tests/sessions/secure-channel.script', ['--line-log', log]);
+    assert.equal(run.status, 0, run.stderr);
+    const of = (event: string) => run.events.filter((line) => line.event === event);
+    assert.equal(of('secure-channel-opened').length, 1, 'opened for carol only');
+    assert.deepEqual(of('record-written').map((e) => e.registrationNumber), ['24681357', '12345678'], 'both calls given and recorded');
+    assert.equal(mode(log), 0o600, 'a line log can hold PINs: 0600');
+    const [carol, alice, ...more] = readLineLog(log);
+    assert.equal(more.length, 0, 'two card sessions');
+    const both = (session: LoggedSession) => [...session.toCard, ...session.toTerminal];
+    assert.ok(logHolds(carol!.toTerminal, asciiHex('24681357')), "carol's card data (Nt) are read in clear, as the log must show them");
+    assert.ok(logHolds(carol!.toCard, '80 88 00 13'), 'the key agreement crossed the contacts');
+    assert.equal(logHolds(both(carol!), asciiHex('9753')), false, "carol's setting number Ns is never in clear");
+    assert.equal(logHolds(both(carol!), asciiHex('8642')), false, "carol's PIN is never in clear");
+    assert.ok(logHolds(alice!.toCard, asciiHex('1357')) && logHolds(alice!.toCard, asciiHex('2468')), "in clear the log shows alice's Ns and PIN: the check above can fail");
+    assert.equal(logHolds(alice!.toCard, '80 88 00 13'), false, 'no key agreement with a card that has no agreement key');
+  });
+
+  it('--line-log needs the byte line and a file it can write', () => {
+    let run = simulate(data, SESSION, ['--line-log', join(data, 'line.log'), '--reader', 'apdu']);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /--line-log needs --reader sim \(the byte line\), not --reader apdu/);
+    run = simulate(data, SESSION, ['--line-log', join(data, 'no-such-folder', 'line.log')]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /cannot write the line log .*no-such-folder\/line\.log: ENOENT/);
   });
 
   it('end to end (issue 11): two cards, calls, a power cut in one, uploads, a hotlist change reaching the terminal, the month\'s bill to the yen', () => {
@@ -165,18 +195,18 @@ describe('terminal simulator (npm start)', function () {
 
   it('an unknown card name stops the script with a clear error', () => {
     const script = join(data, 'nobody.script');
-    writeFileSync(script, 'insert carol\n');
+    writeFileSync(script, 'insert dave\n');
     const run = simulate(data, script);
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /script line 1: no card called "carol" \(cards: alice, bob\)/);
+    assert.match(run.stderr, /script line 1: no card called "dave" \(cards: alice, bob, carol\)/);
   });
 
   it('an unknown card name further down stops the script before its first line runs', () => {
     const script = join(data, 'later.script');
-    writeFileSync(script, 'insert alice\nkeys 2468 ENTER\nremove\n# then\ninsert carol\n');
+    writeFileSync(script, 'insert alice\nkeys 2468 ENTER\nremove\n# then\ninsert dave\n');
     const run = simulate(data, script);
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /^simulator: script line 5: no card called "carol"/m);
+    assert.match(run.stderr, /^simulator: script line 5: no card called "dave"/m);
     assert.equal(run.lines.length, 0, 'nothing ran: no LCD frame, no event');
   });
 
@@ -195,7 +225,7 @@ describe('terminal simulator (npm start)', function () {
       durationSeconds: 61, fee: 30, currency: 'JPY', dialled: '0312345678', cutShort: false, continuation: false, acknowledged: false,
     }]);
     const cards = run.events.find((line) => line.event === 'cards')!.cards as Array<Record<string, unknown>>;
-    assert.deepEqual(cards.map((card) => [card.label, card.registrationNumber, card.settingNumber]), [['alice', '12345678', '1357'], ['bob', '87654321', '2468']]);
+    assert.deepEqual(cards.map((card) => [card.label, card.registrationNumber, card.settingNumber]), [['alice', '12345678', '1357'], ['bob', '87654321', '2468'], ['carol', '24681357', '9753']]);
     assert.ok(run.lines.findIndex((line) => line.script === 'cards') < run.lines.findIndex((line) => line.event === 'cards'), 'the script line comes first, then its answer');
   });
 
@@ -207,7 +237,7 @@ describe('terminal simulator (npm start)', function () {
     assert.deepEqual(run.events.filter((line) => line.event === 'card-blocked').map((line) => [line.by, line.step]), [['terminal', 'registration-number']]);
     assert.ok(run.lines.some((line) => line.lcd?.[0]?.trim() === 'Card blocked' && line.lcd[1]?.trim() === '3 wrong reg. numbers'), 'the LCD says why');
     const cards = run.events.find((line) => line.event === 'cards')!.cards as Array<Record<string, unknown>>;
-    assert.deepEqual(cards.map((card) => [card.label, card.blocked]), [['alice', true], ['bob', false]]);
+    assert.deepEqual(cards.map((card) => [card.label, card.blocked]), [['alice', true], ['bob', false], ['carol', false]]);
     assert.deepEqual(run.events.filter((line) => line.event === 'card-rejected').map((line) => line.reason), ['blocked'], 'refused at the next insertion');
   });
 
@@ -245,12 +275,12 @@ describe('terminal simulator (npm start)', function () {
 
     it('through a pipe: each line is shown as it runs; mistakes are named without a script line number', async () => {
       const sim = interactive(data);
-      sim.child.stdin.end('insert alice\nfrobnicate\nkeys 12 ENTRE\ninsert carol\nwait ten\nremove\nquit\n');
+      sim.child.stdin.end('insert alice\nfrobnicate\nkeys 12 ENTRE\ninsert dave\nwait ten\nremove\nquit\n');
       assert.equal(await sim.exited, 0, sim.stderr);
       assert.doesNotMatch(sim.stdout, /script line/);
       assert.match(sim.stdout, /^> frobnicate\nunknown command "frobnicate"; commands: insert NAME, remove, digits .*cards, records, upload, bill \[YYYY-MM\], power-cut, help, quit/m);
       assert.match(sim.stdout, /^> keys 12 ENTRE\n"ENTRE" is not a key/m);
-      assert.match(sim.stdout, /^> insert carol\nno card called "carol" \(cards: alice, bob\)/m);
+      assert.match(sim.stdout, /^> insert dave\nno card called "dave" \(cards: alice, bob, carol\)/m);
       assert.match(sim.stdout, /^> wait ten\nwait takes a number of seconds/m);
       assert.match(sim.stdout, /No usage records written in this run\.\nSaved in .*\. Bye\.\n$/);
     });

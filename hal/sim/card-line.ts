@@ -99,6 +99,18 @@ export interface SimCardLineOptions {
   readonly faults?: FaultPlan;
   /** Repetitions of one character after error signals before the sender gives up (§7.3). */
   readonly maxRepetitions?: number;
+  /** Sees what crosses the contacts (a protocol analyser on the I/O wire); nothing by default. */
+  readonly wiretap?: LineWiretap;
+}
+
+/**
+ * A listener on the I/O contact: each run of characters as its sender put it on the wire (before
+ * any injected fault), and each power-on and power-off of the card. Times are the line's modelled
+ * seconds. What it is handed is its own copy.
+ */
+export interface LineWiretap {
+  characters(direction: Direction, bytes: Uint8Array, atSeconds: number): void;
+  power(on: boolean, atSeconds: number): void;
 }
 
 const TS_DELAY_CYCLES = 1_000; // TS comes 400..40,000 cycles after RST (§8.1)
@@ -109,6 +121,7 @@ export class SimCardLine implements CardLine {
   readonly clockHz: number;
   faults: FaultPlan;
   readonly #maxRepetitions: number;
+  readonly #wiretap: LineWiretap | null;
   #fixed: ByteCard | null = null;
   readonly #source: (() => ByteCard | null) | null;
   #powered: ByteCard | null = null;
@@ -141,6 +154,7 @@ export class SimCardLine implements CardLine {
     this.clockHz = options.clockHz ?? DEFAULTS.clockHz;
     this.faults = options.faults ?? FAULTS.none;
     this.#maxRepetitions = options.maxRepetitions ?? 3;
+    this.#wiretap = options.wiretap ?? null;
     if (typeof options.card === 'function') this.#source = options.card;
     else {
       this.#source = null;
@@ -192,6 +206,7 @@ export class SimCardLine implements CardLine {
 
   async send(raw: Uint8Array): Promise<void> {
     const card = this.#require();
+    this.#wiretap?.characters('to-card', raw.slice(), this.#clock.now);
     // What holds for every character of this call, read once (the loop runs per character, and
     // stands for a UART write that on the device is one native call); the card's settings are
     // read again after each character, as it may change them on the way (its protocol starts).
@@ -341,6 +356,7 @@ export class SimCardLine implements CardLine {
   }
 
   async deactivate(): Promise<void> {
+    if (this.#powered) this.#wiretap?.power(false, this.#clock.now);
     this.#powered?.powerOff();
     this.#powered = null;
     this.#clearQueue();
@@ -371,6 +387,7 @@ export class SimCardLine implements CardLine {
     this.#powered = card;
     this.#clock.now = Math.max(this.#clock.now, this.#clock.lineFree);
     this.#clock.card = this.#clock.now + TS_DELAY_CYCLES / this.clockHz;
+    this.#wiretap?.power(true, this.#clock.now);
     card.reset(this.#contacts(card), cold);
   }
 
@@ -396,6 +413,7 @@ export class SimCardLine implements CardLine {
     const charTime = this.#charSeconds(settings);
     const repeatTime = 2 * this.#etuSeconds(settings); // error signal, then the repetition (§7.3)
     let at = Math.max(this.#clock.card + delayEtu * this.#etuSeconds(settings), this.#clock.lineFree);
+    this.#wiretap?.characters('to-terminal', raw.slice(), at);
     // What holds for every character of this call, read once: the loop runs per character.
     const faults = this.faults === FAULTS.none ? null : this.faults;
     const senseDiffers = terminal.parity !== settings.parity;

@@ -16,6 +16,7 @@ import type { SimCardSlot } from '../../hal/sim/card-slot.js';
 import { SimLineReader } from '../../hal/sim/line-slot.js';
 import { openSimulation, type Simulation } from './simulation.js';
 import { startSimulatorCentre, type SimulatorCentre } from './centre-link.js';
+import { openLineLog, type LineLog } from './line-log.js';
 import type { UploadWork } from '../../firmware/upload/upload-work.js';
 import { SERVICE_KEY } from '../../firmware/terminal/terminal.js';
 import type { MonthlyBill } from '../../center/billing.js';
@@ -43,6 +44,8 @@ Options:
                    its key certified by the data folder's issuer), which the terminal uploads to
                    (default); off: no centre, the records wait in the journal
   --centre-port N  the centre's port on 127.0.0.1 (default 8470; in use: a free one; 0: a free one)
+  --line-log FILE  write every character on the card contacts to FILE, as a protocol analyser
+                   on the I/O wire shows them (with --reader sim; FILE is rewritten each run)
   --help           this text
 
 Interactive commands (script lines too, plus short forms; TAB completes, up/down recall):
@@ -123,6 +126,8 @@ interface Bench {
   upload: UploadWork | null;
   /** Set by a signal: the script stops before its next step. */
   interrupted: NodeJS.Signals | null;
+  /** --line-log: the wiretap on the contacts, or null. */
+  readonly lineLog: LineLog | null;
 }
 
 /** Batches one `upload` sends at most before it reports what is left (64 records each). */
@@ -191,6 +196,7 @@ async function powerDown(bench: Bench): Promise<void> {
   await bench.rig.shutdown();
   bench.simulation.save({ cards: bench.pcsc === null });
   bench.pcsc?.close();
+  bench.lineLog?.close();
   await bench.centre?.close();
 }
 
@@ -435,6 +441,7 @@ async function main(): Promise<void> {
         'reader-name': { type: 'string' },
         centre: { type: 'string', default: 'on' },
         'centre-port': { type: 'string', default: '8470' },
+        'line-log': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -451,6 +458,7 @@ async function main(): Promise<void> {
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) fail(`--timeout must be a positive number of seconds`);
   if (values.reader !== 'sim' && values.reader !== 'apdu' && values.reader !== 'pcsc') fail(`--reader must be sim, apdu or pcsc, got "${values.reader}"`);
   if (values.centre !== 'on' && values.centre !== 'off') fail(`--centre must be on or off, got "${values.centre}"`);
+  if (values['line-log'] !== undefined && values.reader !== 'sim') fail(`--line-log needs --reader sim (the byte line), not --reader ${values.reader}`);
   const centrePort = Number(values['centre-port']);
   if (!Number.isInteger(centrePort) || centrePort < 0 || centrePort > 65535) fail(`--centre-port must be a port number 0..65535, got "${values['centre-port']}"`);
 
@@ -507,6 +515,14 @@ async function main(): Promise<void> {
     },
     set: (ms) => current!.clock.set(ms),
   };
+  let lineLog: LineLog | null = null;
+  if (values['line-log'] !== undefined) {
+    try {
+      lineLog = openLineLog(values['line-log'], clock.now);
+    } catch (error) {
+      fail(`cannot write the line log ${values['line-log']}: ${(error as Error).message}`);
+    }
+  }
   let centre: SimulatorCentre | null = null;
   if (values.centre === 'on') {
     try {
@@ -526,7 +542,7 @@ async function main(): Promise<void> {
       startTime: rigStart,
       seed: `terminal ${rigStart}`,
       terminal: { keypadTimeoutMs: timeoutSeconds * 1000, hotlist: simulation.hotlist, ...(upload ? { idleWork: upload } : {}) },
-      ...(pcsc ? { reader: pcsc } : values.reader === 'sim' ? { readerOverSlot: (slot: SimCardSlot) => (lineReader = new SimLineReader(slot)) } : {}),
+      ...(pcsc ? { reader: pcsc } : values.reader === 'sim' ? { readerOverSlot: (slot: SimCardSlot) => (lineReader = new SimLineReader(slot, lineLog ? { line: { wiretap: lineLog } } : {})) } : {}),
       onOutput: (output) => {
         if (scripted) process.stdout.write(`${outputLine(output)}\n`);
         else if (output.kind === 'event') screen.print(describeEvent(output));
@@ -538,7 +554,7 @@ async function main(): Promise<void> {
   };
   const first = boot(startTime);
   const bench: Bench = {
-    simulation, pcsc, centre, interrupted: null, rig: first.rig, upload: first.upload, rigs: [first.rig],
+    simulation, pcsc, centre, lineLog, interrupted: null, rig: first.rig, upload: first.upload, rigs: [first.rig],
     makeRig(rigStart) {
       const next = boot(rigStart);
       bench.upload = next.upload;
