@@ -130,4 +130,14 @@ describe('docs/hardware.md and npm run build:esp32', () => {
     assert.equal(flash.status, 2);
     assert.match(flash.stderr, /--terminal is required to flash/);
   });
+
+  it('refuses an access point name the modem could not be given, before asking for the SDK', () => {
+    for (const apn of ['internet "x"', 'a..b', '', `${'a'.repeat(101)}`]) {
+      const run = build(['esp32', '--target', 'esp32', '--apn', apn]);
+      assert.equal(run.status, 2, apn);
+      assert.match(run.stderr, /^build: --apn (must be labels|is at most 100 characters)/, apn);
+    }
+    const good = build(['esp32', '--target', 'esp32', '--apn', 'internet.example.jp']);
+    assert.match(good.stderr, /^build: the Moddable SDK is not set up/, 'a good APN goes on to the SDK check');
+  });
 });

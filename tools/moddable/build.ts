@@ -25,8 +25,8 @@ const HOST_BIN = process.platform === 'darwin' ? 'mac' : 'lin';
 const SDK_HELP = 'set MODDABLE to a local build of the Moddable SDK 8.2.3 (docs/hardware.md, "Building the firmware")';
 
 const USAGE = `Usage:
-  npm run build:esp32 -- --target NAME [--terminal FILE] [--centre-url URL] [--debug] [--generate]
-  npm run flash:esp32 -- --target NAME --terminal FILE [--centre-url URL] [--debug]
+  npm run build:esp32 -- --target NAME [--terminal FILE] [--centre-url URL] [--apn NAME] [--debug] [--generate]
+  npm run flash:esp32 -- --target NAME --terminal FILE [--centre-url URL] [--apn NAME] [--debug]
   npm run build:moddable-sim
 
   --target NAME    a target of moddable.json (${'esp32, esp32-s2-psram, esp32-c3'})
@@ -34,6 +34,8 @@ const USAGE = `Usage:
   --centre-url URL the centre's batch endpoint (http://host:port/v1/batches): the terminal uploads
                    there through its modem (needs the provisioning's centre certificate); without
                    it the records wait in the journal
+  --apn NAME       the access point name of the modem's SIM for the GPRS bearer (SIM800
+                   AT+SAPBR "APN"), as the mobile operator gives it; default none (empty)
   --debug          an instrumented build that talks to xsbug
   --generate       write the makefiles only (mcconfig without -m): needs no ESP-IDF`;
 
@@ -97,7 +99,7 @@ function main(argv: string[]): number {
   const [command, ...rest] = argv;
   let values;
   try {
-    ({ values } = parseArgs({ args: rest, options: { target: { type: 'string' }, terminal: { type: 'string' }, 'centre-url': { type: 'string' }, debug: { type: 'boolean' }, generate: { type: 'boolean' }, help: { type: 'boolean' } } }));
+    ({ values } = parseArgs({ args: rest, options: { target: { type: 'string' }, terminal: { type: 'string' }, 'centre-url': { type: 'string' }, apn: { type: 'string' }, debug: { type: 'boolean' }, generate: { type: 'boolean' }, help: { type: 'boolean' } } }));
   } catch (error) {
     stop(`${(error as Error).message}\n${USAGE}`);
   }
@@ -126,12 +128,16 @@ function main(argv: string[]): number {
   const provisioning = values.terminal ? provisioningModule(values.terminal) : null; // a bad file is named before any setup question
   const centreUrl = values['centre-url'];
   if (centreUrl !== undefined && !/^https?:\/\/[^/\s]+\/\S*$/.test(centreUrl)) stop(`--centre-url must be an http:// or https:// URL with a path, such as http://centre.example:8470/v1/batches, got "${centreUrl}"`);
+  const apn = values.apn;
+  // 3GPP TS 23.003 §9: an APN is labels of letters, digits and '-' joined by dots, at most 100 characters.
+  if (apn !== undefined && !/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(apn)) stop(`--apn must be labels of letters, digits and '-' joined by dots, such as internet.example.jp, got "${apn}"`);
+  if (apn !== undefined && apn.length > 100) stop(`--apn is at most 100 characters (3GPP TS 23.003), got ${apn.length}`);
   findMcconfig(process.env);
   if (!values.generate && !process.env.IDF_PATH) stop('ESP-IDF is not set up (IDF_PATH): install ESP-IDF as docs/hardware.md says, or use --generate for the makefiles only');
   return run({
     // buildTime: where the clock starts on a board whose DS3231 lost the time (never before the build);
     // led: the SDK's C3 target paints a rainbow on GPIO 8 at boot, a pin this board uses.
-    name: target.name, platform: target.platform, config: { wiring: target.wiring, buildTime: Date.now(), led: { rainbow: false }, ...(centreUrl ? { centreUrl } : {}) }, provisioning,
+    name: target.name, platform: target.platform, config: { wiring: target.wiring, buildTime: Date.now(), led: { rainbow: false }, ...(centreUrl ? { centreUrl } : {}), ...(apn ? { apn } : {}) }, provisioning,
     make: !values.generate, goal: values.generate ? null : flash ? 'deploy' : 'build', debug: values.debug === true,
   }, process.env);
 }
