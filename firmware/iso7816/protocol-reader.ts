@@ -119,7 +119,8 @@ export class ProtocolReader implements CardReader {
     this.line.configure(protocolLineSettings(session.convention, session.n, fi, di, protocol));
     let transport: Transport;
     if (protocol === 1) {
-      const t1 = session.t1!;
+      // Specific mode T=1 (TA2) from an ATR whose TDs announce no T=1 group: the defaults of §11.4.
+      const t1 = session.t1 ?? { ifsc: DEFAULTS.ifsc, bwi: DEFAULTS.bwi, cwi: DEFAULTS.cwi, edc: 'lrc' as const };
       const t1Transport = new T1Transport(this.#port, {
         ifsc: t1.ifsc, ifsd: this.#options.ifsd ?? DEFAULTS.ifsd, edc: t1.edc,
         bwtEtu: blockWaitingTimeEtu(t1.bwi, fi, di), cwtEtu: characterWaitingTimeEtu(t1.cwi),

@@ -1,7 +1,7 @@
 // The terminal's side of the card line at APDU level: one command out, one response back.
 // Commands longer than a short APDU go as a chain; answers longer than Le are fetched with
 // GET RESPONSE (ISO/IEC 7816-4 §5.4.1, §5.1.3), so flows always see whole commands and answers.
-import { encodeCommand, parseResponse, type CommandApdu, type ResponseApdu } from '../protocol/apdu.js';
+import { ApduError, encodeCommand, parseResponse, type CommandApdu, type ResponseApdu } from '../protocol/apdu.js';
 import { concatBytes } from '../protocol/bytes.js';
 import { CLA_CHAINING, COMMANDS, INS, MAX_SHORT_DATA } from '../protocol/commands.js';
 import type { TerminalSecureMessaging } from '../secure-channel/secure-messaging.js';
@@ -11,7 +11,8 @@ import type { CardReader } from '../../hal/reader.js';
 /** A card that keeps answering 61xx past this many parts is faulty, not long-winded. */
 const MAX_RESPONSE_PARTS = 32;
 
-export class CardLinkError extends Error {
+/** A card that breaks the APDU exchange itself: an ApduError, so the session ends as a card error. */
+export class CardLinkError extends ApduError {
   override name = 'CardLinkError';
 }
 
