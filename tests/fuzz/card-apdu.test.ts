@@ -281,7 +281,7 @@ function genuine(kind: Genuine, card: () => SimCard): { card: SimCard; apdu: Com
 const properties: FuzzProperty<any>[] = [
   {
     name: 'arbitrary bytes as a command APDU, in every state: a documented status word, EEPROM written only as allowed',
-    runs: 1500,
+    runs: 4000,
     input: fc.record({ state: stateName, command: fc.uint8Array({ maxLength: 300 }) }),
     check({ state, command }: { state: string; command: Uint8Array }) {
       sendChecked(cardIn(state), command);
@@ -289,7 +289,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ state: string; command: Uint8Array }>,
   {
     name: 'well-formed APDUs with any CLA, INS, P1, P2, data and Le, in every state: the status the header fixes',
-    runs: 1500,
+    runs: 4000,
     input: fc.record({ state: stateName, apdu: wellFormed }),
     check({ state, apdu }: { state: string; apdu: CommandApdu }) {
       const sw = sendChecked(cardIn(state), encodeCommand(apdu));
@@ -299,7 +299,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ state: string; apdu: CommandApdu }>,
   {
     name: 'sequences of up to 8 commands from every state: each answer keeps the invariants',
-    runs: 400,
+    runs: 1000,
     input: fc.record({ state: stateName, commands: fc.array(rawCommand, { maxLength: 8 }) }),
     check({ state, commands }: { state: string; commands: Uint8Array[] }) {
       const card = cardIn(state);
@@ -308,7 +308,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ state: string; commands: Uint8Array[] }>,
   {
     name: "mutated genuine commands (REGISTER PIN, BLOCK CARD, VERIFY, ...): refused unless the signed content is the terminal's",
-    runs: 600,
+    runs: 1500,
     input: fc.record({ kind: genuineCommand, header: fc.boolean(), mutations: fc.array(mutationArbitrary, { minLength: 1, maxLength: 3 }) }),
     check({ kind, header, mutations }: { kind: Genuine; header: boolean; mutations: Mutation[] }) {
       const { card, apdu } = genuine(kind, () => cardIn('selected, no PIN'));

@@ -107,7 +107,7 @@ export function runsOf(property: Pick<FuzzProperty<unknown>, 'runs'>): number {
 
 /**
  * Declares, inside a mocha describe, one test per saved regression of `file` (first) and one per
- * property, and after them prints "fuzz <target>: N inputs, F failures (seed S)". A property that
+ * property, and after them prints "fuzz <target>: N inputs, F failures, seed S (scale X, R regression cases replayed)". A property that
  * fails saves its shrunk counterexample and fails its test with fast-check's report.
  */
 export function fuzzTarget(target: string, file: string, properties: readonly FuzzProperty<any>[]): void {
@@ -147,7 +147,7 @@ export function fuzzTarget(target: string, file: string, properties: readonly Fu
 
   after(() => {
     const skipped = tally.skipped > 0 ? `, ${tally.skipped} skipped` : '';
-    console.log(`      fuzz ${target}: ${tally.inputs} inputs, ${tally.failures} failures${skipped}, ${tally.regressions} regression cases replayed (seed ${FUZZ.seed}, scale ${FUZZ.scale})`);
+    console.log(`      fuzz ${target}: ${tally.inputs} inputs, ${tally.failures} failures, seed ${FUZZ.seed} (scale ${FUZZ.scale}, ${tally.regressions} regression cases replayed${skipped})`);
   });
 }
 

@@ -265,7 +265,7 @@ async function genuineWithFaults(options: { atr?: Uint8Array; t0?: boolean; faul
 const properties: FuzzProperty<any>[] = [
   {
     name: 'parseAtr on arbitrary and mutated ATRs: never throws, valid only without problems, requireValidAtr throws only AtrError',
-    runs: 4000,
+    runs: 10000,
     input: atr,
     check(bytes: Uint8Array) {
       const parsed = parseAtr(bytes);
@@ -284,7 +284,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<Uint8Array>,
   {
     name: 'a chip sending an arbitrary ATR and byte streams: activation and one command end in a value or a documented error, within budget',
-    runs: 1500,
+    runs: 4000,
     input: fc.record({ atr, chunks: fc.array(chunk, { maxLength: 8 }), command, t0: fc.boolean() }),
     async check({ atr: bytes, chunks, command: apdu, t0 }: { atr: Uint8Array; chunks: Uint8Array[]; command: Uint8Array; t0: boolean }) {
       const line = new SimCardLine({ card: new ScriptedByteCard(bytes, chunks) });
@@ -296,7 +296,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ atr: Uint8Array; chunks: Uint8Array[]; command: Uint8Array; t0: boolean }>,
   {
     name: 'T=1 with CRC, up to 3 faults of any kind on chosen characters: the card\'s own answer or a documented error',
-    runs: 400,
+    runs: 1000,
     input: fc.record({ faults: placed(fault, 3), commands: fc.array(command, { minLength: 1, maxLength: 3 }) }),
     async check({ faults, commands }: { faults: Placed[]; commands: Uint8Array[] }) {
       await genuineWithFaults({ atr: cardAtr({ edc: 'crc' }), faults, commands });
@@ -304,7 +304,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ faults: Placed[]; commands: Uint8Array[] }>,
   {
     name: 'T=1 with LRC, one fault of any kind: the card\'s own answer or a documented error',
-    runs: 300,
+    runs: 800,
     input: fc.record({ faults: placed(fault, 1), commands: fc.array(command, { minLength: 1, maxLength: 3 }) }),
     async check({ faults, commands }: { faults: Placed[]; commands: Uint8Array[] }) {
       await genuineWithFaults({ faults, commands });
@@ -312,7 +312,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ faults: Placed[]; commands: Uint8Array[] }>,
   {
     name: 'T=0 with up to 3 flipped or lost characters: the card\'s own answer or a documented error',
-    runs: 400,
+    runs: 1000,
     input: fc.record({
       faults: placed(fc.oneof(fc.record({ kind: fc.constant('flip' as const), bit: fc.nat(7) }), fc.record({ kind: fc.constant('drop' as const) })), 3),
       commands: fc.array(command, { minLength: 1, maxLength: 3 }),

@@ -227,7 +227,7 @@ function cardFrom(image: CardImage): SimCard {
 const properties: FuzzProperty<any>[] = [
   {
     name: 'insertion with up to 3 answers mutated or forged: rejected, a card error, or accepted with the genuine card data',
-    runs: 250,
+    runs: 500,
     input: plan(6),
     async check(changes: [number, AnswerChange][]) {
       await ready();
@@ -237,7 +237,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<[number, AnswerChange][]>,
   {
     name: 'a chip answering anything, in turn: never accepted, the terminal never crashes',
-    runs: 200,
+    runs: 400,
     input: scriptedAnswers,
     async check(answers: Uint8Array[]) {
       await ready();
@@ -249,7 +249,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<Uint8Array[]>,
   {
     name: 'PIN, call and hang-up with answers mutated: the session ends, a record only for a service given',
-    runs: 120,
+    runs: 250,
     input: plan(8),
     async check(changes: [number, AnswerChange][]) {
       await ready();
@@ -273,7 +273,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<[number, AnswerChange][]>,
   {
     name: 'PIN registration (Nt, Ns, new PIN twice) with answers mutated: the session ends, the terminal takes the next card',
-    runs: 120,
+    runs: 250,
     input: plan(9),
     async check(changes: [number, AnswerChange][]) {
       await ready();

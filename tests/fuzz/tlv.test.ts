@@ -128,7 +128,7 @@ function recordFrame(version: number, body: Uint8Array): Uint8Array {
 const properties: FuzzProperty<any>[] = [
   {
     name: 'decodeTlvs, decodeSingle, tlvMap on arbitrary bytes: items or TlvError; the items re-encode and decode the same',
-    runs: 3000,
+    runs: 6000,
     input: fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.array(tlv, { maxLength: 4 }).chain((items) => fc.array(mutationArbitrary, { maxLength: 3 })
       .map((mutations) => mutateAll(concatBytes(...items.map((t) => encodeTlv(t.tag, t.value))), mutations)))),
     check(bytes: Uint8Array) {
@@ -143,7 +143,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<Uint8Array>,
   {
     name: 'generated TLV lists and constructed TLVs: decode(encode(x)) is x, and encode(decode(bytes)) is bytes',
-    runs: 2000,
+    runs: 3000,
     input: fc.record({ items: fc.array(tlv, { maxLength: 6 }), outer: fc.constantFrom(0x70, 0xe7, 0xf4, 0x3f20) }),
     check({ items, outer }: { items: Tlv[]; outer: number }) {
       const flat = concatBytes(...items.map((t) => encodeTlv(t.tag, t.value)));
@@ -155,7 +155,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ items: Tlv[]; outer: number }>,
   {
     name: 'card data, CT, CC, usage records: generated values round-trip through encode and decode',
-    runs: 1500,
+    runs: 2000,
     input: fc.record({ card: cardData, certificate, centreId: deviceId, record }),
     check({ card, certificate: ct, centreId, record: r }: { card: CardData; certificate: TerminalCertificate; centreId: string; record: UsageRecord }) {
       const encodedCard = encodeCardData(card);
@@ -170,7 +170,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ card: CardData; certificate: TerminalCertificate; centreId: string; record: UsageRecord }>,
   {
     name: 'every decoder on arbitrary bytes: a value or its own error',
-    runs: 2000,
+    runs: 4000,
     input: fc.record({ decoder, bytes: fc.uint8Array({ maxLength: 400 }) }),
     check({ decoder: which, bytes }: { decoder: Decoder; bytes: Uint8Array }) {
       DECODERS[which](bytes);
@@ -178,7 +178,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ decoder: Decoder; bytes: Uint8Array }>,
   {
     name: 'every decoder on mutated genuine encodings: a value or its own error',
-    runs: 3000,
+    runs: 6000,
     input: fc.record({ decoder, mutations: fc.array(mutationArbitrary, { minLength: 1, maxLength: 4 }) }),
     check({ decoder: which, mutations }: { decoder: Decoder; mutations: Mutation[] }) {
       DECODERS[which](mutateAll(GENUINE[which](), mutations));
@@ -186,7 +186,7 @@ const properties: FuzzProperty<any>[] = [
   } satisfies FuzzProperty<{ decoder: Decoder; mutations: Mutation[] }>,
   {
     name: 'usage records with a right CRC around an arbitrary body: a record or RecordFormatError',
-    runs: 2000,
+    runs: 3000,
     input: fc.record({ version: fc.constantFrom(1, 2, 3), body: fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.array(mutationArbitrary, { minLength: 1, maxLength: 3 })
       .map((mutations) => mutateAll(GENUINE.record().subarray(5, -4), mutations))) }),
     check({ version, body }: { version: number; body: Uint8Array }) {

@@ -3,9 +3,9 @@
 // modelled (SimCardLine), never waited for.
 import { answerToReset } from '../../card/atr.js';
 import { SimByteCard, type ByteCardOptions } from '../../card/iso7816/byte-card.js';
-import type { ApduCard } from '../../card/iso7816/contacts.js';
+import type { ApduCard, ByteCard, CardContacts } from '../../card/iso7816/contacts.js';
 import { parseAtr } from '../../firmware/iso7816/atr.js';
-import { crc16, decodeBlock, encodeBlock, iBlock, lrc } from '../../firmware/iso7816/block.js';
+import { crc16, decodeBlock, encodeBlock, iBlock, lrc, sBlock } from '../../firmware/iso7816/block.js';
 import { invertByte } from '../../firmware/iso7816/convention.js';
 import { CardTimeoutError, TransmissionError } from '../../firmware/iso7816/errors.js';
 import { ProtocolReader, type ProtocolReaderOptions } from '../../firmware/iso7816/protocol-reader.js';
@@ -162,6 +162,35 @@ const atrScenarios: Scenario[] = [
 ];
 
 const protocolScenarios: Scenario[] = [
+  {
+    name: 'specific mode T=1 (TA2) with no T=1 interface bytes: T=1 at the defaults of §11.4, IFSC 32 (fuzz regression)',
+    async run() {
+      // 3B 80 10 01: TD1 announces TA2 and T=0 only, TA2 = 01 says the card runs T=1 now.
+      let contacts: CardContacts | null = null;
+      let received: number[] = [];
+      const card: ByteCard = {
+        label: 'specific-mode T=1',
+        reset(c) {
+          contacts = c;
+          received = [];
+          c.send(fromHex('3B801001'));
+        },
+        powerOff() {},
+        sendFailed() {},
+        receive(raw) {
+          received.push(raw);
+        },
+        idle() {
+          const { block } = decodeBlock(Uint8Array.from(received), 'lrc');
+          received = [];
+          if (block.kind === 'S' && !block.response) contacts?.send(encodeBlock(sBlock(block.type, true, block.inf), 'lrc'), 22);
+        },
+      };
+      const reader = new ProtocolReader(new SimCardLine({ card }));
+      await reader.powerOn();
+      equal([reader.session?.protocol, reader.session?.pps, reader.session?.ifsc, reader.session?.ifsd], [1, 'specific-mode', 32, 254], 'T=1, no PPS, default IFSC, IFSD negotiated');
+    },
+  },
   {
     name: 'T=1 after PPS to TA1 96: cases 1 to 4, S(IFS) to 254, answers as the card gave them',
     async run() {

@@ -79,6 +79,21 @@ function terminalScenariosOn(contacts: 'apdu' | 'line'): Scenario[] {
     ...suiteScenarios(2, 'Ed25519'),
     ...suiteScenarios(3, 'ESIGN'),
     {
+      name: 'a card that answers 61xx to every GET RESPONSE is a card error: the session ends, the next card is served (fuzz regression)',
+      async run() {
+        const world = await newWorld();
+        const card = world.card({ label: 'alice' });
+        // After SELECT, "more data" for ever: the terminal gives up after 32 GET RESPONSE (card-link.ts).
+        const endless = { label: 'endless 61xx', reset: () => card.reset(), process: (command: Uint8Array) => (command[1] === INS.SELECT ? card.process(command) : Uint8Array.of(0x61, 0xff)) };
+        await world.rig.insert(endless);
+        equal(world.rig.eventsOf('card-error').length, 1, 'a card error, not a crash');
+        screenHas(world, 'Card error');
+        await world.rig.remove();
+        await world.rig.insert(card);
+        equal(world.rig.eventsOf('card-accepted').length, 1, 'the terminal serves the next card');
+      },
+    },
+    {
       name: 'a PIN entered before any is registered is refused with 6984 and REGISTER still works',
       async run() {
         const world = await newWorld();
