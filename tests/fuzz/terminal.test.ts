@@ -5,17 +5,20 @@
 // whose answers are mutated or arbitrary. Whatever the card says, the firmware never crashes or
 // hangs: the session ends (card-rejected, card-error or a flow's own message, then eject or the
 // card's removal), the terminal is idle again once the card is out and accepts a genuine card
-// next; and it accepts a card only with the genuine card data, as the issuer signed it.
+// next; and it accepts a card only with the genuine card data, as the issuer signed it. A second
+// terminal requires mutual authentication (figs. 6, 7) and the encrypted channel ([0021]), with a
+// card issued for both: there the mutated answers are the wrapped ones, the MITM's view.
 import fc from 'fast-check';
 import { encodeCommand, encodeResponse, parseResponse } from '../../firmware/protocol/apdu.js';
 import { COMMANDS } from '../../firmware/protocol/commands.js';
 import { decodeCardData, encodeCardData, type CardData } from '../../firmware/protocol/data-objects.js';
-import { toHex } from '../../firmware/protocol/bytes.js';
+import { concatBytes, toHex } from '../../firmware/protocol/bytes.js';
 import type { TerminalEvent } from '../../firmware/terminal/events.js';
 import { SCREENS } from '../../firmware/terminal/screens.js';
 import type { CardDevice } from '../../hal/sim/card-slot.js';
 import { SimCard } from '../../hal/sim/sim-card.js';
 import type { CardImage } from '../../card/personalisation.js';
+import { provisionTerminal } from '../../issuer/issuer.js';
 import { ALICE, makeWorld, registerPin, type World } from '../scenarios/world.js';
 import { fuzzTarget, mutateAll, mutationArbitrary, type FuzzProperty, type Mutation } from './fuzz.js';
 
@@ -114,7 +117,7 @@ const statusWord = fc.oneof(
   fc.constantFrom(0x9000, 0x6100, 0x6110, 0x61ff, 0x6c08, 0x63c0, 0x63c2, 0x63cf, 0x6983, 0x6984, 0x6985, 0x6a80, 0x6a82, 0x6700, 0x6f00),
   fc.integer({ min: 0, max: 0xffff }),
 );
-const field = fc.constantFrom<CardDataField>('registrationNumber', 'cardNumber', 'expiry', 'suite', 'keyId', 'commitment', 'sa2', 'cardPublicKey', 'sa1');
+const field = fc.constantFrom<CardDataField>('registrationNumber', 'cardNumber', 'expiry', 'suite', 'keyId', 'commitment', 'sa2', 'cardPublicKey', 'cardAgreementKey', 'sa1');
 const change: fc.Arbitrary<AnswerChange> = fc.oneof(
   fc.record({ kind: fc.constant('bytes' as const), mutations: fc.array(mutationArbitrary, { minLength: 1, maxLength: 3 }) }),
   fc.record({ kind: fc.constant('status' as const), sw: statusWord }),
@@ -132,7 +135,10 @@ const scriptedAnswers = fc.array(fc.oneof(
 ), { minLength: 1, maxLength: 6 });
 
 // ---------------------------------------------------------------------------------------------
-// The bench: one terminal for the whole target, a genuine card image per starting point
+// The benches: one terminal per configuration for the whole target, a genuine card image per starting point
+
+/** 'basic': the terminal of the basic flows; 'secure': mutual authentication and the encrypted channel both required. */
+type BenchKind = 'basic' | 'secure';
 
 interface Bench {
   readonly world: World;
@@ -141,22 +147,42 @@ interface Bench {
   readonly genuine: CardData;
 }
 
+const benches = new Map<BenchKind, Bench>();
+/** A bench is spoilt until a check on it ends well: a check that failed may have crashed its rig, so the next one gets a new bench. */
+const spoilt = new Set<BenchKind>(['basic', 'secure']);
+/** The bench of the check under way. */
 let bench: Bench;
-/** True until a check ends well: a check that failed may have crashed the rig, so the next one gets a new bench. */
-let benchSpoilt = true;
 
-async function makeBench(): Promise<Bench> {
-  const world = await makeWorld({ flashSectors: 16 });
-  const card = world.card({ label: 'alice' });
+function worldFor(kind: BenchKind): Promise<World> {
+  if (kind === 'basic') return makeWorld({ flashSectors: 16 });
+  return makeWorld({
+    flashSectors: 16,
+    config: (issuer, random) => provisionTerminal(issuer, {
+      terminalId: 'T0001', validFrom: '2026-01-01', validTo: '2031-12-31', mutualAuthentication: 'required', secureChannel: 'required',
+    }, random.source),
+  });
+}
+
+async function makeBench(kind: BenchKind): Promise<Bench> {
+  const world = await worldFor(kind);
+  const card = world.card({ label: 'alice', ...(kind === 'secure' ? { agreementKey: true } : {}) });
   const fresh = card.image;
   card.reset();
   card.process(encodeCommand(COMMANDS.select()));
-  const genuine = decodeCardData(parseResponse(card.process(encodeCommand(COMMANDS.readCardData()))).data);
+  // With the agreement key the card data pass 256 bytes: the rest comes by GET RESPONSE.
+  let answer = parseResponse(card.process(encodeCommand(COMMANDS.readCardData())));
+  const parts = [answer.data];
+  while (answer.sw >> 8 === 0x61) {
+    answer = parseResponse(card.process(encodeCommand(COMMANDS.getResponse((answer.sw & 0xff) || 256))));
+    parts.push(answer.data);
+  }
+  const genuine = decodeCardData(concatBytes(...parts));
   await world.rig.insert(SimCard.fromImage(fresh, world.random.source));
   const registering = world.rig.slot.card as SimCard;
   await registerPin(world.rig, PIN);
   await world.rig.remove();
-  if (world.rig.eventsOf('pin-registered').length !== 1) throw new Error('bench: the PIN was not registered');
+  if (world.rig.eventsOf('pin-registered').length !== 1) throw new Error(`${kind} bench: the PIN was not registered`);
+  if (kind === 'secure' && world.rig.eventsOf('secure-channel-opened').length !== 1) throw new Error('secure bench: no secure channel was opened');
   return { world, fresh, withPin: registering.image, genuine };
 }
 
@@ -192,10 +218,11 @@ async function session(card: CardDevice, steps: (rig: World['rig']) => Promise<v
   return events;
 }
 
-/** The bench for the next check, new when the last check failed; spoilt until this check ends well. */
-async function ready(): Promise<void> {
-  if (benchSpoilt) bench = await makeBench();
-  benchSpoilt = true;
+/** The bench of `kind` for the next check, new when the last check on it failed; spoilt until this check ends well. */
+async function ready(kind: BenchKind = 'basic'): Promise<void> {
+  if (spoilt.has(kind)) benches.set(kind, await makeBench(kind));
+  bench = benches.get(kind)!;
+  spoilt.add(kind);
 }
 
 /** The checks every session keeps, whatever the card said. */
@@ -214,14 +241,49 @@ function checkSession(events: readonly TerminalEvent[]): void {
 }
 
 /** A genuine card after the fuzzed one: the terminal must still take it (nothing left wedged). */
-async function genuineStillAccepted(): Promise<void> {
+async function genuineStillAccepted(kind: BenchKind = 'basic'): Promise<void> {
   const events = await session(SimCard.fromImage(bench.fresh, bench.world.random.source), async () => {});
   if (!events.some((event) => event.event === 'card-accepted')) fail(`after the fuzzed card, a genuine card is not accepted: ${JSON.stringify(events)}`);
-  benchSpoilt = false;
+  spoilt.delete(kind);
 }
 
 function cardFrom(image: CardImage): SimCard {
   return SimCard.fromImage(image, bench.world.random.source);
+}
+
+/** Enter the PIN, dial, talk 65 s and hang up, as far as the screens let the flow go. */
+async function pinCallHangUp(rig: World['rig']): Promise<void> {
+  if (!rig.slot.cardPresent || !rig.screen.includes('Enter PIN')) return;
+  await rig.press(PIN, 'ENTER');
+  if (rig.screen.includes('Dial number')) {
+    await rig.press('0312345678', 'ENTER');
+    await rig.wait(65);
+    await rig.press('END');
+  }
+}
+
+/** How far the sessions on the secure bench got, printed after the target: the mutations must leave some sessions whole for the properties to say much. */
+const reached = new Map<string, number>();
+
+function tallySecure(events: readonly TerminalEvent[]): void {
+  for (const kind of ['secure-channel-opened', 'service-started', 'pin-registered', 'card-error', 'card-not-genuine'] as const) {
+    if (events.some((event) => event.event === kind)) reached.set(kind, (reached.get(kind) ?? 0) + 1);
+  }
+  reached.set('sessions', (reached.get('sessions') ?? 0) + 1);
+}
+
+/** REGISTER, Nt, Ns and the new PIN twice, when the idle screen offers it. */
+async function registration(rig: World['rig']): Promise<void> {
+  if (!rig.slot.cardPresent || !rig.screen.includes('REGISTER')) return;
+  await registerPin(rig, PIN, ALICE.registrationNumber, ALICE.settingNumber);
+}
+
+/** A record for each service given and none without: the session's events against the journal. */
+function recordsMatchServices(events: readonly TerminalEvent[], recordsBefore: number): void {
+  const started = events.filter((event) => event.event === 'service-started').length;
+  const written = events.filter((event) => event.event === 'record-written').length;
+  if (written !== started) fail(`${started} services started, ${written} records written`);
+  if (bench.world.usage.records().length > recordsBefore + started) fail('records appeared without a service');
 }
 
 const properties: FuzzProperty<any>[] = [
@@ -254,20 +316,9 @@ const properties: FuzzProperty<any>[] = [
     async check(changes: [number, AnswerChange][]) {
       await ready();
       const records = bench.world.usage.records().length;
-      const events = await session(new MutatedCard(cardFrom(bench.withPin), changes), async (rig) => {
-        if (!rig.slot.cardPresent || !rig.screen.includes('Enter PIN')) return;
-        await rig.press(PIN, 'ENTER');
-        if (rig.screen.includes('Dial number')) {
-          await rig.press('0312345678', 'ENTER');
-          await rig.wait(65);
-          await rig.press('END');
-        }
-      });
+      const events = await session(new MutatedCard(cardFrom(bench.withPin), changes), pinCallHangUp);
       checkSession(events);
-      const started = events.filter((event) => event.event === 'service-started').length;
-      const written = events.filter((event) => event.event === 'record-written').length;
-      if (written !== started) fail(`${started} services started, ${written} records written`);
-      if (bench.world.usage.records().length > records + started) fail('records appeared without a service');
+      recordsMatchServices(events, records);
       await genuineStillAccepted();
     },
   } satisfies FuzzProperty<[number, AnswerChange][]>,
@@ -277,19 +328,46 @@ const properties: FuzzProperty<any>[] = [
     input: plan(9),
     async check(changes: [number, AnswerChange][]) {
       await ready();
-      const events = await session(new MutatedCard(cardFrom(bench.fresh), changes), async (rig) => {
-        if (!rig.slot.cardPresent || !rig.screen.includes('REGISTER')) return;
-        await registerPin(rig, PIN, ALICE.registrationNumber, ALICE.settingNumber);
-      });
+      const events = await session(new MutatedCard(cardFrom(bench.fresh), changes), registration);
       checkSession(events);
       await genuineStillAccepted();
+    },
+  } satisfies FuzzProperty<[number, AnswerChange][]>,
+  {
+    name: 'mutual authentication and the encrypted channel required, answers mutated through PIN, call and hang-up: the session ends, a record only for a service given',
+    runs: 120,
+    input: plan(12),
+    async check(changes: [number, AnswerChange][]) {
+      await ready('secure');
+      const records = bench.world.usage.records().length;
+      const events = await session(new MutatedCard(cardFrom(bench.withPin), changes), pinCallHangUp);
+      checkSession(events);
+      tallySecure(events);
+      recordsMatchServices(events, records);
+      // Whatever was changed, a service is given only inside the channel.
+      if (events.some((event) => event.event === 'service-started') && !events.some((event) => event.event === 'secure-channel-opened')) fail('a service without the encrypted channel');
+      await genuineStillAccepted('secure');
+    },
+  } satisfies FuzzProperty<[number, AnswerChange][]>,
+  {
+    name: 'mutual authentication and the encrypted channel required, PIN registration with answers mutated: the session ends, the terminal takes the next card',
+    runs: 80,
+    input: plan(12),
+    async check(changes: [number, AnswerChange][]) {
+      await ready('secure');
+      const events = await session(new MutatedCard(cardFrom(bench.fresh), changes), registration);
+      checkSession(events);
+      tallySecure(events);
+      if (events.some((event) => event.event === 'pin-registered') && !events.some((event) => event.event === 'secure-channel-opened')) fail('a PIN registered without the encrypted channel');
+      await genuineStillAccepted('secure');
     },
   } satisfies FuzzProperty<[number, AnswerChange][]>,
 ];
 
 describe('fuzz: the terminal against card answers (firmware/terminal)', function () {
   after(async () => {
-    if (!benchSpoilt) await bench.world.rig.shutdown();
+    console.log(`      secure bench sessions: ${[...reached].map(([kind, n]) => `${n} ${kind}`).join(', ')}`);
+    for (const [kind, used] of benches) if (!spoilt.has(kind)) await used.world.rig.shutdown();
   });
   fuzzTarget('terminal card answers', 'terminal', properties);
 });
