@@ -10,9 +10,29 @@ export interface Display {
   show(lines: readonly string[]): void;
 }
 
-/** Pads or cuts to exactly rows × columns, so every display shows the same frame. */
+/** A blank LCD line, to pad from: one slice instead of padEnd's work. */
+const BLANK = ' '.repeat(LCD_COLUMNS);
+
+/**
+ * Pads or cuts to exactly rows × columns, so every display shows the same frame. A line that
+ * already fits is kept as it is: XS boxes a string primitive for each method called on it, so
+ * each redraw (one per key press) should call as few as it can.
+ */
 export function frame(lines: readonly string[], columns = LCD_COLUMNS, rows = LCD_ROWS): string[] {
-  const out: string[] = [];
-  for (let row = 0; row < rows; row++) out.push((lines[row] ?? '').slice(0, columns).padEnd(columns, ' '));
+  const out = new Array<string>(rows);
+  for (let row = 0; row < rows; row++) {
+    const line = lines[row] ?? '';
+    const length = line.length;
+    if (length === columns) out[row] = line;
+    else if (length > columns) out[row] = line.slice(0, columns);
+    else if (columns <= LCD_COLUMNS) out[row] = line + BLANK.slice(0, columns - length);
+    else out[row] = line.padEnd(columns, ' ');
+  }
   return out;
+}
+
+/** Whether two frames of the same size show the same text. */
+export function sameFrame(a: readonly string[], b: readonly string[]): boolean {
+  for (let row = 0; row < a.length; row++) if (a[row] !== b[row]) return false;
+  return true;
 }

@@ -14,11 +14,12 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'manifests', 'terminal.json'
 };
 
 /** Host-only modules: the device build maps their names to hal/moddable or leaves them out. */
-const HOST_ONLY = Object.freeze(['firmware/crypto/hash', 'firmware/crypto/p256', 'firmware/crypto/aes', 'firmware/crypto/ed25519-curve', 'firmware/crypto/curve-tables']);
+const HOST_ONLY = Object.freeze(['firmware/crypto/hash', 'firmware/crypto/p256', 'firmware/crypto/aes', 'firmware/crypto/modular', 'firmware/crypto/ed25519-curve', 'firmware/crypto/curve-tables']);
 const DEVICE_PROVIDERS = Object.freeze({
   'firmware/crypto/hash': 'hal/moddable/hash',
   'firmware/crypto/p256': 'hal/moddable/p256',
   'firmware/crypto/aes': 'hal/moddable/aes',
+  'firmware/crypto/modular': 'hal/moddable/modular',
   'firmware/crypto/ed25519-curve': 'firmware/crypto/ed25519-reference',
 });
 

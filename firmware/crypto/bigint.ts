@@ -15,14 +15,51 @@ export function mod(a: bigint, m: bigint): bigint {
 const SMALL_EXPONENT = 0x40000000;
 
 /**
- * base^exponent mod m; m > 1, exponent ≥ 0. A small exponent goes left to right from its top bit
- * (e = 1024 is ten squarings, one reduction each, and no multiplication by 1); a large one right
- * to left without the square after its last bit. Every squaring of a 2046-bit value leaves a
- * 512-byte product and a 256-byte remainder behind, so each one saved is garbage not collected.
+ * A modulus m > 1 prepared for Barrett reduction (HAC 14.42, base 2): k = |m| bits and
+ * mu = ⌊4^k / m⌋, one division once per modulus. Prepare a key's modulus once (at key decoding)
+ * and pass it to modPowPrepared.
+ */
+export interface BarrettModulus {
+  readonly m: bigint;
+  readonly mu: bigint;
+  /** k − 1 and k + 1, the two shifts of the quotient estimate. */
+  readonly below: bigint;
+  readonly above: bigint;
+}
+
+/** m prepared for reduce(); RangeError for m ≤ 1. */
+export function barrettModulus(m: bigint): BarrettModulus {
+  if (m <= 1n) throw new RangeError('modPow: modulus must be > 1');
+  const k = BigInt(bitLength(m));
+  return Object.freeze({ m, mu: (1n << (2n * k)) / m, below: k - 1n, above: k + 1n });
+}
+
+/**
+ * x mod m for 0 ≤ x < 4^k (a product of two residues): q = ⌊⌊x / 2^(k−1)⌋·mu / 2^(k+1)⌋ is at
+ * most 2 below ⌊x / m⌋, so x − q·m needs at most two subtractions. Two multiplications and two
+ * shifts instead of XS's long division: on the RV32 target a 2,046-bit (x·x) mod n costs 0.35 M
+ * instructions with `%`, 0.18 M this way (tools/bench, 2026-12-03).
+ */
+export function reduce(x: bigint, modulus: BarrettModulus): bigint {
+  const m = modulus.m;
+  let r = x - (((x >> modulus.below) * modulus.mu) >> modulus.above) * m;
+  while (r >= m) r -= m;
+  return r;
+}
+
+/**
+ * base^exponent mod m; m > 1, exponent ≥ 0. Barrett reduction after each product (see reduce);
+ * a small exponent goes left to right from its top bit (e = 1024 is ten squarings and no
+ * multiplication by 1), a large one right to left without the square after its last bit.
  */
 export function modPow(base: bigint, exponent: bigint, m: bigint): bigint {
-  if (m <= 1n) throw new RangeError('modPow: modulus must be > 1');
+  return modPowPrepared(base, exponent, barrettModulus(m));
+}
+
+/** modPow with the modulus prepared beforehand (barrettModulus), as a key's is. */
+export function modPowPrepared(base: bigint, exponent: bigint, modulus: BarrettModulus): bigint {
   if (exponent < 0n) throw new RangeError('modPow: negative exponent');
+  const m = modulus.m;
   if (exponent === 0n) return 1n;
   const b = base >= 0n && base < m ? base : mod(base, m);
   if (exponent < BigInt(SMALL_EXPONENT)) {
@@ -31,18 +68,18 @@ export function modPow(base: bigint, exponent: bigint, m: bigint): bigint {
     while (bit * 2 <= e) bit *= 2;
     let result = b;
     for (bit >>= 1; bit !== 0; bit >>= 1) {
-      result = (result * result) % m;
-      if ((e & bit) !== 0) result = (result * b) % m;
+      result = reduce(result * result, modulus);
+      if ((e & bit) !== 0) result = reduce(result * b, modulus);
     }
     return result;
   }
   let result = 1n;
   let square = b;
   for (let e = exponent; ; ) {
-    if ((e & 1n) === 1n) result = (result * square) % m;
+    if ((e & 1n) === 1n) result = reduce(result * square, modulus);
     e >>= 1n;
     if (e === 0n) return result;
-    square = (square * square) % m;
+    square = reduce(square * square, modulus);
   }
 }
 

@@ -22,10 +22,14 @@
 //
 //   signature   s in exactly nLen bytes, 0 ≤ s < n (256 bytes for |n| = 2046)
 //
+// The exponentiations reduce by Barrett with n prepared once per key (a verifier or signer keeps
+// it); the inverse mod p comes from the modular-arithmetic provider (./modular.ts on hosts, the
+// SDK's native inverse on the device).
 // Signing uses variable-time BigInt arithmetic: a card port must use its constant-time coprocessor.
-import { bigIntToBytes as numberToBytesBE, bitLength as bitLen, bitLengthOfBytes, bytesToBigInt as bytesToNumberBE, hasBitLength, mod, modInverse as invert, modPow as pow } from './bigint.js';
+import { barrettModulus, bigIntToBytes as numberToBytesBE, bitLength as bitLen, bitLengthOfBytes, bytesToBigInt as bytesToNumberBE, hasBitLength, mod, modPowPrepared, type BarrettModulus } from './bigint.js';
 import { asciiBytes, readUint16, uint16 } from '../protocol/bytes.js';
 import { HASHES } from './hash.js';
+import { MODULAR } from './modular.js';
 import { emsa5FromDigest, ESIGN_HASH, hashMessage, isHashId, type EsignHashId } from './esign/emsa5.js';
 import { randomPrime } from './esign/primes.js';
 import type { KeyPair, RandomBytes, SignatureSuite, Signer, Verifier } from './suite.js';
@@ -156,19 +160,23 @@ export function publicKeyOf(key: EsignSecretKey): EsignPublicKey {
   return Object.freeze({ hash: key.hash, e: key.e, n: key.n, pLen: key.pLen });
 }
 
-/** IFVP-ESIGN (P1363a §8.2): the top pLen bits of s^e mod n. */
-function esignVerifyPrimitive(key: EsignPublicKey, s: bigint): bigint {
-  return pow(s, key.e, key.n) >> BigInt(2 * key.pLen);
+/** IFVP-ESIGN (P1363a §8.2): the top pLen bits of s^e mod n, n prepared (barrettModulus(key.n)). */
+function esignVerifyPrimitive(key: EsignPublicKey, n: BarrettModulus, s: bigint): bigint {
+  return modPowPrepared(s, key.e, n) >> BigInt(2 * key.pLen);
 }
 
 /** IFSSA verification with EMSA5 (P1363a §10.2): false for anything malformed, never throws. */
 export function esignVerify(key: EsignPublicKey, message: Uint8Array, signature: Uint8Array): boolean {
+  return verifyPrepared(key, barrettModulus(key.n), message, signature);
+}
+
+function verifyPrepared(key: EsignPublicKey, n: BarrettModulus, message: Uint8Array, signature: Uint8Array): boolean {
   try {
     if (!(signature instanceof Uint8Array) || signature.length !== byteLength(3 * key.pLen)) return false;
     const s = bytesToNumberBE(signature);
     if (s >= key.n) return false;
     const f = emsa5FromDigest(key.hash, hashMessage(key.hash, message), key.pLen - 1);
-    return esignVerifyPrimitive(key, s) === f;
+    return esignVerifyPrimitive(key, n, s) === f;
   } catch {
     return false;
   }
@@ -180,10 +188,14 @@ export function esignVerify(key: EsignPublicKey, message: Uint8Array, signature:
  * else t = w0 / (e·r^(e−1)) mod p and s = r + t·pq, so s^e mod n = z + w1.
  */
 export function esignSignWithR(key: EsignSecretKey, f: bigint, r: bigint): bigint | null {
+  return signWithR(key, barrettModulus(key.n), f, r);
+}
+
+function signWithR(key: EsignSecretKey, prepared: BarrettModulus, f: bigint, r: bigint): bigint | null {
   const { p, pq, n, e } = key;
   if (r <= 0n || r >= pq || r % p === 0n) return null;
   const shift = BigInt(2 * key.pLen);
-  const re = pow(r, e, n);
+  const re = modPowPrepared(r, e, prepared);
   const alpha = mod((f << shift) - re, n);
   let w0 = alpha / pq;
   let w1 = alpha - w0 * pq;
@@ -193,7 +205,7 @@ export function esignSignWithR(key: EsignSecretKey, f: bigint, r: bigint): bigin
   }
   if (w1 >> (shift - 1n) !== 0n) return null;
   // w0 / (e·r^(e−1)) = w0·r / (e·r^e) mod p, reusing r^e
-  const t = mod(w0 * r * invert(mod(e * re, p), p), p);
+  const t = mod(w0 * r * MODULAR.modInverse(mod(e * re, p), p), p);
   return r + t * pq;
 }
 
@@ -216,13 +228,17 @@ function esignDeriveR(key: EsignSecretKey, digest: Uint8Array, counter: number):
 
 /** Signs the message under the key's own hash (ESIGN-D); checks its own result before release. */
 export function esignSign(key: EsignSecretKey, message: Uint8Array): Uint8Array {
+  return signPrepared(key, barrettModulus(key.n), message);
+}
+
+function signPrepared(key: EsignSecretKey, n: BarrettModulus, message: Uint8Array): Uint8Array {
   const digest = hashMessage(key.hash, message);
   const f = emsa5FromDigest(key.hash, digest, key.pLen - 1);
   for (let counter = 0; counter < ESIGN_PARAMS.maxSigningTries; counter++) {
-    const s = esignSignWithR(key, f, esignDeriveR(key, digest, counter));
+    const s = signWithR(key, n, f, esignDeriveR(key, digest, counter));
     if (s === null) continue;
     // a fault in the computation would leak the key through a wrong s: check before release
-    if (esignVerifyPrimitive(key, s) !== f) throw new Error('ESIGN: computational error while signing');
+    if (esignVerifyPrimitive(key, n, s) !== f) throw new Error('ESIGN: computational error while signing');
     return numberToBytesBE(s, byteLength(3 * key.pLen));
   }
   throw new Error('ESIGN: no acceptable r (is the key well formed?)');
@@ -282,10 +298,13 @@ export const esign: SignatureSuite = Object.freeze({
   },
   verifier(publicKey: Uint8Array): Verifier | null {
     const key = suitePublicKey(publicKey);
-    return key && Object.freeze({ verify: (message: Uint8Array, signature: Uint8Array) => esignVerify(key, message, signature) });
+    if (!key) return null;
+    const n = barrettModulus(key.n); // once per key, as the modulus is parsed once
+    return Object.freeze({ verify: (message: Uint8Array, signature: Uint8Array) => verifyPrepared(key, n, message, signature) });
   },
   signer(secretKey: Uint8Array): Signer {
     const key = suiteSecretKey(secretKey);
-    return Object.freeze({ sign: (message: Uint8Array) => esignSign(key, message) });
+    const n = barrettModulus(key.n);
+    return Object.freeze({ sign: (message: Uint8Array) => signPrepared(key, n, message) });
   },
 });

@@ -1,6 +1,7 @@
 // The cryptographic primitives the signature suites are built on, as one interface per provider
 // module. Each platform brings its own implementation under the same module name: on hosts
-// (Node, xsnap) @noble (firmware/crypto/hash.ts, p256.ts, ed25519-curve.ts); on the device the
+// (Node, xsnap) @noble (firmware/crypto/hash.ts, p256.ts, ed25519-curve.ts) and JavaScript BigInt
+// (modular.ts); on the device the
 // Moddable SDK's native `crypt` (hal/moddable/*), chosen by the manifest (manifests/terminal.json),
 // so the suites and everything above them are the same code on every platform.
 
@@ -62,4 +63,15 @@ export interface Ed25519Primitives {
   /** verify() with the key decoded once: throws when verify() would refuse every signature for this key. */
   verifier(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean;
   isPublicKey(publicKey: Uint8Array): boolean;
+}
+
+/**
+ * Modular arithmetic on BigInt for ESIGN (P1363 §A.2.2) that the device has in C and that pays
+ * there: the inverse (signing's 1/(e·r^e) mod p; 8.5 M RV32 instructions in JavaScript, 0.85 M in
+ * the SDK's C). Exponentiation stays JavaScript with Barrett reduction (bigint.ts modPowPrepared):
+ * the SDK's native Montgomery exponentiation measured slower on the RV32 target.
+ */
+export interface ModularPrimitives {
+  /** a⁻¹ mod m in [0, m); m > 1, any a. RangeError when gcd(a, m) ≠ 1 or m ≤ 1. */
+  modInverse(a: bigint, m: bigint): bigint;
 }

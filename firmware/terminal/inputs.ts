@@ -1,7 +1,7 @@
 // One queue for everything the terminal waits on: keys, card insertion and removal, timeouts,
 // and the request to shut down. The flows await `next()`, so a card pulled out while a prompt is
 // shown ends the prompt at once.
-import type { Clock } from '../../hal/clock.js';
+import type { Clock, TimerHandle } from '../../hal/clock.js';
 import type { Key, Keypad } from '../../hal/keypad.js';
 import type { CardReader } from '../../hal/reader.js';
 
@@ -13,9 +13,18 @@ export type Input =
   /** The terminal is being switched off: every wait ends with this from now on. */
   | { readonly kind: 'shutdown' };
 
+const TIMEOUT: Input = Object.freeze({ kind: 'timeout' });
+const SHUTDOWN: Input = Object.freeze({ kind: 'shutdown' });
+
 export class InputQueue {
   #queue: Input[] = [];
+  /** The pending next()'s resolve and its timeout's timer: one wait at a time, no closures per wait. */
   #waiter: ((input: Input) => void) | null = null;
+  #timer: TimerHandle | null = null;
+  readonly #onTimeout = (): void => {
+    this.#timer = null;
+    this.#take()?.(TIMEOUT);
+  };
   #clock: Clock;
   #onWaiting: (() => void) | null;
   #shuttingDown = false;
@@ -30,13 +39,20 @@ export class InputQueue {
   }
 
   #push(input: Input): void {
+    const waiter = this.#take();
+    if (waiter) waiter(input);
+    else this.#queue.push(input);
+  }
+
+  /** The pending wait's resolve, its timer stopped; null when nothing waits. */
+  #take(): ((input: Input) => void) | null {
     const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = null;
-      waiter(input);
-    } else {
-      this.#queue.push(input);
+    this.#waiter = null;
+    if (this.#timer !== null) {
+      this.#clock.clearTimer(this.#timer);
+      this.#timer = null;
     }
+    return waiter;
   }
 
   /** True once shutdown() was called. */
@@ -51,25 +67,18 @@ export class InputQueue {
   shutdown(): void {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
-    const waiter = this.#waiter;
-    this.#waiter = null;
-    waiter?.({ kind: 'shutdown' });
+    this.#take()?.(SHUTDOWN);
   }
 
   /** The next input, or a timeout after `timeoutMs` (null: wait for ever); `shutdown` once asked. */
   next(timeoutMs: number | null): Promise<Input> {
-    if (this.#shuttingDown) return Promise.resolve({ kind: 'shutdown' });
+    if (this.#shuttingDown) return Promise.resolve(SHUTDOWN);
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
+    this.#take(); // a wait still pending is superseded (the flows wait for one input at a time)
     return new Promise<Input>((resolve) => {
-      const timer = timeoutMs === null ? null : this.#clock.setTimer(timeoutMs, () => {
-        this.#waiter = null;
-        resolve({ kind: 'timeout' });
-      });
-      this.#waiter = (input) => {
-        if (timer !== null) this.#clock.clearTimer(timer);
-        resolve(input);
-      };
+      this.#timer = timeoutMs === null ? null : this.#clock.setTimer(timeoutMs, this.#onTimeout);
+      this.#waiter = resolve;
       this.#onWaiting?.();
     });
   }

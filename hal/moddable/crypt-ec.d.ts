@@ -57,8 +57,11 @@ declare module 'ecdsa' {
 declare module 'modular' {
   export default class Modular {
     constructor(m: bigint);
+    readonly m: bigint;
     /** a^e mod m, native (arith/modular.c). */
     exp(a: bigint, e: bigint): bigint;
+    /** a⁻¹ mod m, native (arith/modular.c: xs_mod2_mulinv_general); garbage when gcd(a, m) ≠ 1, and a = 0 never returns. */
     mulinv(a: bigint): bigint;
   }
 }
+

@@ -34,15 +34,27 @@ export class VirtualClock implements Clock {
     this.#valid = true;
   }
 
+  // Kept in firing order (due, then id) by an ordered insert and a splice, without sort() or
+  // filter() and their closures: on the device a timer is the SDK's native Timer, so the
+  // simulated clock should cost the terminal's flows as little as it can.
   setTimer(ms: number, callback: () => void): TimerHandle {
-    const timer = { id: this.#nextId++, due: this.#now + Math.max(0, ms), callback };
-    this.#timers.push(timer);
-    this.#timers.sort((a, b) => a.due - b.due || a.id - b.id);
+    const timer = { id: this.#nextId++, due: this.#now + (ms > 0 ? ms : 0), callback };
+    const timers = this.#timers;
+    let at = timers.length;
+    while (at > 0 && timers[at - 1]!.due > timer.due) at--; // ids grow: a new timer goes after those due with it
+    if (at === timers.length) timers.push(timer);
+    else timers.splice(at, 0, timer);
     return timer.id;
   }
 
   clearTimer(handle: TimerHandle): void {
-    this.#timers = this.#timers.filter((timer) => timer.id !== handle);
+    const timers = this.#timers;
+    for (let i = 0; i < timers.length; i++) {
+      if (timers[i]!.id === handle) {
+        timers.splice(i, 1);
+        return;
+      }
+    }
   }
 
   /** The time the next timer fires, or null when none is set. */

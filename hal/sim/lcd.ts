@@ -1,5 +1,5 @@
 // A simulated 20×4 character LCD: keeps the current frame and reports each new one.
-import { frame, LCD_COLUMNS, LCD_ROWS, type Display } from '../display.js';
+import { frame, LCD_COLUMNS, LCD_ROWS, sameFrame, type Display } from '../display.js';
 
 export class SimLcd implements Display {
   readonly columns = LCD_COLUMNS;
@@ -9,7 +9,7 @@ export class SimLcd implements Display {
 
   show(lines: readonly string[]): void {
     const next = frame(lines, this.columns, this.rows);
-    if (next.every((line, i) => line === this.#lines[i])) return;
+    if (sameFrame(next, this.#lines)) return;
     this.#lines = next;
     this.onFrame?.(next);
   }

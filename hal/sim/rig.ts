@@ -172,11 +172,17 @@ export class TerminalRig {
 
 /** Splits "1234 ENTER" style tokens into keys; throws on anything that is not a key. */
 export function keysOf(tokens: readonly string[]): Key[] {
+  // Index loops and charAt, no string iterator: the device flows press keys through here.
   const keys: Key[] = [];
-  for (const token of tokens) {
+  for (let t = 0; t < tokens.length; t++) {
+    const token = tokens[t]!;
+    const length = token.length;
+    if (length !== 0 && isDecimalDigits(token)) {
+      for (let i = 0; i < length; i++) keys.push(token.charAt(i) as Key);
+      continue;
+    }
     const upper = token.toUpperCase();
-    if (token !== '' && isDecimalDigits(token)) for (const digit of token) keys.push(digit as Key);
-    else if (isKey(upper)) keys.push(upper);
+    if (isKey(upper)) keys.push(upper);
     else throw new RangeError(`"${token}" is not a key (digits, ENTER, CLEAR, REGISTER, END)`);
   }
   return keys;

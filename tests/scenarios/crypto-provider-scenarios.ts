@@ -6,9 +6,10 @@ import { fromHex, toHex as upperHex } from '../../firmware/protocol/bytes.js';
 import { HASHES } from '../../firmware/crypto/hash.js';
 import { P256 } from '../../firmware/crypto/p256.js';
 import { AES } from '../../firmware/crypto/aes.js';
+import { MODULAR } from '../../firmware/crypto/modular.js';
 import { ED25519 } from '../../firmware/crypto/ed25519-curve.js';
 import { ED25519 as ED25519_REFERENCE } from '../../firmware/crypto/ed25519-reference.js';
-import { bigIntToBytes, bitLength, bitLengthOfBytes, bytesToBigInt, hasBitLength, modInverse, modPow } from '../../firmware/crypto/bigint.js';
+import { barrettModulus, bigIntToBytes, bitLength, bitLengthOfBytes, bytesToBigInt, hasBitLength, modInverse, modPow, modPowPrepared, reduce } from '../../firmware/crypto/bigint.js';
 import { asciiBytes } from '../../firmware/protocol/bytes.js';
 import { SUITES } from '../../firmware/crypto/suites.js';
 import { SeededRandom } from '../../hal/sim/random.js';
@@ -39,6 +40,31 @@ const ECDH = Object.freeze({
   peerPublicKey: '02fdec4d1ec328c7691fdffcfa421deca60aed2c70e352c7239c7f2225bcf41a6c',
   sharedSecret: '9418f8dfa0d857a6a513d279c4ef11ef07680a012c046a5217b0f6c791dbf1b3',
 });
+
+/**
+ * Modular powers and an inverse by Python's pow() (CPython 3.11): m = 3^1290 + 2 (2,045 bits,
+ * odd), b = 7^700; b^1024 mod m (ESIGN's e) and b^(5^800) mod m; (3^300)⁻¹ mod 2^521 − 1.
+ */
+const MODULAR_ANSWERS = Object.freeze({
+  pow1024: '13e6d047f1ee6e5497e150a30c70253a2404237ecb0cd9e0d4de930fda70112aa14d4d918ab206462571cf57b90499af4a57c65facd9e8d219bb688878fc63a9c5ecf25c19803a8e6986377acefab512c1054d25182a37d2713b9e3aeb4ab457dabec195a8e582a3302abe46d6ed4d62025fd193145cc521b2d8c67de52c2c46653bf63309c11d0112ed82ae38e90dfb848ab51268350233659cb089b1a258bc9bf36258ed24c896a19fde8ce33fa8c3cab3392f9a6d99c51022c8083af2c87096f488556c63ae2fc8d1465fe8c40b478b4819a08729d12d08065bee2d219c5c443e9e1c622a8c566116736cde1338d355ed86d391bb774d0e6503b59c25ca16',
+  powLarge: 'ef2357dbebcee3f078051625f4155ca1eba8a5979a425f43f260604a4f8140897027f65d24f2357870873379e626c0f3ef2f09fa714719c11fd282711e7a243f63fc15dada94c5c559bcfd56e060b03e0e12ba0bc4bb6812dd640adbfaa36d5054c2e063e439a8700a15d7fa7e788a6a1a893ea14d7484289759cd856f52a918aeb2f9cb1df727f28fdd9fe2f7c93c6cb70673cebdde77989d0757f5381b2d1ef8d5dd8d57807c4a73908e6edf5b8ec33d0505ebdf651b5d3428abc24177f8d957bd254c23e701861a73e9032ee44f2780bdf54df20793e601b37e18299c8532e45be4b236d9479455b715e9cf70eace1a0669e1dbf7c24649d9d4d83ecab47',
+  inverse: '1507cf8bfa6748ace2cb0ff04883b4a3ca5eee494f902dc3fddee778a0412f61ac39c022b2d133e36a082ecbe3e698ded8b1d4b2a221aa69f39463456ea3c52d560',
+});
+
+function gcd(a: bigint, b: bigint): bigint {
+  return b === 0n ? a : gcd(b, a % b);
+}
+
+/** base^exponent mod m by square and multiply with `%`: the reference Barrett reduction must agree with. */
+function longDivisionPow(base: bigint, exponent: bigint, m: bigint): bigint {
+  let result = 1n % m;
+  let square = ((base % m) + m) % m;
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if ((e & 1n) === 1n) result = (result * square) % m;
+    square = (square * square) % m;
+  }
+  return result;
+}
 
 /** The group order L of Ed25519, little-endian: a signature with S = L must be refused. */
 const L_LITTLE_ENDIAN = 'edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010';
@@ -248,6 +274,55 @@ export const cryptoProviderScenarios: Scenario[] = [
         refused = true;
       }
       ok(refused && ED25519_REFERENCE.verifier(fromHex(vectorKey)) !== null, 'the reference refuses y ≥ p as a key to decode');
+    },
+  },
+  {
+    name: 'modular-inverse provider (ESIGN signing): a known answer, the JavaScript reference at every size from 1 to 70 words (refusing where gcd ≠ 1), and the edges',
+    async run() {
+      const mersenne = (1n << 521n) - 1n;
+      equal(MODULAR.modInverse(3n ** 300n, mersenne).toString(16), MODULAR_ANSWERS.inverse, '(3^300)⁻¹ mod 2^521 − 1');
+      const random = new SeededRandom('modular-provider');
+      let inverses = 0;
+      for (let words = 1; words <= 70; words++) {
+        const modulus = bytesToBigInt(random.source(4 * words)) | 1n | (1n << BigInt(32 * words - 1));
+        // A random odd modulus is seldom prime: where gcd ≠ 1 the provider must refuse, as the reference does.
+        const a = bytesToBigInt(random.source(4 * words + 3)); // above the modulus: reduced first
+        const reference = a % modulus === 0n || gcd(a, modulus) !== 1n ? null : modInverse(a, modulus);
+        if (reference === null) await rejects(() => MODULAR.modInverse(a, modulus), /^RangeError/, `no inverse mod a ${words}-word modulus`);
+        else equal(MODULAR.modInverse(a, modulus), reference, `inverse mod a ${words}-word modulus`);
+        inverses += reference === null ? 0 : 1;
+      }
+      ok(inverses > 40, `most random cases have an inverse (${inverses} of 70)`);
+      equal([MODULAR.modInverse(-3n, 7n), MODULAR.modInverse(3n, 16n), MODULAR.modInverse(10n, 7n)], [2n, 11n, 5n], 'a negative a, an even modulus, a above the modulus');
+      await rejects(() => MODULAR.modInverse(5n, 15n), /^RangeError/, 'gcd 5 has no inverse');
+      await rejects(() => MODULAR.modInverse(0n, 7n), /^RangeError/, 'zero has no inverse');
+      await rejects(() => MODULAR.modInverse(14n, 7n), /^RangeError/, 'a multiple of the modulus has none');
+      await rejects(() => MODULAR.modInverse(2n, 1n), /^RangeError/, 'a modulus of 1');
+    },
+  },
+  {
+    name: 'modular powers with Barrett reduction: known answers, long division at every size from 1 to 70 words, and the edges',
+    async run() {
+      const m = 3n ** 1290n + 2n;
+      const b = 7n ** 700n;
+      equal(modPow(b, 1024n, m).toString(16), MODULAR_ANSWERS.pow1024, 'b^1024 mod m');
+      equal(modPow(b, 5n ** 800n, m).toString(16), MODULAR_ANSWERS.powLarge, 'b^(5^800) mod m: a 1,858-bit exponent');
+      const prepared = barrettModulus(m);
+      equal(modPowPrepared(b, 1024n, prepared).toString(16), MODULAR_ANSWERS.pow1024, 'the same with m prepared once');
+      const random = new SeededRandom('barrett');
+      for (let words = 1; words <= 70; words++) {
+        const modulus = bytesToBigInt(random.source(4 * words)) | (1n << BigInt(32 * words - 1)) | 1n;
+        const x = bytesToBigInt(random.source(4 * words));
+        const y = bytesToBigInt(random.source(4 * words));
+        const modulusPrepared = barrettModulus(modulus);
+        equal(reduce((x % modulus) * (y % modulus), modulusPrepared), ((x % modulus) * (y % modulus)) % modulus, `a product reduced mod a ${words}-word modulus`);
+        equal(reduce((modulus - 1n) * (modulus - 1n), modulusPrepared), 1n, `(m − 1)² mod a ${words}-word modulus: the largest product`);
+        const exponent = bytesToBigInt(random.source(1 + (words % 5)));
+        equal(modPow(x, exponent, modulus), longDivisionPow(x, exponent, modulus), `power mod a ${words}-word modulus`);
+      }
+      equal([modPow(5n, 0n, m), modPow(5n, 1n, m), modPow(m, 3n, m), modPow(-2n, 3n, 7n), modPow(3n, 5n, 16n), modPow(3n, 5n, 2n)], [1n, 5n, 0n, 6n, 3n, 1n], 'x^0, x^1, m^3, a negative base, even moduli');
+      await rejects(() => modPow(2n, -1n, m), /^RangeError/, 'a negative exponent');
+      await rejects(() => modPow(2n, 3n, 1n), /^RangeError/, 'a modulus of 1');
     },
   },
   {

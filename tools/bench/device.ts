@@ -117,7 +117,9 @@ export const DEVICE_ED25519 = Object.freeze({ 'firmware/crypto/ed25519-curve.ts'
  * The device's native crypto as the device runner models it (tools/xs/native): the SDK's `crypt`
  * digests in C under hal/moddable/hash.ts, the device's hash provider, unchanged, with `hmac` in
  * JavaScript as in the SDK; AES in C under hal/moddable/aes.ts, the device's AES provider (CMAC in
- * JavaScript as there); P-256 ECDSA in C (libtorsion) behind firmware/crypto/p256.ts's exports.
+ * JavaScript as there); P-256 ECDSA in C (libtorsion) behind firmware/crypto/p256.ts's exports;
+ * ESIGN signing's inverse in C under hal/moddable/modular.ts, the device's provider, over the
+ * SDK's `modular` as the runner models it (C over XS's BigInt words).
  * The runner's report lists those calls apart ("native"); without the runner's natives the bundle
  * fails at the first hash.
  */
@@ -125,8 +127,10 @@ export const DEVICE_NATIVE_CRYPTO = Object.freeze({
   'firmware/crypto/hash.ts': 'hal/moddable/hash.ts',
   'firmware/crypto/p256.ts': 'tools/xs/native/p256.ts',
   'firmware/crypto/aes.ts': 'hal/moddable/aes.ts',
+  'firmware/crypto/modular.ts': 'hal/moddable/modular.ts',
   crypt: 'tools/xs/native/crypt.ts',
   hmac: 'tools/xs/native/hmac.ts',
+  modular: 'tools/xs/native/modular.ts',
 });
 
 /** Every provider as the device build maps it (manifests/terminal.json), modelled where the device has C. */

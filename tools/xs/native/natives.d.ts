@@ -40,3 +40,7 @@ declare function nativeFlashRead(offset: number, length: number): ArrayBuffer;
 declare function nativeFlashWrite(offset: number, buffer: ArrayBuffer, from: number, length: number): void;
 /** Sets the block to 0xFF. */
 declare function nativeFlashErase(block: number): void;
+
+// The SDK's modular inverse on BigInt (modules/crypt/arith), modelled in native-crypto.c.
+/** a⁻¹ mod m for an odd m > 1 and 0 < a < m (Modular.mulinv); a wrong answer when gcd(a, m) ≠ 1, as the SDK's. */
+declare function nativeModMulinv(a: bigint, m: bigint): bigint;
