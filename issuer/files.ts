@@ -10,10 +10,9 @@ import type { SignatureSuite } from '../firmware/crypto/suite.js';
 import { asciiBytes, constantTimeEqual, fromHex, toHex } from '../firmware/protocol/bytes.js';
 import { CARD_NUMBER_LENGTH, decodeCertificate, certificateMessage, type TerminalCertificate } from '../firmware/protocol/data-objects.js';
 import { CARD_IMAGE_FORMAT } from '../card/image.js';
-import { MUTUAL_AUTHENTICATION_MODES, type MutualAuthenticationMode } from '../firmware/terminal/mutual-auth.js';
 import { DEFAULT_UTC_OFFSET_MINUTES, type IssuerPublicKey, type Tariff, type TerminalConfig } from '../firmware/terminal/config.js';
 import { parseUtcOffset } from '../firmware/protocol/dates.js';
-import { provisioningJson, type ProvisioningJson } from '../firmware/terminal/provisioning.js';
+import { modeProblem, provisioningJson, provisioningMode, type ProvisioningJson, type ProvisioningMode } from '../firmware/terminal/provisioning.js';
 import { checkCentreCertificate, decodeCentreCertificate } from '../firmware/upload/centre-certificate.js';
 import type { CentreKey, IssuerKey } from './issuer.js';
 
@@ -282,10 +281,10 @@ export function terminalConfigFromJson(value: unknown): TerminalConfig {
   };
 }
 
-/** A mode of mutual authentication or of the encrypted channel: off, when-supported or required. */
-function modeField(json: JsonObject, field: string, where: string): MutualAuthenticationMode {
-  const mode = MUTUAL_AUTHENTICATION_MODES.find((m) => m === json[field]);
-  if (!mode) throw new FileFormatError(`${where}: "${field}" must be ${MUTUAL_AUTHENTICATION_MODES.join(', ')}, got ${JSON.stringify(json[field])}`);
+/** A mode of mutual authentication or of the encrypted channel, read as the device reads it. */
+function modeField(json: JsonObject, field: string, where: string): ProvisioningMode {
+  const mode = provisioningMode(json[field]);
+  if (!mode) throw new FileFormatError(`${where}: ${modeProblem(field, json[field])}`);
   return mode;
 }
 

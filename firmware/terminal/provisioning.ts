@@ -118,10 +118,22 @@ export function configFromProvisioning(value: unknown): TerminalConfig {
   };
 }
 
-const MODES = Object.freeze(['off', 'when-supported', 'required'] as const);
+/** The modes of mutualAuthentication and secureChannel, as the file spells them. */
+export const PROVISIONING_MODES = Object.freeze(['off', 'when-supported', 'required'] as const);
+export type ProvisioningMode = (typeof PROVISIONING_MODES)[number];
 
-function modeOf(field: string, mode: unknown): (typeof MODES)[number] {
-  const found = MODES.find((m) => m === mode);
-  if (!found) throw new ProvisioningError(`terminal provisioning: "${field}" must be ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+/** `value` as a mode, or null when it is none (modeProblem words the refusal). */
+export function provisioningMode(value: unknown): ProvisioningMode | null {
+  return PROVISIONING_MODES.find((m) => m === value) ?? null;
+}
+
+/** `"field" must be off, when-supported, required, got …`: the one wording for both readers of the file. */
+export function modeProblem(field: string, value: unknown): string {
+  return `"${field}" must be ${PROVISIONING_MODES.join(', ')}, got ${JSON.stringify(value)}`;
+}
+
+function modeOf(field: string, mode: unknown): ProvisioningMode {
+  const found = provisioningMode(mode);
+  if (!found) throw new ProvisioningError(`terminal provisioning: ${modeProblem(field, mode)}`);
   return found;
 }
