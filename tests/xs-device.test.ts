@@ -75,6 +75,23 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     }
   });
 
+  it('runs the device\'s own card driver over the runner\'s native card, charging less than the simulated line with a JavaScript card (FLOW@sim), and with one character per UART wake-up (FLOW@char)', async function () {
+    const board = await runDevice(script, '3:full-service', LOADED);
+    const sim = await runDevice(script, '3:full-service@sim', LOADED);
+    const perCharacter = await runDevice(script, '3:full-service@char', LOADED);
+    for (const run of [board, sim, perCharacter]) assert.equal(run.report.status, 'ok', explain(run));
+    // The same bytes cross the line each way; only who pays for the card and the wire differs.
+    assert.ok(board.report.computrons.flow < sim.report.computrons.flow, `board ${board.report.computrons.flow} vs sim ${sim.report.computrons.flow} computrons`);
+    // A wake-up per character costs the driver far more than one per run.
+    assert.ok(perCharacter.report.computrons.flow > board.report.computrons.flow * 1.5, `per character ${perCharacter.report.computrons.flow} vs per run ${board.report.computrons.flow}`);
+  });
+
+  it('refuses a line option it does not know', async function () {
+    const run = await runDevice(script, '3:insertion@fast', LOADED);
+    assert.notEqual(run.report.status, 'ok');
+    assert.match(run.stderr, /line option "fast" is none of 9600, apdu, sim, char/, explain(run));
+  });
+
   it('still replays whole APDUs when asked (FLOW@apdu: no byte line)', async function () {
     const run = await runDevice(script, '3:full-service@apdu', LOADED);
     assert.equal(run.report.status, 'ok', explain(run));
@@ -212,5 +229,24 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     const apdu = await runDevice(broken, '3:full-service@apdu', { profile: 'host' });
     assert.notEqual(apdu.report.status, 'ok', explain(apdu));
     assert.match(apdu.stderr, /ReplayMismatch/, explain(apdu));
+  });
+
+  it('fails loudly when the terminal writes at another rate than the card listens at (the runner\'s card checks the UART frame)', async function () {
+    const recording = fixtures.suites['3']!.recordings['full-service']!;
+    // The card's UART after PPS: give it another Di, so the terminal's next block goes at a rate it does not hear.
+    let changed = false;
+    const bytes = recording.bytes.map((step) => ({
+      ...step,
+      acts: step.acts.map((act) => {
+        if (changed || !('configure' in act) || act.configure.di === 1) return act;
+        changed = true;
+        return { ...act, configure: { ...act.configure, di: act.configure.di / 2 } };
+      }),
+    }));
+    assert.ok(changed, 'the recording has the card switch to the PPS rate');
+    const broken = await bundleDevice({ suites: { '3': { ...fixtures.suites['3']!, recordings: { 'full-service': { ...recording, bytes } } } } }, 'xs-device-test-rate');
+    const run = await runDevice(broken, '3:full-service', { profile: 'host' });
+    assert.notEqual(run.report.status, 'ok', explain(run));
+    assert.match(run.stderr, /ReplayMismatch: step \d+: the terminal writes at 223\d{3} bit\/s even parity, the card listens at 111\d{3} bit\/s even parity/, explain(run));
   });
 });

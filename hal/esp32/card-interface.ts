@@ -33,7 +33,7 @@
 // Time is the injected HAL clock's (hal/clock.ts, whole milliseconds on the device): no global
 // timers, no module-level state, so the module can be preloaded.
 import type Digital from 'embedded:io/digital';
-import { DEFAULT_LINE_SETTINGS, LINE, lineRunOf, type CardLine, type LineRun, type LineSettings } from '../card-line.js';
+import { DEFAULT_LINE_SETTINGS, LINE, NO_PARITY_ERRORS, type CardLine, type LineRun, type LineSettings } from '../card-line.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { CardRemovedError } from '../reader.js';
 import { TransmissionError } from '../../firmware/iso7816/errors.js';
@@ -114,18 +114,21 @@ export const ISO7816_3 = Object.freeze({
 const ECHO_SLACK_MS = 20;
 
 /**
- * A receive() or receiveRun() waiting for the card: the characters taken so far, how many it
- * wants, the timeout for each next one (etu) and its timer, running from the last character taken.
+ * A receive() or receiveRun() waiting for the card: how many characters it wants, the timeout
+ * for each next one (etu) and its timer, running from the last character that came. The
+ * characters themselves wait in the driver's receive buffer until the run is whole or cut short.
  */
 interface Waiter {
-  readonly chars: number[];
   readonly count: number;
   readonly gapEtu: number;
-  /** Settles the caller's promise: `timedOut` when the run ends short. */
+  /** Settles the caller's promise with what the buffer holds (at most `count`): `timedOut` when short. */
   readonly finish: (timedOut: boolean) => void;
   readonly reject: (error: Error) => void;
   timer: TimerHandle | null;
 }
+
+/** Room for characters from the card at first: a T=1 block (259) or a T=0 answer fits; doubled when more wait. */
+const RECEIVE_BUFFER = 320;
 
 interface Sending {
   readonly resolve: () => void;
@@ -148,10 +151,18 @@ export class CardInterface implements CardLine {
   #present: boolean;
   #powered = false;
   #settings: LineSettings = DEFAULT_LINE_SETTINGS;
-  /** Characters from the card not yet taken by receive(). */
-  #received: number[] = [];
-  /** What we wrote and have not heard back yet. */
-  #echo: number[] = [];
+  /**
+   * Characters from the card not yet taken: raw, at #head .. #tail of #buffer, with #flagged[i] 1
+   * where the one at i failed its parity check (#flags of them in all, almost always 0).
+   */
+  #buffer = new Uint8Array(RECEIVE_BUFFER);
+  #flagged = new Uint8Array(RECEIVE_BUFFER);
+  #head = 0;
+  #tail = 0;
+  #flags = 0;
+  /** What we wrote (while a send is under way) and how much of it we have heard back. */
+  #echo: Uint8Array | null = null;
+  #echoAt = 0;
   #waiter: Waiter | null = null;
   #sending: Sending | null = null;
   #stats = { sent: 0, received: 0, echoes: 0, echoMismatches: 0, parityErrors: 0 };
@@ -252,15 +263,16 @@ export class CardInterface implements CardLine {
     if (this.#sending) return Promise.reject(new Error('card interface: send() while a send is under way'));
     if (raw.length === 0) return Promise.resolve();
     const bytes = raw.slice();
-    for (const byte of bytes) this.#echo.push(byte);
+    this.#echo = bytes;
+    this.#echoAt = 0;
     this.#stats.sent += bytes.length;
     const characterEtu = ISO7816_3.CHARACTER_ETU + Math.max(0, this.#settings.guardEtu - ISO7816_3.CHARACTER_ETU);
     const limitMs = this.#etuToMs(bytes.length * characterEtu) + ECHO_SLACK_MS;
     return new Promise<void>((resolve, reject) => {
       const timer = this.#clock.setTimer(limitMs, () => {
-        const missing = this.#echo.length;
+        const missing = bytes.length - this.#echoAt;
         this.#sending = null;
-        this.#echo = [];
+        this.#echo = null;
         reject(new TransmissionError(`the I/O line did not carry ${missing} of ${bytes.length} characters back: line held or chip off`));
       });
       this.#sending = { resolve, reject, timer };
@@ -271,12 +283,10 @@ export class CardInterface implements CardLine {
   /** The next raw character from the card (| LINE.PARITY_ERROR when flagged), or LINE.TIMEOUT after `timeoutEtu` etu. */
   receive(timeoutEtu: number): Promise<number> {
     this.#requirePowered();
-    const next = this.#received.shift();
-    if (next !== undefined) return Promise.resolve(next);
+    if (this.#head < this.#tail) return Promise.resolve(this.#takeOne());
     if (this.#waiter) return Promise.reject(new Error('card interface: receive() while a receive is under way'));
     return new Promise<number>((resolve, reject) => {
-      const chars: number[] = [];
-      this.#wait({ chars, count: 1, gapEtu: timeoutEtu, finish: () => resolve(chars.length > 0 ? chars[0]! : LINE.TIMEOUT), reject, timer: null }, timeoutEtu);
+      this.#wait({ count: 1, gapEtu: timeoutEtu, finish: () => resolve(this.#head < this.#tail ? this.#takeOne() : LINE.TIMEOUT), reject, timer: null }, timeoutEtu);
     });
   }
 
@@ -288,14 +298,44 @@ export class CardInterface implements CardLine {
    */
   receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun> {
     this.#requirePowered();
-    const buffered = this.#received;
-    const taken = Math.min(count, buffered.length);
-    const chars = buffered.splice(0, taken);
-    if (taken === count) return Promise.resolve(lineRunOf(chars, false));
+    const waiting = this.#tail - this.#head;
+    if (waiting >= count) return Promise.resolve(this.#takeRun(count, false));
     if (this.#waiter) return Promise.reject(new Error('card interface: receiveRun() while a receive is under way'));
     return new Promise<LineRun>((resolve, reject) => {
-      this.#wait({ chars, count, gapEtu: gapTimeoutEtu, finish: (timedOut) => resolve(lineRunOf(chars, timedOut)), reject, timer: null }, taken === 0 ? firstTimeoutEtu : gapTimeoutEtu);
+      this.#wait({ count, gapEtu: gapTimeoutEtu, finish: (timedOut) => resolve(this.#takeRun(count, timedOut)), reject, timer: null }, waiting === 0 ? firstTimeoutEtu : gapTimeoutEtu);
     });
+  }
+
+  /** The first waiting character, | LINE.PARITY_ERROR when flagged (there is one). */
+  #takeOne(): number {
+    const at = this.#head++;
+    const character = this.#buffer[at]!;
+    if (this.#head === this.#tail) this.#head = this.#tail = 0;
+    if (this.#flags > 0 && this.#flagged[at]) {
+      this.#flagged[at] = 0;
+      this.#flags--;
+      return character | LINE.PARITY_ERROR;
+    }
+    return character;
+  }
+
+  /** Up to `count` waiting characters as a run of their own (a copy), with the flagged ones' indices. */
+  #takeRun(count: number, timedOut: boolean): LineRun {
+    const from = this.#head;
+    const to = Math.min(this.#tail, from + count);
+    const chars = this.#buffer.slice(from, to);
+    this.#head = to;
+    if (to === this.#tail) this.#head = this.#tail = 0;
+    if (this.#flags === 0) return { chars, parityErrors: NO_PARITY_ERRORS, timedOut };
+    const parityErrors: number[] = [];
+    const flagged = this.#flagged;
+    for (let i = from; i < to; i++) {
+      if (!flagged[i]) continue;
+      flagged[i] = 0;
+      this.#flags--;
+      parityErrors.push(i - from);
+    }
+    return { chars, parityErrors: parityErrors.length > 0 ? parityErrors : NO_PARITY_ERRORS, timedOut };
   }
 
   /** Installs `waiter` with its timer set to `timeoutEtu` etu. */
@@ -359,35 +399,126 @@ export class CardInterface implements CardLine {
     this.onRemoved?.();
   }
 
+  // Once per batch the UART hands over, not per character: the batch is copied into the receive
+  // buffer in one call (readInto), our own characters are dropped from its front, and a waiting run
+  // is settled or its gap timer restarted once.
   #readable(): void {
-    const waiting = this.#waiter;
-    const had = waiting ? waiting.chars.length : 0;
-    for (let character = this.#uart.read(); character !== undefined; character = this.#uart.read()) {
-      const expected = this.#echo.shift();
-      if (expected !== undefined) {
-        this.#stats.echoes++;
-        if (character !== expected) this.#stats.echoMismatches++;
-        if (this.#echo.length === 0) this.#sent();
-        continue;
+    const from = this.#fill();
+    const stats = this.#stats;
+    // Our own characters come back first, in order, before anything the card sends after them
+    // (characters of the card's still unread from before stay where they are).
+    const echo = this.#echo;
+    let heard = 0;
+    if (echo) {
+      const buffer = this.#buffer;
+      const start = this.#echoAt;
+      heard = Math.min(echo.length - start, this.#tail - from);
+      let mismatches = 0;
+      for (let i = 0, at = from; i < heard; i++, at++) {
+        if (buffer[at] !== echo[start + i] || (this.#flags > 0 && this.#flagged[at])) mismatches++;
       }
-      if (!this.#powered) continue; // noise on an unpowered line
-      if (character & LINE.PARITY_ERROR) this.#stats.parityErrors++;
-      this.#stats.received++;
-      const waiter = this.#waiter;
-      if (waiter) {
-        waiter.chars.push(character);
-        if (waiter.chars.length === waiter.count) {
-          this.#waiter = null;
-          if (waiter.timer !== null) this.#clock.clearTimer(waiter.timer);
-          waiter.timer = null;
-          waiter.finish(false);
-        }
-      } else {
-        this.#received.push(character);
+      this.#cut(from, heard);
+      stats.echoes += heard;
+      stats.echoMismatches += mismatches;
+      this.#echoAt = start + heard;
+      if (this.#echoAt === echo.length) {
+        this.#echo = null;
+        this.#sent();
       }
     }
-    // A run that took characters and still misses some waits the gap time from the last one (just now).
-    if (waiting && this.#waiter === waiting && waiting.chars.length > had) this.#arm(waiting, waiting.gapEtu);
+    if (!this.#powered) {
+      this.#cut(this.#head, this.#tail - this.#head); // noise on an unpowered line
+      return;
+    }
+    const fresh = this.#tail - from;
+    if (fresh <= 0) return;
+    stats.received += fresh;
+    const waiter = this.#waiter;
+    if (!waiter) return;
+    if (this.#tail - this.#head >= waiter.count) {
+      this.#waiter = null;
+      if (waiter.timer !== null) this.#clock.clearTimer(waiter.timer);
+      waiter.timer = null;
+      waiter.finish(false);
+    } else {
+      this.#arm(waiter, waiter.gapEtu); // still short: the gap time runs from the last one, just now
+    }
+  }
+
+  /**
+   * Moves everything the UART holds into the receive buffer (grown when full), flags and all;
+   * returns where in the buffer the new characters begin.
+   */
+  #fill(): number {
+    const uart = this.#uart;
+    let from = this.#tail;
+    for (;;) {
+      if (this.#tail === this.#buffer.length) from -= this.#makeRoom();
+      const copied = uart.readInto(this.#buffer, this.#tail);
+      this.#tail += copied;
+      if (this.#tail < this.#buffer.length) {
+        // Not full: the UART is empty, or a flagged character stopped the copy.
+        const character = uart.read();
+        if (character === undefined) return from;
+        if (character & LINE.PARITY_ERROR) {
+          this.#flagged[this.#tail] = 1;
+          this.#flags++;
+          this.#stats.parityErrors++;
+        }
+        this.#buffer[this.#tail++] = character & 0xff;
+      }
+    }
+  }
+
+  /**
+   * Room at the end of the receive buffer: what waits moves to the front, or the buffer doubles
+   * when it is all waiting characters; returns how far the characters moved towards the front.
+   */
+  #makeRoom(): number {
+    const head = this.#head;
+    const waiting = this.#tail - head;
+    if (waiting === this.#buffer.length) {
+      const buffer = new Uint8Array(waiting * 2);
+      const flagged = new Uint8Array(waiting * 2);
+      buffer.set(this.#buffer);
+      flagged.set(this.#flagged);
+      this.#buffer = buffer;
+      this.#flagged = flagged;
+      return 0;
+    }
+    this.#buffer.copyWithin(0, head, this.#tail);
+    this.#flagged.copyWithin(0, head, this.#tail);
+    this.#flagged.fill(0, waiting);
+    this.#head = 0;
+    this.#tail = waiting;
+    return head;
+  }
+
+  /** Removes `count` characters at `at` (our echo, or noise); an empty buffer starts again at its front. */
+  #cut(at: number, count: number): void {
+    if (count === 0) return;
+    const flagged = this.#flagged;
+    if (this.#flags > 0) {
+      for (let i = at; i < at + count; i++) {
+        if (flagged[i]) {
+          flagged[i] = 0;
+          this.#flags--;
+        }
+      }
+    }
+    if (at + count < this.#tail) {
+      this.#buffer.copyWithin(at, at + count, this.#tail);
+      flagged.copyWithin(at, at + count, this.#tail);
+      flagged.fill(0, this.#tail - count, this.#tail);
+    }
+    this.#tail -= count;
+    if (this.#head === this.#tail) this.#head = this.#tail = 0;
+  }
+
+  #clearReceived(): void {
+    if (this.#flags > 0) this.#flagged.fill(0);
+    this.#flags = 0;
+    this.#head = this.#tail = 0;
   }
 
   #sent(): void {
@@ -400,8 +531,8 @@ export class CardInterface implements CardLine {
 
   #powerDown(error: Error): void {
     this.#powered = false;
-    this.#received = [];
-    this.#echo = [];
+    this.#clearReceived();
+    this.#echo = null;
     this.#uart.flush();
     const waiter = this.#waiter;
     this.#waiter = null;
@@ -418,8 +549,8 @@ export class CardInterface implements CardLine {
   }
 
   #restoreDefaults(): void {
-    this.#received = [];
-    this.#echo = [];
+    this.#clearReceived();
+    this.#echo = null;
     this.#uart.flush();
     this.configure(DEFAULT_LINE_SETTINGS);
   }

@@ -56,6 +56,12 @@ export interface SmartCardUartPort {
   readonly target: unknown;
   /** The next received character, 0..255 | 0x100 on a parity error; undefined when none waits. */
   read(): number | undefined;
+  /**
+   * Copies waiting characters into `target` from `offset`, as many as fit, stopping before one
+   * flagged with a parity error (read() gives that one, flagged); returns how many it copied.
+   * RangeError for an offset outside `target`. One call per batch, not per character.
+   */
+  readInto(target: Uint8Array, offset: number): number;
   /** Queues characters for transmission; they go out (12 + guardBits) bit times apart. */
   write(buffer: ArrayBuffer | ArrayBufferView): void;
   /** Changes the bit rate, parity sense or guard time of the open port. */

@@ -14,6 +14,7 @@ class SmartCardUart extends Native("xs_smartcarduart_destructor") {
 	constructor(options) { super(); native("xs_smartcarduart_constructor").call(this, options); }
 	close() { return native("xs_smartcarduart_close").call(this); }
 	read() { return native("xs_smartcarduart_read").call(this); }
+	readInto(target, offset) { return native("xs_smartcarduart_readInto").call(this, target, offset); }
 	write(buffer) { return native("xs_smartcarduart_write").call(this, buffer); }
 	set(settings) { return native("xs_smartcarduart_set").call(this, settings); }
 	flush() { return native("xs_smartcarduart_flush").call(this); }

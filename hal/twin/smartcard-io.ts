@@ -15,6 +15,7 @@ import { bytesOf, type TwinBoard } from './board.js';
 import type { TwinTda8024, UartEnd, UartFrame } from './tda8024.js';
 import type { SmartCardUartOptions, SmartCardUartPort, SmartCardUartSettings } from '../esp32/smartcard-uart.js';
 import type { CardClockPort } from '../esp32/card-interface.js';
+import { LINE } from '../card-line.js';
 
 const APB_HZ = 80_000_000;
 
@@ -71,6 +72,15 @@ export function twinCardIo(board: TwinBoard, chip: TwinTda8024) {
     read(): number | undefined {
       this.#check();
       return this.#received.shift();
+    }
+
+    readInto(target: Uint8Array, offset: number): number {
+      this.#check();
+      if (!(offset >= 0 && offset <= target.length)) throw new RangeError(`SmartCardUart: offset ${offset} outside a buffer of ${target.length}`);
+      const received = this.#received;
+      let copied = 0;
+      while (received.length > 0 && offset + copied < target.length && !(received[0]! & LINE.PARITY_ERROR)) target[offset + copied++] = received.shift()!;
+      return copied;
     }
 
     write(buffer: ArrayBuffer | ArrayBufferView): void {

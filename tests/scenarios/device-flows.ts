@@ -15,7 +15,8 @@ import { fromHex, toHex } from '../../firmware/protocol/bytes.js';
 import type { TerminalConfig } from '../../firmware/terminal/config.js';
 import type { UsageStore } from '../../firmware/terminal/usage-store.js';
 import type { Flash } from '../../hal/flash.js';
-import type { CardDevice } from '../../hal/sim/card-slot.js';
+import type { CardReader } from '../../hal/reader.js';
+import type { CardDevice, SimCardSlot } from '../../hal/sim/card-slot.js';
 import { SimLineReader } from '../../hal/sim/line-slot.js';
 import { TerminalRig } from '../../hal/sim/rig.js';
 import { ReplayMismatch, type ByteLineStep } from './byte-replay.js';
@@ -38,7 +39,10 @@ export const LINE_RATES: readonly LineRate[] = Object.freeze(['best', '9600'] as
 /** The byte line under the rig's slot: its rate, and the byte-level card that meets the line for a card device in the slot. */
 export interface DeviceLine {
   readonly rate: LineRate;
-  readonly byteCard: (device: CardDevice) => ByteCard;
+  /** The byte-level card behind SimCardLine; or, with `reader`, nothing (the reader brings its own line). */
+  readonly byteCard?: (device: CardDevice) => ByteCard;
+  /** A reader of the caller's over the slot (its card-detect switch): the device's own driver in the runner. */
+  readonly reader?: (slot: SimCardSlot) => CardReader;
   /** Told the reader once it is made (the recorder reads its lastSession). */
   readonly onReader?: (reader: SimLineReader) => void;
 }
@@ -50,7 +54,8 @@ export interface DeviceLine {
  */
 export function deviceRig(config: TerminalConfig, usage: UsageStore, flash: Flash, line?: DeviceLine): TerminalRig {
   if (!line) return new TerminalRig({ config, usage, flash, ...BENCH_RIG });
-  const options = { reader: { pps: line.rate === 'best' }, byteCard: line.byteCard };
+  if (line.reader) return new TerminalRig({ config, usage, flash, ...BENCH_RIG, readerOverSlot: line.reader });
+  const options = { reader: { pps: line.rate === 'best' }, ...(line.byteCard ? { byteCard: line.byteCard } : {}) };
   return new TerminalRig({
     config, usage, flash, ...BENCH_RIG,
     readerOverSlot(slot) {

@@ -1,14 +1,16 @@
 // The XS side of the device runner (tools/xs/device-runner.c): installs globalThis.device with
 // setup(arg) and flow(arg), arg being "SUITE:FLOW[@LINE]" (e.g. "3:full-service"), for recordings
 // made on Node (tools/bench/device.ts bundleDevice() writes the entry that imports this with them).
-// LINE: none = the byte line at the card's best rate (PPS to TA1, T=1); "9600" = the byte line
-// without PPS (Fi 372 / Di 1, the ATR's first protocol); "apdu" = no byte line, whole APDUs
-// replayed from the best-rate recording (ReplayCard).
+// LINE is options joined by "+": none = the byte line at the card's best rate (PPS to TA1, T=1);
+// "9600" = the byte line without PPS (Fi 372 / Di 1, the ATR's first protocol); "apdu" = no byte
+// line, whole APDUs replayed from the best-rate recording (ReplayCard); "sim" = the simulated line
+// and a JavaScript replaying card instead of the device's driver; "char" = the UART hands over one
+// character per onReadable call instead of one run (tools/xs/native/card-line.ts).
 //
-// On the byte line the card is a ReplayByteCard (tests/scenarios/byte-replay.ts): the recording is
-// decoded to Uint8Arrays in setup, and during the flow the card only compares the terminal's
-// characters and sends the recorded ones, so the flow charges the terminal, its ISO 7816-3 stack
-// and the simulated line (the UART driver's stand-in), not the card.
+// On the byte line the terminal runs the device's own card driver (hal/esp32/card-interface.ts)
+// under ProtocolReader, over the runner's native smart-card UART and card (native-card-line.c):
+// the card replays the recording in C, as the other chip it is on the board, so the flow charges
+// the terminal, its ISO 7816-3 stack and the driver's JavaScript, not the card or the wire.
 //
 // What the runner charges: the load phase (this module's top level, the recordings as string
 // constants) stands for flash on the device and is not charged; setup (terminal configuration and
@@ -30,7 +32,11 @@ import { JournalFlash } from '../../hal/esp32/journal-flash.js';
 import { RunnerFlash } from '../../tools/xs/native/flash.js';
 import type { TerminalRig } from '../../hal/sim/rig.js';
 import type { CardDevice } from '../../hal/sim/card-slot.js';
-import { prepareByteLine, ReplayByteCard } from './byte-replay.js';
+import { prepareByteLine, ReplayByteCard, ReplayMismatch } from './byte-replay.js';
+import { ProtocolReader } from '../../firmware/iso7816/protocol-reader.js';
+import { CardInterface } from '../../hal/esp32/card-interface.js';
+import type { CardWiring } from '../../hal/esp32/wiring.js';
+import { runnerCardBoard, type CardLineDelivery } from '../../tools/xs/native/card-line.js';
 import { lineProbe, type LineProbe } from './line-probes.js';
 import { DEVICE_FLASH, deviceFlow, deviceRig, flowConfig, fromPortable, lineOnlyDevice, ReplayCard, type DeviceFlow, type FlowRecording } from './device-flows.js';
 
@@ -58,6 +64,20 @@ export interface DeviceFixtures {
   /** Run as the firmware does on an ESP32 without PSRAM: firmware/crypto/curve-tables.ts. */
   readonly smallHeap?: boolean;
 }
+
+/** LINE options after "@", joined by "+": 9600, apdu, sim, char (the header says what each means). */
+const LINE_FLAGS: readonly string[] = Object.freeze(['9600', 'apdu', 'sim', 'char']);
+
+interface LineChoice {
+  /** Whole APDUs, no byte line (ReplayCard). */
+  readonly apdu: boolean;
+  /** The simulated line (hal/sim/card-line.ts) and a JavaScript ReplayByteCard instead of the device's driver over the runner's card. */
+  readonly sim: boolean;
+  readonly delivery: CardLineDelivery;
+}
+
+/** The board's card interface wiring (moddable.json wiring.card, the ESP32-DevKitC board). */
+const BOARD_CARD_WIRING: CardWiring = Object.freeze({ uart: 1, transmit: 17, receive: 16, clock: 4, reset: 5, vcc: 18, detect: 19, clockHz: 3_571_200 });
 
 /** The replaying card of either kind, as setup and flow check it. */
 interface Replay {
@@ -87,9 +107,38 @@ async function replaying(replay: Replay, step: () => Promise<void> | void): Prom
   if (replay.mismatch) throw replay.mismatch;
 }
 
+/**
+ * The terminal on the device's own card driver (hal/esp32/card-interface.ts) and ProtocolReader,
+ * over the runner's native UART and replaying card (tools/xs/native/card-line.ts), the slot's
+ * card-detect switch driving the interface chip's OFF pin: what the ESP32 runs, and only that.
+ */
+function boardRig(recording: FlowRecording, delivery: CardLineDelivery, config: TerminalConfig, usage: UsageJournal, flash: Flash): { rig: TerminalRig; replay: Replay } {
+  const board = runnerCardBoard(prepareByteLine(recording.bytes), BOARD_CARD_WIRING, delivery);
+  const mismatch = (): ReplayMismatch | null => {
+    const problem = board.status().mismatch;
+    return problem === null ? null : new ReplayMismatch(problem);
+  };
+  const replay: Replay = {
+    device: lineOnlyDevice(recording.label), total: recording.bytes.length, setup: recording.setupSteps,
+    get position() { return board.status().step + 1; },
+    get finished() { return board.status().finished; },
+    get mismatch() { return mismatch(); },
+  };
+  const rig = deviceRig(flowConfig(config, recording.flow), usage, flash, {
+    rate: recording.rate,
+    reader(slot) {
+      const reader = new ProtocolReader(new CardInterface(board.options), { pps: recording.rate === 'best' });
+      slot.onInserted = () => board.insert();
+      slot.onRemoved = () => board.remove();
+      return reader;
+    },
+  });
+  return { rig, replay };
+}
+
 /** The rig and the replaying card for one recording: on the byte line, or passing APDUs. */
-function replayRig(recording: FlowRecording, apdu: boolean, config: TerminalConfig, usage: UsageJournal, flash: Flash): { rig: TerminalRig; replay: Replay } {
-  if (apdu) {
+function replayRig(recording: FlowRecording, line: LineChoice, config: TerminalConfig, usage: UsageJournal, flash: Flash): { rig: TerminalRig; replay: Replay } {
+  if (line.apdu) {
     const card = new ReplayCard(recording.label, recording.line);
     const replay: Replay = {
       device: card, total: recording.line.length, setup: recording.setupEntries,
@@ -99,6 +148,7 @@ function replayRig(recording: FlowRecording, apdu: boolean, config: TerminalConf
     };
     return { rig: deviceRig(flowConfig(config, recording.flow), usage, flash), replay };
   }
+  if (!line.sim) return boardRig(recording, line.delivery, config, usage, flash);
   const card = new ReplayByteCard(recording.label, prepareByteLine(recording.bytes));
   const replay: Replay = {
     device: lineOnlyDevice(recording.label), total: recording.bytes.length, setup: recording.setupSteps,
@@ -138,17 +188,21 @@ export function installDevice(fixtures: DeviceFixtures): void {
   let running: Running | null = null;
   let probe: LineProbe | null = null;
 
-  function parse(arg: string): { suite: string; flowName: string; key: string; apdu: boolean } {
+  function parse(arg: string): { suite: string; flowName: string; key: string; line: LineChoice } {
     const [suite, name] = arg.split(':');
     if (!suite || !name) throw new RangeError(`device arg "${arg}" is not SUITE:FLOW[@LINE]`);
-    const [flowName, line] = name.split('@') as [string, string | undefined];
-    if (line !== undefined && line !== '9600' && line !== 'apdu') throw new RangeError(`device arg "${arg}": line "${line}" is neither 9600 nor apdu`);
-    return { suite, flowName, key: line === 'apdu' ? flowName : name, apdu: line === 'apdu' };
+    const [flowName, options] = name.split('@') as [string, string | undefined];
+    const flags = options === undefined ? [] : options.split('+');
+    for (const flag of flags) {
+      if (!LINE_FLAGS.includes(flag)) throw new RangeError(`device arg "${arg}": line option "${flag}" is none of ${LINE_FLAGS.join(', ')}`);
+    }
+    const line: LineChoice = { apdu: flags.includes('apdu'), sim: flags.includes('sim'), delivery: flags.includes('char') ? 'character' : 'run' };
+    return { suite, flowName, key: flags.includes('9600') ? `${flowName}@9600` : flowName, line };
   }
 
   (globalThis as unknown as { device: unknown }).device = {
     async setup(arg: string): Promise<void> {
-      const { suite, flowName, key, apdu } = parse(arg);
+      const { suite, flowName, key, line } = parse(arg);
       if (suite === '0') {
         const made = lineProbe(flowName);
         if (made) probe = await made;
@@ -162,7 +216,7 @@ export function installDevice(fixtures: DeviceFixtures): void {
       const config = fromPortable(fixture.config) as TerminalConfig;
       const flash = new JournalFlash({ storage: { io: partition, partition: 'journal' } });
       const usage = UsageJournal.open(flash, config.terminalId);
-      const { rig, replay } = replayRig(recording, apdu, config, usage, flash);
+      const { rig, replay } = replayRig(recording, line, config, usage, flash);
       await rig.start();
       await replaying(replay, () => flow.setup(rig, replay.device));
       if (replay.position !== replay.setup) {

@@ -86,10 +86,10 @@ function targetOf(name) {
     join(moddable, 'modules', 'data', 'base64', 'modBase64.c'),
   ];
   const crypto = torsion();
-  const native = [...crypto.sources, join(NATIVE_DIR, 'native-crypto.c'), join(NATIVE_DIR, 'native-flash.c')];
+  const native = [...crypto.sources, join(NATIVE_DIR, 'native-crypto.c'), join(NATIVE_DIR, 'native-flash.c'), join(NATIVE_DIR, 'native-card-line.c')];
   const includes = [`-I${join(xs, 'includes')}`, `-I${join(xs, 'platforms')}`, `-I${join(xs, 'sources')}`, `-I${NATIVE_DIR}`, crypto.include];
   const quiet = ['-Wno-misleading-indentation', '-Wno-implicit-fallthrough'];
-  const xsHeaders = [join(xs, 'sources', 'xsAll.h'), join(xs, 'sources', 'xsCommon.h'), join(xs, 'includes', 'xs.h'), join(NATIVE_DIR, 'native-crypto.h'), join(NATIVE_DIR, 'native-flash.h'), ...crypto.headers];
+  const xsHeaders = [join(xs, 'sources', 'xsAll.h'), join(xs, 'sources', 'xsCommon.h'), join(xs, 'includes', 'xs.h'), join(NATIVE_DIR, 'native-crypto.h'), join(NATIVE_DIR, 'native-flash.h'), join(NATIVE_DIR, 'native-card-line.h'), ...crypto.headers];
   if (name === 'host') {
     return {
       name, cc: process.env.CC ?? 'cc', output: DEVICE_RUNNER,

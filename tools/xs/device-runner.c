@@ -54,6 +54,7 @@
 #endif
 #include "native-crypto.h"
 #include "native-flash.h"
+#include "native-card-line.h"
 
 extern void modInstallTextDecoder(xsMachine* the);
 extern void modInstallTextEncoder(xsMachine* the);
@@ -135,6 +136,12 @@ static void xs_print(xsMachine* the)
 	}
 	fputc('\n', stdout);
 	fflush(stdout);
+}
+
+/* instructions(): machine instructions retired so far (RV32 instret; 0 on the host), for marks while profiling. */
+static void xs_instructions(xsMachine* the)
+{
+	xsResult = xsNumber((double)instructionsNow());
 }
 
 static void xs_gc(xsMachine* the)
@@ -472,6 +479,8 @@ static int runnerMain(int argc, char* argv[])
 			xsVars(1);
 			xsResult = xsNewHostFunction(xs_print, 1);
 			xsDefine(xsGlobal, xsID("print"), xsResult, xsDontEnum);
+			xsResult = xsNewHostFunction(xs_instructions, 0);
+			xsDefine(xsGlobal, xsID("instructions"), xsResult, xsDontEnum);
 			xsResult = xsNewHostFunction(xs_gc, 0);
 			xsDefine(xsGlobal, xsID("gc"), xsResult, xsDontEnum);
 			xsResult = xsNewHostFunction(xs_setImmediate, 1);
@@ -480,6 +489,7 @@ static int runnerMain(int argc, char* argv[])
 			modInstallTextEncoder(the);
 			nativeCryptoInstall(the);
 			nativeFlashInstall(the);
+			nativeCardLineInstall(the);
 			xsRunProgramFile(path);
 		}
 		xsEndHost(machine);

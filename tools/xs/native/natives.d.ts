@@ -44,3 +44,26 @@ declare function nativeFlashErase(block: number): void;
 // The SDK's modular inverse on BigInt (modules/crypt/arith), modelled in native-crypto.c.
 /** a⁻¹ mod m for an odd m > 1 and 0 < a < m (Modular.mulinv); a wrong answer when gcd(a, m) ≠ 1, as the SDK's. */
 declare function nativeModMulinv(a: bigint, m: bigint): bigint;
+
+// The card and its wire beyond the smart-card UART (native-card-line.c), for tools/xs/native/card-line.ts.
+/** Loads a recording (card-line.ts encodeCardLine) for a card clock of clockHz; the card unpowered, line time 0. */
+declare function nativeCardLineLoad(recording: ArrayBuffer, clockHz: number): void;
+/** VCC on or off; off loses every character in flight or waiting. */
+declare function nativeCardLinePower(on: boolean): void;
+/** RST rises with VCC on: the card begins its next step, which must be a reset. */
+declare function nativeCardLineReset(cold: boolean): void;
+/** The terminal's UART frame: bit/s, odd parity sense, guard bits after the 2 stop bits. */
+declare function nativeCardLineSet(baud: number, odd: boolean, guardBits: number): void;
+/** The terminal writes length characters of buffer from `from`; they come back as echo. */
+declare function nativeCardLineWrite(buffer: ArrayBuffer, from: number, length: number): void;
+/** Line time (µs) by which the next batch (a run, or one character) has arrived; -1 when nothing is in flight. */
+declare function nativeCardLineNextArrival(perCharacter: boolean): number;
+/** Moves line time on to `microseconds` (never back); the characters then waiting to be read. */
+declare function nativeCardLineAdvance(microseconds: number): number;
+declare function nativeCardLineNow(): number;
+/** The next arrived character, 0..255, or undefined. */
+declare function nativeCardLineRead(): number | undefined;
+/** Copies up to `room` arrived characters into buffer from `from`; how many it copied. */
+declare function nativeCardLineReadInto(buffer: ArrayBuffer, from: number, room: number): number;
+declare function nativeCardLineFlush(): void;
+declare function nativeCardLineStatus(): import('./card-line.js').CardLineStatus;
