@@ -187,9 +187,12 @@ export function requireValidAtr(atr: Atr): Atr {
   return atr;
 }
 
-/** How many bytes the ATR has, read from its own T0/TDi and K as far as the bytes so far allow (§8.2). */
-export function expectedAtrLength(prefix: Uint8Array): number | null {
-  if (prefix.length < 2) return null;
+/**
+ * How long the ATR is known to be from `prefix` (§8.2): its whole length (`final`), or, while a
+ * TDi or T0 that says more is still to come, the length up to and including that byte.
+ */
+export function atrLengthSoFar(prefix: Uint8Array): { readonly length: number; readonly final: boolean } {
+  if (prefix.length < 2) return { length: 2, final: false };
   let at = 2;
   let y = prefix[1]! >> 4;
   const k = prefix[1]! & 0x0f;
@@ -201,13 +204,19 @@ export function expectedAtrLength(prefix: Uint8Array): number | null {
       break;
     }
     const tdAt = at + count - 1;
-    if (tdAt >= prefix.length) return null;
+    if (tdAt >= prefix.length) return { length: tdAt + 1, final: false };
     const td = prefix[tdAt]!;
     if ((td & 0x0f) !== 0) tck = true;
     y = td >> 4;
     at = tdAt + 1;
   }
-  return at + k + (tck ? 1 : 0);
+  return { length: at + k + (tck ? 1 : 0), final: true };
+}
+
+/** How many bytes the ATR has, read from its own T0/TDi and K as far as the bytes so far allow (§8.2). */
+export function expectedAtrLength(prefix: Uint8Array): number | null {
+  const known = atrLengthSoFar(prefix);
+  return known.final ? known.length : null;
 }
 
 /** A JSON-ready description (tools/atr prints it). */

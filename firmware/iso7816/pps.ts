@@ -1,6 +1,5 @@
 // Protocol and parameters selection (ISO/IEC 7816-3 §9): PPSS FF, PPS0 (which of PPS1..3 follow,
 // and T), PPS1 (Fi and Di as in TA1), PCK so that the XOR of all is zero.
-import { LINE } from '../../hal/card-line.js';
 import type { CharacterPort } from './port.js';
 
 export const PPSS = 0xff;
@@ -36,17 +35,22 @@ export function checkPpsResponse(request: Uint8Array, response: Uint8Array): Pps
   return { ok: true, protocol: pps0 & 0x0f, ta1: null };
 }
 
-/** Sends the request and reads the answer within the initial waiting time. */
+/**
+ * Sends the request and reads the answer within the initial waiting time: PPSS and PPS0 as one
+ * run, then the rest that PPS0 announces as another (a promise per run, not per character).
+ */
 export async function exchangePps(port: CharacterPort, protocol: number, ta1: number | null, waitEtu: number): Promise<PpsResult> {
   const request = ppsMessage(protocol, ta1);
   await port.send(request);
-  const response: number[] = [];
-  for (let need = 2; response.length < need;) {
-    const byte = await port.receive(waitEtu);
-    if (byte === LINE.TIMEOUT) return { ok: false, reason: response.length === 0 ? 'no PPS response' : 'PPS response cut short' };
-    if (byte & LINE.PARITY_ERROR) return { ok: false, reason: 'parity error in the PPS response' };
-    response.push(byte);
-    if (response.length === 2) need = ppsLength(byte);
-  }
-  return checkPpsResponse(request, Uint8Array.from(response));
+  const head = await port.receiveRun(2, waitEtu, waitEtu);
+  if (head.chars.length === 0) return { ok: false, reason: 'no PPS response' };
+  if (head.parityErrors.length > 0) return { ok: false, reason: 'parity error in the PPS response' };
+  if (head.timedOut) return { ok: false, reason: 'PPS response cut short' };
+  const rest = await port.receiveRun(ppsLength(head.chars[1]!) - 2, waitEtu, waitEtu);
+  if (rest.parityErrors.length > 0) return { ok: false, reason: 'parity error in the PPS response' };
+  if (rest.timedOut) return { ok: false, reason: 'PPS response cut short' };
+  const response = new Uint8Array(2 + rest.chars.length);
+  response.set(head.chars);
+  response.set(rest.chars, 2);
+  return checkPpsResponse(request, response);
 }

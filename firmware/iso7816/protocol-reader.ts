@@ -7,7 +7,7 @@
 // S(IFS) for IFSD in T=1. transmit: the APDU as opaque bytes through T=1 or T=0.
 import { DEFAULT_LINE_SETTINGS, LINE, type CardLine } from '../../hal/card-line.js';
 import { CardMuteError, type CardReader } from '../../hal/reader.js';
-import { expectedAtrLength, parseAtr, requireValidAtr, type Atr } from './atr.js';
+import { atrLengthSoFar, parseAtr, requireValidAtr, type Atr } from './atr.js';
 import { conventionOf, invertByte, TS } from './convention.js';
 import { AtrError, CardTimeoutError, TransmissionError } from './errors.js';
 import { CharacterPort } from './port.js';
@@ -15,6 +15,9 @@ import { exchangePps } from './pps.js';
 import { T0Transport } from './t0.js';
 import { T1Transport } from './t1.js';
 import { blockWaitingTimeEtu, characterWaitingTimeEtu, DEFAULTS, protocolLineSettings, rateOf, waitingTimeEtu } from './timing.js';
+
+/** An ATR has at most 33 bytes, TS included (§8.2.1). */
+const ATR_MAX_BYTES = 33;
 
 export type PpsOutcome = 'not-needed' | 'accepted' | 'default-rate' | 'failed-fallback' | 'specific-mode' | 'off';
 
@@ -193,16 +196,21 @@ export class ProtocolReader implements CardReader {
     if (!convention) throw new AtrError(`TS ${(first & 0xff).toString(16)} is neither direct (3B) nor inverse (3F)`);
     this.#port.convention = convention;
     this.line.configure({ ...DEFAULT_LINE_SETTINGS, parity: convention === 'direct' ? 'even' : 'odd' });
-    const bytes = [convention === 'direct' ? TS.direct : invertByte(first & 0xff)];
+    // The rest in runs, each as long as the bytes so far say the ATR is at least (T0, then each
+    // TDi): a promise per run, not per character.
+    const bytes = new Uint8Array(ATR_MAX_BYTES);
+    bytes[0] = convention === 'direct' ? TS.direct : invertByte(first & 0xff);
+    let length = 1;
     for (;;) {
-      const need = expectedAtrLength(Uint8Array.from(bytes));
-      if (need !== null && bytes.length >= need) break;
-      if (bytes.length >= 33) throw new AtrError('ATR longer than 33 bytes');
-      const next = await this.#port.receive(DEFAULTS.atrCharacterEtu);
-      if (next === LINE.TIMEOUT) throw new AtrError(`ATR stops after ${bytes.length} bytes`);
-      if (next & LINE.PARITY_ERROR) throw new AtrError(`parity error in ATR byte ${bytes.length}`);
-      bytes.push(next);
+      const known = atrLengthSoFar(bytes.subarray(0, length));
+      if (known.final && length >= known.length) break;
+      if (known.length > ATR_MAX_BYTES) throw new AtrError('ATR longer than 33 bytes');
+      const run = await this.#port.receiveRun(known.length - length, DEFAULTS.atrCharacterEtu, DEFAULTS.atrCharacterEtu);
+      if (run.parityErrors.length > 0) throw new AtrError(`parity error in ATR byte ${length + run.parityErrors[0]!}`);
+      bytes.set(run.chars, length);
+      length += run.chars.length;
+      if (run.timedOut) throw new AtrError(`ATR stops after ${length} bytes`);
     }
-    return Uint8Array.from(bytes);
+    return bytes.slice(0, length);
   }
 }

@@ -64,6 +64,11 @@ export class T1Transport {
   #ifsd: number;
   #wtx = 1;
   #dead = false;
+  /**
+   * Whether the line has been quiet for at least BGT since the card's last character: true after
+   * a block was received and drained, false once we send. Then the next block needs no wait.
+   */
+  #quiet = false;
   /** The I-block as last sent (its INF is cut when it is sent, with the IFSC of that moment). */
   #lastI: IBlock | null = null;
   /** Counters for tests and benchmarks. */
@@ -247,7 +252,8 @@ export class T1Transport {
   async #send(block: Block): Promise<void> {
     // Block guard time (§11.4.3): the line stays quiet 22 etu before a block in the other
     // direction; whatever arrives meanwhile belongs to no block we wait for.
-    while ((await this.#port.receive(BGT_ETU)) !== LINE.TIMEOUT);
+    if (!this.#quiet) while ((await this.#port.receive(BGT_ETU)) !== LINE.TIMEOUT);
+    this.#quiet = false;
     this.counters.blocksSent++;
     if (block.kind === 'I') this.#lastI = block;
     this.#options.trace?.(`T=1 > ${describeBlock(block)}`);
@@ -277,7 +283,10 @@ export class T1Transport {
     const parity = prologue.parityErrors.length > 0 || rest.parityErrors.length > 0;
     // A card sends nothing right after its block: characters there mean LEN was wrong or noise
     // hit the line, and the block is not to be trusted (it is asked for again).
-    const trailing = await this.#port.drain(Math.min(cwtEtu, 24));
+    // At least BGT too (§11.4.3: from the card's last character to our next one), so the next
+    // block we send needs no wait of its own.
+    const trailing = await this.#port.drain(Math.max(BGT_ETU, Math.min(cwtEtu, 24)));
+    this.#quiet = trailing === 0;
     if (parity) return { error: R_ERROR.EDC, reason: 'parity error in a block' };
     if (trailing > 0) return { error: R_ERROR.OTHER, reason: `${trailing} character(s) right after a block` };
     try {
