@@ -411,6 +411,7 @@ static int runnerMain(int argc, char* argv[])
 	const char* script = NULL;
 	const char* arg = "";
 	int setupOnly = 0;
+	const char* cpuProfile = NULL; /* --cpuprofile FILE: XS's sampling profiler over the flow (host build only) */
 	int noPreload = 0, checkPreloadAfter = 0;
 	long violationsSetup = -1, violationsFlow = -1;
 	int argi;
@@ -441,6 +442,7 @@ static int runnerMain(int argc, char* argv[])
 		else if (!strcmp(a, "--slots") && value) { profile.slots = atol(value); profile.name = "custom"; argi++; }
 		else if (!strcmp(a, "--stack") && value) { profile.stack = atol(value); profile.name = "custom"; argi++; }
 		else if (!strcmp(a, "--arg") && value) { arg = value; argi++; }
+		else if (!strcmp(a, "--cpuprofile") && value) { cpuProfile = value; argi++; }
 		else if (!strcmp(a, "--setup-only")) setupOnly = 1;
 		else if (!strcmp(a, "--no-preload")) noPreload = 1;
 		else if (!strcmp(a, "--check-preload")) checkPreloadAfter = 1;
@@ -537,8 +539,17 @@ static int runnerMain(int argc, char* argv[])
 			mark = computronsNow(machine);
 			nativeCryptoReset();
 			instructionsMark = instructionsNow();
+#ifdef mxProfile
+			if (cpuProfile) fxStartProfiling(machine);
+#endif
 			runPhase(machine, "flow", arg);
 			instructionsFlow = instructionsNow() - instructionsMark;
+#ifdef mxProfile
+			if (cpuProfile) {
+				FILE* out = fopen(cpuProfile, "w");
+				if (out) { fxStopProfiling(machine, out); fclose(out); }
+			}
+#endif
 			computronsFlow = computronsNow(machine) - mark;
 			if (gxSettled != 1) goto done;
 			if (gxPreloadHeap && checkPreloadAfter) violationsFlow = checkPreload(machine);
