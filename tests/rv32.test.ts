@@ -49,6 +49,8 @@ describe('XS device runner on RV32 (QEMU)', function () {
     assert.equal(run.report.instructions.counter, 'instret');
     assert.ok(run.report.instructions.flow > 1_000_000, explain(run));
     assert.equal(run.instructions, run.report.instructions.flow);
+    // The card and the wire are C in the runner and are not the terminal's: counted apart, taken out.
+    assert.ok((run.report.cardLine?.flow ?? 0) > 10_000, explain(run));
     const host = await runDevice(script, '3:insertion', { profile: 'host' });
     assert.equal(host.report.slotBytes, 32, 'the host build, for contrast');
     assert.equal(host.report.instructions.counter, 'none');

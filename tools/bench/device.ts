@@ -186,6 +186,11 @@ export interface DeviceReport {
   readonly computrons: { readonly setup: number; readonly flow: number };
   /** Machine instructions per phase, where the runner counts them itself ("instret" on RV32; "none" on the host build: zeros). */
   readonly instructions: { readonly counter: 'instret' | 'none'; readonly setup: number; readonly flow: number };
+  /**
+   * On RV32, the instructions the runner's card and wire (tools/xs/native/native-card-line.c)
+   * retired per phase: another chip and the UART's silicon on the board, so not in `instructions`.
+   */
+  readonly cardLine?: { readonly setup: number; readonly flow: number };
   /** The native crypto the flow called (tools/xs/native): calls and, on RV32, the instructions they retired (part of instructions.flow). */
   readonly native: Readonly<Record<string, { readonly calls: number; readonly instructions: number }>>;
   readonly setupOnly: boolean;

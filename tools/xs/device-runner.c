@@ -40,10 +40,16 @@
  * counts its instructions from outside), and with -DDEVICE_RUNNER_RV32 for a bare-metal RV32IMAC
  * machine run in QEMU (tools/xs/rv32/: 16-byte slots and 4-byte pointers as on the ESP32 and
  * ESP32-C3), which reads the instret counter around each phase and reports
- * "instructions":{"setup":N,"flow":N}: retired RV32 instructions, exact under -icount shift=0.
+ * "instructions":{"setup":N,"flow":N}: retired RV32 instructions, exact under -icount shift=0,
+ * without those of the card and its wire (native-card-line.c: another chip and the UART's silicon
+ * on the board), which "cardLine":{"setup":N,"flow":N} lists apart.
+ *
+ * Globals for the bundle besides the natives: print(...), gc(), setImmediate(f), and
+ * instructions(), the instructions retired so far (RV32; 0 on the host), for marks while profiling.
  *
  * Usage: device-runner [--profile esp32|esp32c3|psram|host] [--chunk BYTES] [--slots N] [--stack N]
- *                      [--arg TEXT] [--setup-only] [--no-preload] [--check-preload] SCRIPT.js
+ *                      [--arg TEXT] [--setup-only] [--no-preload] [--check-preload]
+ *                      [--cpuprofile FILE (host: XS's sampling profiler over the flow)] SCRIPT.js
  */
 #include "xsAll.h"
 #include "xsScript.h"
@@ -423,6 +429,8 @@ static int runnerMain(int argc, char* argv[])
 	long peakChunks = 0, peakSlots = 0, flowPeakChunks = 0, flowPeakSlots = 0;
 	unsigned long long computronsSetup = 0, computronsFlow = 0, mark = 0;
 	unsigned long long instructionsSetup = 0, instructionsFlow = 0, instructionsMark = 0;
+	/* What the runner's card and wire (native-card-line.c) retired: taken out of the counts above. */
+	unsigned long long cardLineSetup = 0, cardLineFlow = 0;
 	long baseSlotsTotal = 0;
 	xsMachine* machine;
 	txSlot* originalStackBottom = NULL;
@@ -519,8 +527,11 @@ static int runnerMain(int argc, char* argv[])
 		gxPhase = 1;
 		mark = computronsNow(machine);
 		instructionsMark = instructionsNow();
+		nativeCardLineTake();
 		runPhase(machine, "setup", arg);
 		instructionsSetup = instructionsNow() - instructionsMark;
+		cardLineSetup = nativeCardLineTake();
+		instructionsSetup -= cardLineSetup;
 		computronsSetup = computronsNow(machine) - mark;
 		if (gxSettled != 1) goto done;
 		if (gxPreloadHeap && checkPreloadAfter) {
@@ -542,8 +553,11 @@ static int runnerMain(int argc, char* argv[])
 #ifdef mxProfile
 			if (cpuProfile) fxStartProfiling(machine);
 #endif
+			nativeCardLineTake();
 			runPhase(machine, "flow", arg);
 			instructionsFlow = instructionsNow() - instructionsMark;
+			cardLineFlow = nativeCardLineTake();
+			instructionsFlow -= cardLineFlow;
 #ifdef mxProfile
 			if (cpuProfile) {
 				FILE* out = fopen(cpuProfile, "w");
@@ -608,7 +622,7 @@ static int runnerMain(int argc, char* argv[])
 		"\"afterSetup\":{\"chunks\":%ld,\"slots\":%ld,\"keys\":%ld},"
 		"\"peakChunks\":%ld,\"peakSlots\":%ld,\"flowPeakChunks\":%ld,\"flowPeakSlots\":%ld,"
 		"\"computrons\":{\"setup\":%llu,\"flow\":%llu},"
-		"\"instructions\":{\"counter\":\"%s\",\"setup\":%llu,\"flow\":%llu},\"native\":%s,\"setupOnly\":%s}\n",
+		"\"instructions\":{\"counter\":\"%s\",\"setup\":%llu,\"flow\":%llu},\"cardLine\":{\"setup\":%llu,\"flow\":%llu},\"native\":%s,\"setupOnly\":%s}\n",
 		profile.name, profile.chunk, profile.slots, profile.stack,
 		(int)sizeof(txSlot), (int)sizeof(void*),
 		exitCode == 0 ? "ok" : (exitCode == EXIT_MEMORY_FULL ? "memory-full" : "failed"), exitCode,
@@ -619,7 +633,7 @@ static int runnerMain(int argc, char* argv[])
 		afterSetup.chunks, afterSetup.slots, afterSetup.keys,
 		peakChunks, peakSlots, flowPeakChunks, flowPeakSlots,
 		computronsSetup, computronsFlow,
-		INSTRUCTION_COUNTER, instructionsSetup, instructionsFlow, native, setupOnly ? "true" : "false");
+		INSTRUCTION_COUNTER, instructionsSetup, instructionsFlow, cardLineSetup, cardLineFlow, native, setupOnly ? "true" : "false");
 	fflush(stdout);
 	if (originalStackBottom) machine->stackBottom = originalStackBottom;
 	unpreload(machine);

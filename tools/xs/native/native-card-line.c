@@ -37,6 +37,26 @@
 #include "xs.h"
 #include "native-card-line.h"
 
+#ifdef DEVICE_RUNNER_RV32
+#include "rv32-runner.h"
+#define CARD_LINE_INSTRUCTIONS() rv32Instret()
+#else
+#define CARD_LINE_INSTRUCTIONS() 0ULL
+#endif
+
+/* The card's and the wire's work is not the terminal's: every call's instructions are kept here and
+ * taken out of the flow's count by the runner (nativeCardLineTake), as the other chip's would be. */
+static unsigned long long gxCardLineInstructions = 0;
+#define BEGIN_CARD_LINE unsigned long long cardLineStart = CARD_LINE_INSTRUCTIONS()
+#define END_CARD_LINE gxCardLineInstructions += CARD_LINE_INSTRUCTIONS() - cardLineStart
+
+unsigned long long nativeCardLineTake(void)
+{
+	unsigned long long taken = gxCardLineInstructions;
+	gxCardLineInstructions = 0;
+	return taken;
+}
+
 #define MAX_STEPS 512
 #define MAX_ACTS 4096
 #define QUEUE 4096
@@ -186,7 +206,15 @@ static void clearFlight(void)
 	gxLine.ringHead = gxLine.ringCount = 0;
 }
 
+static void xs_nativeCardLineLoad_body(txMachine* the);
 static void xs_nativeCardLineLoad(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineLoad_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineLoad_body(txMachine* the)
 {
 	xsIntegerValue length;
 	const unsigned char *at, *end;
@@ -241,7 +269,15 @@ static void xs_nativeCardLineLoad(txMachine* the)
 	gxLine.terminalBaud = gxLine.clockHz / 372;
 }
 
+static void xs_nativeCardLinePower_body(txMachine* the);
 static void xs_nativeCardLinePower(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLinePower_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLinePower_body(txMachine* the)
 {
 	gxLine.powered = xsTest(xsArg(0));
 	if (!gxLine.powered) {
@@ -250,7 +286,15 @@ static void xs_nativeCardLinePower(txMachine* the)
 	}
 }
 
+static void xs_nativeCardLineReset_body(txMachine* the);
 static void xs_nativeCardLineReset(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineReset_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineReset_body(txMachine* the)
 {
 	char message[200];
 	int cold = xsTest(xsArg(0));
@@ -283,7 +327,15 @@ static void xs_nativeCardLineReset(txMachine* the)
 	perform();
 }
 
+static void xs_nativeCardLineSet_body(txMachine* the);
 static void xs_nativeCardLineSet(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineSet_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineSet_body(txMachine* the)
 {
 	gxLine.terminalBaud = xsToNumber(xsArg(0));
 	gxLine.terminalOdd = xsTest(xsArg(1));
@@ -325,7 +377,15 @@ static void cardHears(unsigned char raw, double end)
 	perform();
 }
 
+static void xs_nativeCardLineWrite_body(txMachine* the);
 static void xs_nativeCardLineWrite(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineWrite_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineWrite_body(txMachine* the)
 {
 	xsIntegerValue from = xsToInteger(xsArg(1)), length = xsToInteger(xsArg(2)), i;
 	const unsigned char* data;
@@ -346,7 +406,15 @@ static void xs_nativeCardLineWrite(txMachine* the)
 	}
 }
 
+static void xs_nativeCardLineNextArrival_body(txMachine* the);
 static void xs_nativeCardLineNextArrival(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineNextArrival_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineNextArrival_body(txMachine* the)
 {
 	int perCharacter = xsTest(xsArg(0));
 	unsigned int i, batch;
@@ -364,7 +432,15 @@ static void xs_nativeCardLineNextArrival(txMachine* the)
 	xsResult = xsNumber(last);
 }
 
+static void xs_nativeCardLineAdvance_body(txMachine* the);
 static void xs_nativeCardLineAdvance(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineAdvance_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineAdvance_body(txMachine* the)
 {
 	double to = xsToNumber(xsArg(0));
 	if (to > gxLine.now) gxLine.now = to;
@@ -376,12 +452,28 @@ static void xs_nativeCardLineAdvance(txMachine* the)
 	xsResult = xsInteger(gxLine.ringCount);
 }
 
+static void xs_nativeCardLineNow_body(txMachine* the);
 static void xs_nativeCardLineNow(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineNow_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineNow_body(txMachine* the)
 {
 	xsResult = xsNumber(gxLine.now);
 }
 
+static void xs_nativeCardLineRead_body(txMachine* the);
 static void xs_nativeCardLineRead(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineRead_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineRead_body(txMachine* the)
 {
 	if (!gxLine.ringCount) return; /* undefined */
 	xsResult = xsInteger(gxLine.ring[gxLine.ringHead]);
@@ -391,7 +483,15 @@ static void xs_nativeCardLineRead(txMachine* the)
 
 /* readInto(buffer, from, room): the UART's bulk read (hal/esp32/smartcard-uart.c readInto) into an
  * ArrayBuffer; how many characters it copied. No character of this line is ever flagged. */
+static void xs_nativeCardLineReadInto_body(txMachine* the);
 static void xs_nativeCardLineReadInto(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineReadInto_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineReadInto_body(txMachine* the)
 {
 	xsIntegerValue from = xsToInteger(xsArg(1)), room = xsToInteger(xsArg(2)), copied = 0;
 	unsigned char* target;
@@ -406,12 +506,28 @@ static void xs_nativeCardLineReadInto(txMachine* the)
 	xsResult = xsInteger(copied);
 }
 
+static void xs_nativeCardLineFlush_body(txMachine* the);
 static void xs_nativeCardLineFlush(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineFlush_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineFlush_body(txMachine* the)
 {
 	gxLine.ringHead = gxLine.ringCount = 0;
 }
 
+static void xs_nativeCardLineStatus_body(txMachine* the);
 static void xs_nativeCardLineStatus(txMachine* the)
+{
+	BEGIN_CARD_LINE;
+	xs_nativeCardLineStatus_body(the);
+	END_CARD_LINE;
+}
+
+static void xs_nativeCardLineStatus_body(txMachine* the)
 {
 	int finished = !gxLine.mismatched && gxLine.step + 1 == gxLine.stepCount && stepDone();
 	xsVars(1);

@@ -4,5 +4,7 @@
 
 /* Defines the nativeCardLine* globals on the machine (inside xsBeginHost). */
 extern void nativeCardLineInstall(txMachine* the);
+/* Instructions the card line's calls retired since the last take (RV32; 0 on the host): not the terminal's. */
+extern unsigned long long nativeCardLineTake(void);
 
 #endif
