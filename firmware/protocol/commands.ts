@@ -33,9 +33,17 @@ export const CLA_ISO = 0x00;
 export const CLA_PROPRIETARY = 0x80;
 export const CHALLENGE_LENGTH = 8;
 
+/**
+ * Le of the terminal's reads of long answers (READ CARD DATA, GET RESPONSE): 252 data bytes and
+ * SW1 SW2 fill one T=1 I-block at the largest IFSD, 254 (ISO/IEC 7816-3 §11.4.2), so each part
+ * comes in one block instead of a chain of two with an R-block between; on T=0 the same number
+ * of GET RESPONSE commands fetch an answer of the card data's size.
+ */
+export const RESPONSE_PART = 252;
+
 export const COMMANDS = Object.freeze({
   select: (): CommandApdu => command(CLA_ISO, INS.SELECT, 0x04, 0x00, aid()),
-  readCardData: (): CommandApdu => command(CLA_PROPRIETARY, INS.READ_CARD_DATA, 0x00, 0x01, undefined, 256),
+  readCardData: (): CommandApdu => command(CLA_PROPRIETARY, INS.READ_CARD_DATA, 0x00, 0x01, undefined, RESPONSE_PART),
   verifySettingNumber: (ns: string): CommandApdu => command(CLA_ISO, INS.VERIFY, 0x00, REFERENCE.SETTING_NUMBER, encodeDigits('settingNumber', ns)),
   verifyPin: (pin: string): CommandApdu => command(CLA_ISO, INS.VERIFY, 0x00, REFERENCE.PIN, encodeDigits('pin', pin)),
   triesLeft: (reference: number): CommandApdu => command(CLA_ISO, INS.VERIFY, 0x00, reference),

@@ -3,7 +3,7 @@
 // GET RESPONSE (ISO/IEC 7816-4 §5.4.1, §5.1.3), so flows always see whole commands and answers.
 import { ApduError, encodeCommand, parseResponse, type CommandApdu, type ResponseApdu } from '../protocol/apdu.js';
 import { concatBytes } from '../protocol/bytes.js';
-import { CLA_CHAINING, COMMANDS, INS, MAX_SHORT_DATA } from '../protocol/commands.js';
+import { CLA_CHAINING, COMMANDS, INS, MAX_SHORT_DATA, RESPONSE_PART } from '../protocol/commands.js';
 import type { TerminalSecureMessaging } from '../secure-channel/secure-messaging.js';
 import { SW } from '../protocol/status-words.js';
 import type { CardReader } from '../../hal/reader.js';
@@ -70,11 +70,11 @@ export class CardLink {
     const last = encodeCommand(offset === 0 ? apdu : { ...apdu, data: apdu.data.subarray(offset) });
     let response = this.#received(last, await this.#reader.transmit(last));
     if (response.sw >> 8 !== 0x61) return channel ? channel.unwrap(response) : response;
-    // 61xx: GET RESPONSE until the card gives its final status word
+    // 61xx: GET RESPONSE until the card gives its final status word, a part of RESPONSE_PART at most
     const parts = [response.data];
     for (let count = 0; response.sw >> 8 === 0x61; count++) {
       if (count === MAX_RESPONSE_PARTS) throw new CardLinkError(`card still answers 61xx after ${MAX_RESPONSE_PARTS} GET RESPONSE commands`);
-      const getResponse = encodeCommand(COMMANDS.getResponse((response.sw & 0xff) || 256));
+      const getResponse = encodeCommand(COMMANDS.getResponse(Math.min((response.sw & 0xff) || 256, RESPONSE_PART)));
       response = this.#received(getResponse, await this.#reader.transmit(getResponse));
       parts.push(response.data);
     }

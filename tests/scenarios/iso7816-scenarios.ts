@@ -382,6 +382,20 @@ const terminalScenarios: Scenario[] = [
       await rig.remove();
     },
   },
+  {
+    name: 'T=1 insertion of an ESIGN card: every part of the card data comes in one block (READ CARD DATA and GET RESPONSE ask 252 bytes, IFSD 254), no chained answers',
+    async run() {
+      const world = await makeWorld({ suite: 3, line: {} });
+      const { reader } = world.line!;
+      await world.rig.insert(world.card({ label: 'alice' }));
+      equal(world.rig.eventsOf('card-accepted').length, 1, 'card accepted');
+      const counters = reader.t1!.counters;
+      // S(IFS), SELECT, READ CARD DATA, three GET RESPONSE (the ESIGN card data is over 3 × 252
+      // bytes), the PIN state: one block out and one in each, no R-block acknowledging a part.
+      equal([counters.blocksSent, counters.blocksReceived], [7, 7], 'blocks sent and received');
+      equal([counters.invalidBlocks, counters.retransmissions], [0, 0], 'a clean line');
+    },
+  },
 ];
 
 export const iso7816Scenarios: readonly Scenario[] = Object.freeze([...atrScenarios, ...protocolScenarios, ...faultScenarios, ...terminalScenarios]);

@@ -156,12 +156,14 @@ const apduScenarios: Scenario[] = [
     run() {
       const commands = [
         COMMANDS.triesLeft(0x81), // case 1
-        COMMANDS.readCardData(), // case 2, Le 00 = 256
+        COMMANDS.getResponse(256), // case 2, Le 00 = 256
         COMMANDS.verifyPin('2468'), // case 3
         COMMANDS.internalAuthenticate(bytes('0102030405060708')), // case 4
       ];
       equal(toHex(encodeCommand(commands[0]!)), '00200081', 'case 1 bytes');
-      equal(toHex(encodeCommand(commands[1]!)), '80CA000100', 'case 2 bytes (Le 00)');
+      equal(toHex(encodeCommand(commands[1]!)), '00C0000000', 'case 2 bytes (Le 00)');
+      // A part of 252 and SW1 SW2 fill one T=1 block at the largest IFSD (254).
+      equal(toHex(encodeCommand(COMMANDS.readCardData())), '80CA0001FC', 'READ CARD DATA asks for RESPONSE_PART bytes');
       equal(toHex(encodeCommand(commands[2]!)), '002000810432343638', 'case 3 bytes');
       for (const apdu of commands) {
         const parsed = parseCommand(encodeCommand(apdu));
