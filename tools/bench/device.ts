@@ -294,10 +294,11 @@ async function bisect(low: number, high: number, step: number, fits: (value: num
  * The smallest heap a flow completes in, by bisection with the runner (`target`, host by default):
  * chunk bytes with slots unlimited (1 KB steps) and slots with chunks unlimited (16-slot steps), at
  * the firmware's stack; null when it never does. On rv32 the sizes are the device's (4-byte
- * pointers, 16-byte slots); on the host they are upper bounds.
+ * pointers, 16-byte slots); on the host they are upper bounds. `base` is how the flow runs
+ * otherwise (a bundle that cannot be preloaded needs `preload: false`, as it ran).
  */
-export async function smallestHeap(script: string, arg: string, target: DeviceTarget = 'host'): Promise<{ minChunks: number | null; minSlots: number | null }> {
-  const minChunks = await bisect(0, FIT_CHUNK_MAX, 1024, async (chunk) => (await runDevice(script, arg, { ...ESP32_FIRMWARE, target, chunk, slots: FIT_SLOTS_MAX })).report.status === 'ok');
-  const minSlots = await bisect(0, FIT_SLOTS_MAX, 16, async (slots) => (await runDevice(script, arg, { ...ESP32_FIRMWARE, target, chunk: FIT_CHUNK_MAX, slots })).report.status === 'ok');
+export async function smallestHeap(script: string, arg: string, target: DeviceTarget = 'host', base: RunOptions = ESP32_FIRMWARE): Promise<{ minChunks: number | null; minSlots: number | null }> {
+  const minChunks = await bisect(0, FIT_CHUNK_MAX, 1024, async (chunk) => (await runDevice(script, arg, { ...base, target, chunk, slots: FIT_SLOTS_MAX })).report.status === 'ok');
+  const minSlots = await bisect(0, FIT_SLOTS_MAX, 16, async (slots) => (await runDevice(script, arg, { ...base, target, chunk: FIT_CHUNK_MAX, slots })).report.status === 'ok');
   return { minChunks, minSlots };
 }
