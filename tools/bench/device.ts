@@ -265,9 +265,10 @@ export async function runDevice(script: string, arg: string, options: RunOptions
 
 /**
  * The JS stack the firmware is built with, in slots (manifests/terminal.json creation.stack: 768).
- * The flows run on the byte line (ProtocolReader, T=1/T=0, the line below, the replaying card
- * nested on the same stack) and need more than the SDK's default 512 that the esp32 profile
- * has, so the bench and tests run them with this stack and the profile's heaps.
+ * The flows run on the byte line (ProtocolReader, T=1/T=0 and the card driver below, nested on
+ * the same stack; with FLOW@sim the simulated line and the replaying card too) and need more than
+ * the SDK's default 512 that the esp32 profile has, so the bench and tests run them with this
+ * stack and the profile's heaps.
  */
 export const FIRMWARE_STACK: number = (JSON.parse(readFileSync(join(ROOT, 'manifests', 'terminal.json'), 'utf8')) as { creation: { stack: number } }).creation.stack;
 
