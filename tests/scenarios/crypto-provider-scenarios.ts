@@ -337,6 +337,22 @@ export const cryptoProviderScenarios: Scenario[] = [
       equal(modPow(a, m - 1n, m) === modPow(modPow(a, (m - 1n) / 2n, m), 2n, m), true, 'a^(m−1) = (a^((m−1)/2))²');
       equal((a * modInverse(a, m)) % m, 1n, 'a · a⁻¹ ≡ 1');
       equal(bytesToBigInt(bigIntToBytes(a, 80)), a, 'I2OSP then OS2IP');
+      // OS2IP against the hex reading, for every count of leading bytes before the 64-bit words
+      // (0..7) and from inside a larger buffer (a DataView at an odd offset).
+      const pool = random.source(300);
+      for (let length = 0; length <= 41; length++) {
+        for (const offset of [0, 3]) {
+          const bytes = pool.subarray(offset, offset + length);
+          equal(bytesToBigInt(bytes), length === 0 ? 0n : BigInt(`0x${toHex(bytes)}`), `OS2IP of ${length} bytes at offset ${offset}`);
+        }
+      }
+      equal(bytesToBigInt(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)), (1n << 56n) - 1n, 'seven leading bytes past a Number\'s 53 bits');
+      for (let length = 1; length <= 41; length++) {
+        const bytes = pool.subarray(7, 7 + length);
+        const n = bytesToBigInt(bytes);
+        equal(toHex(bigIntToBytes(n, length)), toHex(bytes), `I2OSP of a ${length}-byte value back to its bytes`);
+        equal(toHex(bigIntToBytes(n, length + 9)), `${'00'.repeat(9)}${toHex(bytes)}`, `I2OSP of a ${length}-byte value into ${length + 9} bytes`);
+      }
       equal(modPow(3n, 0n, 7n), 1n, 'x^0 = 1');
     },
   },
