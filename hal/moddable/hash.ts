@@ -7,9 +7,10 @@ import { Digest } from 'crypt';
 import HMAC from 'hmac';
 import type { HashPrimitives } from '../../firmware/crypto/primitives.js';
 
-/** The bytes as an ArrayBuffer of their own (crypt takes ArrayBuffers). */
+/** The bytes as an ArrayBuffer (crypt takes ArrayBuffers): their own buffer when they fill it, else a copy. */
 function bufferOf(data: Uint8Array): ArrayBuffer {
-  return data.slice().buffer as ArrayBuffer;
+  const buffer = data.buffer as ArrayBuffer;
+  return data.byteOffset === 0 && data.byteLength === buffer.byteLength ? buffer : (data.slice().buffer as ArrayBuffer);
 }
 
 function digest(type: 'SHA1' | 'SHA256' | 'SHA512', data: Uint8Array): Uint8Array {
