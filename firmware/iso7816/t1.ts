@@ -66,7 +66,8 @@ export class T1Transport {
   #dead = false;
   /**
    * Whether the line has been quiet for at least BGT since the card's last character: true after
-   * a block was received and drained, false once we send. Then the next block needs no wait.
+   * a block was received and drained, false once we send, and at the start of each exchange
+   * (whatever came meanwhile is then read away by the BGT wait). Then the next block needs no wait.
    */
   #quiet = false;
   /** The I-block as last sent (its INF is cut when it is sent, with the IFSC of that moment). */
@@ -96,6 +97,7 @@ export class T1Transport {
 
   /** S(IFS request) with the terminal's IFSD (§11.4.2); the card's next I-block may use it. */
   async negotiateIfsd(): Promise<void> {
+    this.#quiet = false;
     const wanted = this.#options.ifsd;
     const request = sBlock(S_KIND.IFS, false, Uint8Array.of(wanted));
     await this.#step(() => request, (b) => (b.kind === 'S' && b.type === S_KIND.IFS && b.response && b.inf[0] === wanted ? 'done' : 'unexpected'));
@@ -104,6 +106,7 @@ export class T1Transport {
 
   async transmit(apdu: Uint8Array): Promise<Uint8Array> {
     if (this.#dead) throw new TransmissionError('T=1 line is out of step: reactivate the card');
+    this.#quiet = false; // the terminal's own work since the last exchange may have left noise behind
     // The command goes out in pieces cut as each block is sent: an S(IFS request) from the card
     // in the middle of the chain changes the size of every block after it (§11.4.2).
     let at = 0;

@@ -283,8 +283,8 @@ export class CardInterface implements CardLine {
   /** The next raw character from the card (| LINE.PARITY_ERROR when flagged), or LINE.TIMEOUT after `timeoutEtu` etu. */
   receive(timeoutEtu: number): Promise<number> {
     this.#requirePowered();
-    if (this.#head < this.#tail) return Promise.resolve(this.#takeOne());
     if (this.#waiter) return Promise.reject(new Error('card interface: receive() while a receive is under way'));
+    if (this.#head < this.#tail) return Promise.resolve(this.#takeOne());
     return new Promise<number>((resolve, reject) => {
       this.#wait({ count: 1, gapEtu: timeoutEtu, finish: () => resolve(this.#head < this.#tail ? this.#takeOne() : LINE.TIMEOUT), reject, timer: null }, timeoutEtu);
     });
@@ -298,9 +298,9 @@ export class CardInterface implements CardLine {
    */
   receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun> {
     this.#requirePowered();
+    if (this.#waiter) return Promise.reject(new Error('card interface: receiveRun() while a receive is under way'));
     const waiting = this.#tail - this.#head;
     if (waiting >= count) return Promise.resolve(this.#takeRun(count, false));
-    if (this.#waiter) return Promise.reject(new Error('card interface: receiveRun() while a receive is under way'));
     return new Promise<LineRun>((resolve, reject) => {
       this.#wait({ count, gapEtu: gapTimeoutEtu, finish: (timedOut) => resolve(this.#takeRun(count, timedOut)), reject, timer: null }, waiting === 0 ? firstTimeoutEtu : gapTimeoutEtu);
     });
@@ -433,6 +433,10 @@ export class CardInterface implements CardLine {
     const fresh = this.#tail - from;
     if (fresh <= 0) return;
     stats.received += fresh;
+    if (this.#flags > 0) {
+      // Flags of the card's own characters only: our echo and line noise were cut above.
+      for (let i = from; i < this.#tail; i++) if (this.#flagged[i]) stats.parityErrors++;
+    }
     const waiter = this.#waiter;
     if (!waiter) return;
     if (this.#tail - this.#head >= waiter.count) {
@@ -463,7 +467,6 @@ export class CardInterface implements CardLine {
         if (character & LINE.PARITY_ERROR) {
           this.#flagged[this.#tail] = 1;
           this.#flags++;
-          this.#stats.parityErrors++;
         }
         this.#buffer[this.#tail++] = character & 0xff;
       }

@@ -259,6 +259,19 @@ const lineScenarios: Scenario[] = [
     },
   },
   {
+    name: 'twin card interface: one receive at a time: a second receive() or receiveRun() while a run waits is refused, and the waiting run keeps its characters',
+    async run() {
+      const { bench } = await poweredBench();
+      await selectAndRead(bench);
+      const line = bench.line;
+      const waiting = line.receiveRun(5, 50, 50); // the card says nothing now: it waits
+      await rejects(() => line.receive(10), /while a receive is under way/, 'a receive() beside it');
+      await rejects(() => line.receiveRun(1, 10, 10), /while a receive is under way/, 'a receiveRun() beside it');
+      const run = await drive(bench.clock, waiting);
+      equal([run.chars.length, run.timedOut], [0, true], 'the waiting run ends at its own timeout, with nothing taken from it');
+    },
+  },
+  {
     name: 'twin card interface: a flipped bit from the card is a parity error; T=1 asks again with an R-block and gets the block',
     async run() {
       const { bench } = await poweredBench();

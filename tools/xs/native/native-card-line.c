@@ -398,11 +398,11 @@ static void xs_nativeCardLineWrite_body(txMachine* the)
 	start = gxLine.now > gxLine.wireFree ? gxLine.now : gxLine.wireFree;
 	batch = gxLine.nextBatch++;
 	gxLine.wireFree = start + character * length;
+	/* The whole echo first: it is on the wire before anything the card sends in answer. */
+	for (i = 0; i < length; i++) queue(data[i], start + character * (i + 1), batch);
 	for (i = 0; i < length; i++) {
-		double end = start + character * (i + 1);
-		queue(data[i], end, batch); /* the echo */
 		gxLine.toCard++;
-		cardHears(data[i], end);
+		cardHears(data[i], start + character * (i + 1));
 	}
 }
 
