@@ -20,6 +20,7 @@ import type { Clock, TimerHandle } from '../../../hal/clock.js';
 import type { CardClockClass, CardClockPort, CardInterfaceOptions } from '../../../hal/esp32/card-interface.js';
 import type { SmartCardUartOptions, SmartCardUartPort, SmartCardUartSettings } from '../../../hal/esp32/smartcard-uart.js';
 import type { CardWiring } from '../../../hal/esp32/wiring.js';
+import { VirtualClock } from '../../../hal/sim/clock.js';
 
 /** One step of a recorded byte line, decoded (tests/scenarios/byte-replay.ts ReplayStep). */
 export interface CardLineStep {
@@ -105,12 +106,6 @@ export interface CardLineStatus {
 
 export type CardLineDelivery = 'run' | 'character';
 
-interface LineTimer {
-  readonly id: number;
-  readonly due: number;
-  readonly callback: () => void;
-}
-
 /** The pieces CardInterface takes, over the runner's card, and the slot's card-detect switch. */
 export interface RunnerCardBoard {
   readonly options: CardInterfaceOptions;
@@ -143,8 +138,8 @@ export function runnerCardBoard(steps: readonly CardLineStep[], wiring: CardWiri
   const perCharacter = delivery === 'character';
   // The runner's job queue (device-runner.c setImmediate), as the SDK's message to the machine.
   const later = (globalThis as unknown as { setImmediate: (callback: () => void) => void }).setImmediate;
-  const timers: LineTimer[] = [];
-  let nextId = 1;
+  // The driver's timers, in ms of line time, ordered as the simulator's clock keeps them.
+  const timers = new VirtualClock(0);
   let pumping = false;
   let present = false;
   let vccLow = false;
@@ -159,23 +154,23 @@ export function runnerCardBoard(steps: readonly CardLineStep[], wiring: CardWiri
   const pump = (): void => {
     pumping = false;
     const first = lineNextArrival(true);
-    const timer = timers[0];
-    if (first >= 0 && (!timer || first <= timer.due)) {
+    const dueMs = timers.nextDue;
+    const due = dueMs === null ? Infinity : dueMs * 1000;
+    if (first >= 0 && first <= due) {
       const batch = perCharacter ? first : lineNextArrival(false);
-      const count = lineAdvance(timer && timer.due < batch ? timer.due : batch);
+      const count = lineAdvance(due < batch ? due : batch);
       schedule();
       if (count > 0 && readable) readable(count);
       return;
     }
-    if (!timer) return;
-    timers.shift();
-    lineAdvance(timer.due);
+    if (dueMs === null) return;
+    lineAdvance(due);
     schedule();
-    timer.callback();
+    timers.fireNext(dueMs);
   };
   const schedule = (): void => {
     if (pumping) return;
-    if (timers.length === 0 && lineNextArrival(true) < 0) return;
+    if (timers.nextDue === null && lineNextArrival(true) < 0) return;
     pumping = true;
     later(pump);
   };
@@ -183,21 +178,12 @@ export function runnerCardBoard(steps: readonly CardLineStep[], wiring: CardWiri
   const clock: Clock = {
     now: () => Math.floor(lineNow() / 1000),
     setTimer(ms: number, callback: () => void): TimerHandle {
-      const timer = { id: nextId++, due: lineNow() + Math.max(0, ms) * 1000, callback };
-      let at = timers.length;
-      while (at > 0 && timers[at - 1]!.due > timer.due) at--;
-      timers.splice(at, 0, timer);
+      timers.moveTo(lineNow() / 1000);
+      const handle = timers.setTimer(ms, callback);
       schedule();
-      return timer.id;
+      return handle;
     },
-    clearTimer(handle: TimerHandle): void {
-      for (let i = 0; i < timers.length; i++) {
-        if (timers[i]!.id === handle) {
-          timers.splice(i, 1);
-          return;
-        }
-      }
-    },
+    clearTimer: (handle: TimerHandle) => timers.clearTimer(handle),
   };
 
   // CMDVCC (active low), RSTIN and OFF of the interface chip: the card is powered while CMDVCC is

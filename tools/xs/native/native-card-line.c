@@ -47,8 +47,16 @@
 /* The card's and the wire's work is not the terminal's: every call's instructions are kept here and
  * taken out of the flow's count by the runner (nativeCardLineTake), as the other chip's would be. */
 static unsigned long long gxCardLineInstructions = 0;
-#define BEGIN_CARD_LINE unsigned long long cardLineStart = CARD_LINE_INSTRUCTIONS()
-#define END_CARD_LINE gxCardLineInstructions += CARD_LINE_INSTRUCTIONS() - cardLineStart
+/* COUNTED(xs_name) { body }: the host function xs_name runs the body and adds what it retired. */
+#define COUNTED(name) \
+	static void name##_body(txMachine* the); \
+	static void name(txMachine* the) \
+	{ \
+		unsigned long long cardLineStart = CARD_LINE_INSTRUCTIONS(); \
+		name##_body(the); \
+		gxCardLineInstructions += CARD_LINE_INSTRUCTIONS() - cardLineStart; \
+	} \
+	static void name##_body(txMachine* the)
 
 unsigned long long nativeCardLineTake(void)
 {
@@ -200,21 +208,22 @@ static int stepDone(void)
 	return gxLine.heard == step->terminalLength && gxLine.act == step->actCount;
 }
 
+/* The card's UART as every reset leaves it (§6.2): Fi 372, Di 1, direct convention, 12 etu a character. */
+static void cardDefaults(void)
+{
+	gxLine.cardFi = 372;
+	gxLine.cardDi = 1;
+	gxLine.cardOdd = 0;
+	gxLine.cardGuardEtu = 12;
+}
+
 static void clearFlight(void)
 {
 	gxLine.pendingHead = gxLine.pendingCount = 0;
 	gxLine.ringHead = gxLine.ringCount = 0;
 }
 
-static void xs_nativeCardLineLoad_body(txMachine* the);
-static void xs_nativeCardLineLoad(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineLoad_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineLoad_body(txMachine* the)
+COUNTED(xs_nativeCardLineLoad)
 {
 	xsIntegerValue length;
 	const unsigned char *at, *end;
@@ -263,49 +272,24 @@ static void xs_nativeCardLineLoad_body(txMachine* the)
 	if (at != end) xsRangeError("card line: %d bytes after the last step", (int)(end - at));
 	gxLine.stepCount = count;
 	gxLine.step = -1;
-	gxLine.cardFi = 372;
-	gxLine.cardDi = 1;
-	gxLine.cardGuardEtu = 12;
+	cardDefaults();
 	gxLine.terminalBaud = gxLine.clockHz / 372;
 }
 
-static void xs_nativeCardLinePower_body(txMachine* the);
-static void xs_nativeCardLinePower(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLinePower_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLinePower_body(txMachine* the)
+COUNTED(xs_nativeCardLinePower)
 {
 	gxLine.powered = xsTest(xsArg(0));
-	if (!gxLine.powered) {
-		gxLine.pendingHead = gxLine.pendingCount = 0;
-		gxLine.ringHead = gxLine.ringCount = 0;
-	}
+	if (!gxLine.powered) clearFlight();
 }
 
-static void xs_nativeCardLineReset_body(txMachine* the);
-static void xs_nativeCardLineReset(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineReset_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineReset_body(txMachine* the)
+COUNTED(xs_nativeCardLineReset)
 {
 	char message[200];
 	int cold = xsTest(xsArg(0));
 	int at = gxLine.step;
 	if (!gxLine.powered || gxLine.mismatched) return;
 	clearFlight();
-	/* Every reset starts the card's UART at the defaults (§6.2), and TS follows the rise of RST. */
-	gxLine.cardFi = 372;
-	gxLine.cardDi = 1;
-	gxLine.cardOdd = 0;
-	gxLine.cardGuardEtu = 12;
+	cardDefaults(); /* and TS follows the rise of RST */
 	gxLine.lastEnd = gxLine.wireFree = gxLine.now;
 	if (!stepDone()) {
 		snprintf(message, sizeof(message), "step %d: the terminal reset the card after %u of %u characters", at, gxLine.heard, gxLine.steps[at].terminalLength);
@@ -327,15 +311,7 @@ static void xs_nativeCardLineReset_body(txMachine* the)
 	perform();
 }
 
-static void xs_nativeCardLineSet_body(txMachine* the);
-static void xs_nativeCardLineSet(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineSet_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineSet_body(txMachine* the)
+COUNTED(xs_nativeCardLineSet)
 {
 	gxLine.terminalBaud = xsToNumber(xsArg(0));
 	gxLine.terminalOdd = xsTest(xsArg(1));
@@ -377,15 +353,7 @@ static void cardHears(unsigned char raw, double end)
 	perform();
 }
 
-static void xs_nativeCardLineWrite_body(txMachine* the);
-static void xs_nativeCardLineWrite(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineWrite_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineWrite_body(txMachine* the)
+COUNTED(xs_nativeCardLineWrite)
 {
 	xsIntegerValue from = xsToInteger(xsArg(1)), length = xsToInteger(xsArg(2)), i;
 	const unsigned char* data;
@@ -406,15 +374,7 @@ static void xs_nativeCardLineWrite_body(txMachine* the)
 	}
 }
 
-static void xs_nativeCardLineNextArrival_body(txMachine* the);
-static void xs_nativeCardLineNextArrival(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineNextArrival_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineNextArrival_body(txMachine* the)
+COUNTED(xs_nativeCardLineNextArrival)
 {
 	int perCharacter = xsTest(xsArg(0));
 	unsigned int i, batch;
@@ -432,15 +392,7 @@ static void xs_nativeCardLineNextArrival_body(txMachine* the)
 	xsResult = xsNumber(last);
 }
 
-static void xs_nativeCardLineAdvance_body(txMachine* the);
-static void xs_nativeCardLineAdvance(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineAdvance_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineAdvance_body(txMachine* the)
+COUNTED(xs_nativeCardLineAdvance)
 {
 	double to = xsToNumber(xsArg(0));
 	if (to > gxLine.now) gxLine.now = to;
@@ -452,28 +404,12 @@ static void xs_nativeCardLineAdvance_body(txMachine* the)
 	xsResult = xsInteger(gxLine.ringCount);
 }
 
-static void xs_nativeCardLineNow_body(txMachine* the);
-static void xs_nativeCardLineNow(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineNow_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineNow_body(txMachine* the)
+COUNTED(xs_nativeCardLineNow)
 {
 	xsResult = xsNumber(gxLine.now);
 }
 
-static void xs_nativeCardLineRead_body(txMachine* the);
-static void xs_nativeCardLineRead(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineRead_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineRead_body(txMachine* the)
+COUNTED(xs_nativeCardLineRead)
 {
 	if (!gxLine.ringCount) return; /* undefined */
 	xsResult = xsInteger(gxLine.ring[gxLine.ringHead]);
@@ -483,15 +419,7 @@ static void xs_nativeCardLineRead_body(txMachine* the)
 
 /* readInto(buffer, from, room): the UART's bulk read (hal/esp32/smartcard-uart.c readInto) into an
  * ArrayBuffer; how many characters it copied. No character of this line is ever flagged. */
-static void xs_nativeCardLineReadInto_body(txMachine* the);
-static void xs_nativeCardLineReadInto(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineReadInto_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineReadInto_body(txMachine* the)
+COUNTED(xs_nativeCardLineReadInto)
 {
 	xsIntegerValue from = xsToInteger(xsArg(1)), room = xsToInteger(xsArg(2)), copied = 0;
 	unsigned char* target;
@@ -506,28 +434,12 @@ static void xs_nativeCardLineReadInto_body(txMachine* the)
 	xsResult = xsInteger(copied);
 }
 
-static void xs_nativeCardLineFlush_body(txMachine* the);
-static void xs_nativeCardLineFlush(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineFlush_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineFlush_body(txMachine* the)
+COUNTED(xs_nativeCardLineFlush)
 {
 	gxLine.ringHead = gxLine.ringCount = 0;
 }
 
-static void xs_nativeCardLineStatus_body(txMachine* the);
-static void xs_nativeCardLineStatus(txMachine* the)
-{
-	BEGIN_CARD_LINE;
-	xs_nativeCardLineStatus_body(the);
-	END_CARD_LINE;
-}
-
-static void xs_nativeCardLineStatus_body(txMachine* the)
+COUNTED(xs_nativeCardLineStatus)
 {
 	int finished = !gxLine.mismatched && gxLine.step + 1 == gxLine.stepCount && stepDone();
 	xsVars(1);
