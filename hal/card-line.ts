@@ -91,6 +91,12 @@ export interface CardLine {
    * own copy (it may convert it in place).
    */
   receiveRun(count: number, firstTimeoutEtu: number, gapTimeoutEtu: number): Promise<LineRun>;
+  /**
+   * How many characters from the card have arrived and not yet been taken by receive() or
+   * receiveRun(), now, without waiting: a driver first takes in what its UART holds. The T=1 layer
+   * asks it before a new exchange, to know whether the line stayed quiet since its last block.
+   */
+  available(): number;
   /** Deactivation (§6.4): RST, CLK, I/O, VCC low. */
   deactivate(): Promise<void>;
   eject(): Promise<void>;

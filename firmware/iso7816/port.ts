@@ -36,6 +36,11 @@ export class CharacterPort {
     return run.then(invertRun);
   }
 
+  /** Characters from the card arrived and not yet taken (CardLine.available). */
+  available(): number {
+    return this.line.available();
+  }
+
   /** Reads and discards until the line has been quiet for `quietEtu`; returns how many were dropped. */
   async drain(quietEtu: number): Promise<number> {
     let dropped = 0;

@@ -66,8 +66,9 @@ export class T1Transport {
   #dead = false;
   /**
    * Whether the line has been quiet for at least BGT since the card's last character: true after
-   * a block was received and drained, false once we send, and at the start of each exchange
-   * (whatever came meanwhile is then read away by the BGT wait). Then the next block needs no wait.
+   * a block was received and drained, false once we send, and false at the start of an exchange
+   * when anything came meanwhile (it is then read away by the BGT wait). Then the next block
+   * needs no wait: the drain already lasted BGT (§11.4.3), and time since only adds to it.
    */
   #quiet = false;
   /** The I-block as last sent (its INF is cut when it is sent, with the IFSC of that moment). */
@@ -97,7 +98,7 @@ export class T1Transport {
 
   /** S(IFS request) with the terminal's IFSD (§11.4.2); the card's next I-block may use it. */
   async negotiateIfsd(): Promise<void> {
-    this.#quiet = false;
+    this.#stillQuiet();
     const wanted = this.#options.ifsd;
     const request = sBlock(S_KIND.IFS, false, Uint8Array.of(wanted));
     await this.#step(() => request, (b) => (b.kind === 'S' && b.type === S_KIND.IFS && b.response && b.inf[0] === wanted ? 'done' : 'unexpected'));
@@ -106,7 +107,7 @@ export class T1Transport {
 
   async transmit(apdu: Uint8Array): Promise<Uint8Array> {
     if (this.#dead) throw new TransmissionError('T=1 line is out of step: reactivate the card');
-    this.#quiet = false; // the terminal's own work since the last exchange may have left noise behind
+    this.#stillQuiet();
     // The command goes out in pieces cut as each block is sent: an S(IFS request) from the card
     // in the middle of the chain changes the size of every block after it (§11.4.2).
     let at = 0;
@@ -135,6 +136,14 @@ export class T1Transport {
       current = await this.#step(() => rBlock(this.#nr), (b) => (b.kind === 'I' && b.ns === this.#nr ? 'done' : 'unexpected')) as IBlock;
     }
     return concatBytes(...parts);
+  }
+
+  /**
+   * Between exchanges the terminal works and the line may carry noise: a character that arrived
+   * since the last drain means the BGT wait is needed again, and reads it away.
+   */
+  #stillQuiet(): void {
+    if (this.#quiet && this.#port.available() > 0) this.#quiet = false;
   }
 
   /** The card's answer to our last I-block (§11.6.2): R(next N(S)) inside a chain, its I-block after the last one. */

@@ -306,6 +306,17 @@ export class CardInterface implements CardLine {
     });
   }
 
+  /**
+   * Characters from the card waiting in the receive buffer, after taking in what the UART holds
+   * now (as its next onReadable would: echo dropped, a waiting run settled). A character still in
+   * the UART's hardware FIFO, below its receive threshold and timeout, is not counted yet.
+   */
+  available(): number {
+    this.#requirePowered();
+    this.#readable();
+    return this.#tail - this.#head;
+  }
+
   /** The first waiting character, | LINE.PARITY_ERROR when flagged (there is one). */
   #takeOne(): number {
     const at = this.#head++;

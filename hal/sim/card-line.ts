@@ -314,6 +314,16 @@ export class SimCardLine implements CardLine {
     return { chars: run.chars, parityErrors: run.parityErrors, timedOut };
   }
 
+  /** Queued characters whose last bit has ended by the line's time now (CardLine.available). */
+  available(): number {
+    this.#require();
+    const queueAt = this.#queueAt;
+    const now = this.#clock.now;
+    let end = this.#queueHead;
+    while (end < this.#queueTail && queueAt[end]! <= now) end++;
+    return end - this.#queueHead;
+  }
+
   /**
    * The queued characters from `head` to `end` as the terminal's UART reads them: one copy when no
    * fault flipped any and every sender's parity sense and rate are the terminal's, else each

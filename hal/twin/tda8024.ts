@@ -119,6 +119,19 @@ export class TwinTda8024 {
     this.#board.drive(this.#wiring.detect, 'tda8024', null); // released: the pull-up takes OFF high
   }
 
+  /**
+   * A stray character on the I/O wire now (a glitch, a card's late noise), framed at the card's
+   * rate and parity: the terminal's UART reads it when its last bit ends, 12 etu from now. Returns
+   * the time it ends, seconds of the board's clock.
+   */
+  noise(byte: number): number {
+    const settings = this.#cardSettings;
+    const at = Math.max(this.#seconds(), this.#lineFree) + (settings.guardEtu * settings.fi) / (settings.di * this.#clockHz());
+    this.#lineFree = at;
+    this.#toTerminal(byte & 0xff, settings, at, parityBit(byte & 0xff, settings.parity));
+    return at;
+  }
+
   /** The card leaves, at any moment: OFF low, and the chip deactivates the contacts itself. */
   remove(): ByteCard | null {
     const card = this.#card;

@@ -100,6 +100,11 @@ class GuardedLine implements CardLine {
     return this.#line.receiveRun(count, firstTimeoutEtu, gapTimeoutEtu);
   }
 
+  available(): number {
+    this.#count();
+    return this.#line.available();
+  }
+
   deactivate(): Promise<void> {
     this.#count();
     return this.#line.deactivate();

@@ -108,6 +108,10 @@ class ScriptedCard implements CardLine {
     const chars = this.#queue.splice(0, count);
     return lineRunOf(chars, chars.length < count);
   }
+
+  available(): number {
+    return this.#queue.length;
+  }
 }
 
 type Exchange = readonly [terminal: string, card: string | null];

@@ -111,6 +111,9 @@ class RecordingLine implements CardLine {
     for (const character of flaggedCharacters(run)) this.received.push(character);
     return run;
   }
+  available(): number {
+    return this.#line.available();
+  }
   deactivate(): Promise<void> {
     return this.#line.deactivate();
   }
@@ -269,6 +272,24 @@ const lineScenarios: Scenario[] = [
       await rejects(() => line.receiveRun(1, 10, 10), /while a receive is under way/, 'a receiveRun() beside it');
       const run = await drive(bench.clock, waiting);
       equal([run.chars.length, run.timedOut], [0, true], 'the waiting run ends at its own timeout, with nothing taken from it');
+    },
+  },
+  {
+    name: 'twin card interface: noise between two exchanges is read away in the guard time before the next block, not taken for the card\'s answer',
+    async run() {
+      const { bench } = await poweredBench();
+      equal((await transmit(bench, encodeCommand(COMMANDS.select()))).sw, SW_OK, 'SELECT');
+      const t1 = bench.reader.t1!.counters;
+      const invalid = t1.invalidBlocks;
+      const received = bench.line.stats.received;
+      bench.chip.noise(0x3b);
+      await drive(bench.clock, new Promise<void>((resolve) => bench.clock.setTimer(5, resolve))); // the terminal works 5 ms meanwhile
+      const read = await transmit(bench, encodeCommand(COMMANDS.readCardData()));
+      equal(read.sw, SW_OK, 'READ CARD DATA');
+      equal(decodeCardData(read.data).registrationNumber, ALICE.registrationNumber, 'the right data');
+      equal(t1.invalidBlocks, invalid, 'no block was refused: the stray character never began one');
+      ok(bench.line.stats.received > received, 'the driver did receive the stray character');
+      noFaults(bench);
     },
   },
   {
