@@ -12,15 +12,17 @@
 // terminal's echo or the card's answer, in one call, as when the machine is busy or the line
 // fast) or 'character' (one call per character, the most the driver can be asked to do).
 //
-// Time: the line's own, in µs (nativeCardLineNow), which moves only from one arrival or driver
-// timer to the next, whichever is first, as on the wire; the rig's clock (the terminal's wall time)
-// does not move meanwhile, as with the simulated line (hal/sim/card-line.ts).
+// Time: the line's own, in µs, which moves only from one arrival or driver timer to the next,
+// whichever is first, as on the wire; the rig's clock (the terminal's wall time) does not move
+// meanwhile, as with the simulated line (hal/sim/card-line.ts). The driver's timers and the UART's
+// wakeups are native, as Moddable's Timer and the UART's message are on the device: only the
+// JavaScript they call is the terminal's (native-card-line.c).
 import type Digital from 'embedded:io/digital';
-import type { Clock, TimerHandle } from '../../../hal/clock.js';
+import type { Clock } from '../../../hal/clock.js';
+import { BoardClock } from '../../../hal/esp32/board-clock.js';
 import type { CardClockClass, CardClockPort, CardInterfaceOptions } from '../../../hal/esp32/card-interface.js';
 import type { SmartCardUartOptions, SmartCardUartPort, SmartCardUartSettings } from '../../../hal/esp32/smartcard-uart.js';
 import type { CardWiring } from '../../../hal/esp32/wiring.js';
-import { VirtualClock } from '../../../hal/sim/clock.js';
 
 /** One step of a recorded byte line, decoded (tests/scenarios/byte-replay.ts ReplayStep). */
 export interface CardLineStep {
@@ -127,64 +129,22 @@ export function runnerCardBoard(steps: readonly CardLineStep[], wiring: CardWiri
   const linePower = nativeCardLinePower;
   const lineReset = nativeCardLineReset;
   const lineSet = nativeCardLineSet;
-  const lineWrite = nativeCardLineWrite;
-  const lineNextArrival = nativeCardLineNextArrival;
-  const lineAdvance = nativeCardLineAdvance;
-  const lineNow = nativeCardLineNow;
-  const lineRead = nativeCardLineRead;
-  const lineReadInto = nativeCardLineReadInto;
+  const lineListen = nativeCardLineListen;
   const lineFlush = nativeCardLineFlush;
   const lineStatus = nativeCardLineStatus;
   const perCharacter = delivery === 'character';
-  // The runner's job queue (device-runner.c setImmediate), as the SDK's message to the machine.
-  const later = (globalThis as unknown as { setImmediate: (callback: () => void) => void }).setImmediate;
-  // The driver's timers, in ms of line time, ordered as the simulator's clock keeps them.
-  const timers = new VirtualClock(0);
-  let pumping = false;
+  // The driver's clock is the device's own BoardClock over the line's native ticks and one-shot
+  // timers, as it is over Moddable's Time.ticks and Timer on the board.
+  const clock: Clock = new BoardClock<number>({
+    rtc: { time: 0, valid: true },
+    timer: { set: nativeCardLineTimerSet, clear: nativeCardLineTimerClear },
+    ticks: nativeCardLineTicks,
+    fallbackMs: 0,
+  });
   let present = false;
   let vccLow = false;
   let resetHigh = false;
-  let readable: ((count: number) => void) | null = null;
   let detectEdge: (() => void) | null = null;
-
-  // One job at a time moves the line to its next happening: the next batch of characters in, or
-  // the first driver timer due, whichever comes first (characters first on a tie). A timer due
-  // while a batch is still arriving finds the characters in so far handed over first, as the
-  // UART's message would have woken the machine before it.
-  const pump = (): void => {
-    pumping = false;
-    const first = lineNextArrival(true);
-    const dueMs = timers.nextDue;
-    const due = dueMs === null ? Infinity : dueMs * 1000;
-    if (first >= 0 && first <= due) {
-      const batch = perCharacter ? first : lineNextArrival(false);
-      const count = lineAdvance(due < batch ? due : batch);
-      schedule();
-      if (count > 0 && readable) readable(count);
-      return;
-    }
-    if (dueMs === null) return;
-    lineAdvance(due);
-    schedule();
-    timers.fireNext(dueMs);
-  };
-  const schedule = (): void => {
-    if (pumping) return;
-    if (timers.nextDue === null && lineNextArrival(true) < 0) return;
-    pumping = true;
-    later(pump);
-  };
-
-  const clock: Clock = {
-    now: () => Math.floor(lineNow() / 1000),
-    setTimer(ms: number, callback: () => void): TimerHandle {
-      timers.moveTo(lineNow() / 1000);
-      const handle = timers.setTimer(ms, callback);
-      schedule();
-      return handle;
-    },
-    clearTimer: (handle: TimerHandle) => timers.clearTimer(handle),
-  };
 
   // CMDVCC (active low), RSTIN and OFF of the interface chip: the card is powered while CMDVCC is
   // low, and begins a reset when RSTIN rises with it powered (TDA8024 data sheet, activation).
@@ -242,8 +202,7 @@ export function runnerCardBoard(steps: readonly CardLineStep[], wiring: CardWiri
 
     constructor(options: SmartCardUartOptions) {
       this.target = options.target;
-      const callback = options.onReadable;
-      readable = callback ? (count) => callback.call(this, count) : null;
+      lineListen(options.onReadable ?? null, this, perCharacter);
       this.#baud = options.baud;
       this.#parity = options.parity ?? 'even';
       this.#guardBits = options.guardBits ?? 0;
@@ -254,19 +213,13 @@ export function runnerCardBoard(steps: readonly CardLineStep[], wiring: CardWiri
       return this.#baud;
     }
 
-    /** The next character, 0..255, or undefined: the native function itself, as on the device (a host method). */
+    // The native functions themselves, as on the device (host methods): no JavaScript frame.
+    /** The next character, 0..255, or undefined. */
     declare read: () => number | undefined;
-
-    readInto(target: Uint8Array, offset: number): number {
-      if (!(offset >= 0 && offset <= target.length)) throw new RangeError(`SmartCardUart: offset ${offset} outside a buffer of ${target.length}`);
-      return lineReadInto(target.buffer as ArrayBuffer, target.byteOffset + offset, target.length - offset);
-    }
-
-    write(buffer: ArrayBuffer | ArrayBufferView): void {
-      if (ArrayBuffer.isView(buffer)) lineWrite(buffer.buffer as ArrayBuffer, buffer.byteOffset, buffer.byteLength);
-      else lineWrite(buffer, 0, buffer.byteLength);
-      schedule();
-    }
+    /** Waiting characters into `target` from `offset`; how many. RangeError for an offset outside it. */
+    declare readInto: (target: Uint8Array, offset: number) => number;
+    /** Characters out on the wire (an ArrayBuffer or a Uint8Array). */
+    declare write: (buffer: ArrayBuffer | ArrayBufferView) => void;
 
     set(settings: SmartCardUartSettings): void {
       this.#baud = settings.baud ?? this.#baud;
@@ -280,7 +233,7 @@ export function runnerCardBoard(steps: readonly CardLineStep[], wiring: CardWiri
     }
 
     close(): void {
-      readable = null;
+      lineListen(null, null, false);
     }
 
     get format(): 'number' {
@@ -290,7 +243,9 @@ export function runnerCardBoard(steps: readonly CardLineStep[], wiring: CardWiri
     set format(_value: 'number') {}
   }
 
-  SmartCardUart.prototype.read = lineRead;
+  SmartCardUart.prototype.read = nativeCardLineRead;
+  SmartCardUart.prototype.readInto = nativeCardLineReadInto;
+  SmartCardUart.prototype.write = nativeCardLineWrite;
 
   const edge = (to: boolean): void => {
     if (present === to) return;

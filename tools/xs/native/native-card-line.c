@@ -19,17 +19,27 @@
  * together with the driver's timers); a character is handed over once its stop bits are on the
  * wire, and what has arrived waits in the receive ring until read.
  *
+ * The driver's side of the board's event loop is C too, as on the device: its timers (Moddable's
+ * Timer, nativeCardLineTimerSet/Clear) and the UART's "readable" message. A pump job on the runner's
+ * queue (setImmediate) moves line time to the next happening, the next batch of characters in or
+ * the first timer due (characters first on a tie), and calls the driver's onReadable or the timer's
+ * callback. Only the JavaScript those calls run is the terminal's: the timers' own C is counted with
+ * it (the SDK's timer service is C on the ESP32 too), the pump's and the wire's are not.
+ *
  * Globals installed by nativeCardLineInstall():
  *   nativeCardLineLoad(buffer, clockHz)  a recording (encodeReplayLine), card unpowered, time 0
  *   nativeCardLinePower(on)              VCC on or off (off: the card loses everything in flight)
  *   nativeCardLineReset(cold)            RST rises: the card begins its next (reset) step
  *   nativeCardLineSet(baud, odd, guardBits)   the terminal's UART frame
- *   nativeCardLineWrite(buffer, from, length) the terminal writes characters
- *   nativeCardLineNextArrival(perCharacter)   line time (µs) the next batch is in, or -1
- *   nativeCardLineAdvance(microseconds)  moves line time on; returns characters waiting to be read
- *   nativeCardLineNow()                  line time, µs
+ *   nativeCardLineWrite(bytes)           the terminal writes characters (ArrayBuffer or Uint8Array)
+ *   nativeCardLineListen(onReadable, target, perCharacter)   the UART's onReadable(count), called
+ *                                        with `target` as this, once per batch a side sends (or
+ *                                        per character); null stops it
+ *   nativeCardLineTicks()                line time, ms (fractional): Moddable's Time.ticks
+ *   nativeCardLineTimerSet(callback, ms) a one-shot timer on line time (Timer.set); its id
+ *   nativeCardLineTimerClear(id)         cancels it (Timer.clear); unknown ids are ignored
  *   nativeCardLineRead()                 next character (0..255) or undefined
- *   nativeCardLineReadInto(buffer, from, room)   waiting characters into an ArrayBuffer; how many
+ *   nativeCardLineReadInto(target, offset)   waiting characters into a Uint8Array from offset; how many
  *   nativeCardLineFlush()                drops what waits to be read
  *   nativeCardLineStatus()               { step, steps, finished, mismatch, toCard, toTerminal, microseconds }
  */
@@ -114,6 +124,22 @@ typedef struct {
 } CardLine;
 
 static CardLine gxLine;
+
+/* The driver's timers: due in line time (µs); their callbacks, the UART's onReadable and its
+ * target, and the pump's function live in gxRoots, a JavaScript array the collector keeps. */
+#define MAX_TIMERS 32
+enum { ROOT_PUMP, ROOT_ON_READABLE, ROOT_TARGET, ROOT_TIMERS, ROOT_COUNT = ROOT_TIMERS + MAX_TIMERS };
+typedef struct {
+	unsigned int id;             /* 0: free */
+	double due;
+} Timer;
+static Timer gxTimers[MAX_TIMERS];
+static unsigned int gxNextTimerId = 1;
+static txSlot gxRoots;
+static int gxPumping = 0, gxPerCharacter = 0;
+static txID gxSetImmediateID = XS_NO_ID;
+
+extern txInteger _xsmcGetBuffer(txMachine* the, txSlot* slot, void** data, txUnsigned* count, txBoolean writable);
 
 static unsigned int u8(txMachine* the, const unsigned char** at, const unsigned char* end)
 {
@@ -273,6 +299,12 @@ COUNTED(xs_nativeCardLineLoad)
 	gxLine.stepCount = count;
 	gxLine.step = -1;
 	cardDefaults();
+	for (s = 0; s < MAX_TIMERS; s++) {
+		gxTimers[s].id = 0;
+		xsSetAt(gxRoots, xsInteger(ROOT_TIMERS + s), xsUndefined);
+	}
+	xsSetAt(gxRoots, xsInteger(ROOT_ON_READABLE), xsNull);
+	xsSetAt(gxRoots, xsInteger(ROOT_TARGET), xsUndefined);
 	gxLine.terminalBaud = gxLine.clockHz / 372;
 }
 
@@ -353,15 +385,20 @@ static void cardHears(unsigned char raw, double end)
 	perform();
 }
 
+static void scheduleRaw(txMachine* the);
+
+/* write(bytes): the UART's write (hal/esp32/smartcard-uart.c), an ArrayBuffer or a Uint8Array. */
 COUNTED(xs_nativeCardLineWrite)
 {
-	xsIntegerValue from = xsToInteger(xsArg(1)), length = xsToInteger(xsArg(2)), i;
+	void* buffer;
+	txUnsigned size;
+	xsIntegerValue length, i;
 	const unsigned char* data;
 	double character, start;
 	unsigned int batch;
-	if (!xsIsInstanceOf(xsArg(0), xsArrayBufferPrototype)) xsTypeError("card line: ArrayBuffer expected");
-	if (from < 0 || length < 0 || from > xsGetArrayBufferLength(xsArg(0)) - length) xsRangeError("card line: %d bytes from %d is outside the buffer", (int)length, (int)from);
-	data = (const unsigned char*)xsToArrayBuffer(xsArg(0)) + from;
+	if (xsToInteger(xsArgc) < 1 || _xsmcGetBuffer(the, &xsArg(0), &buffer, &size, 0) < 0) xsTypeError("card line: write() takes an ArrayBuffer or a Uint8Array");
+	data = (const unsigned char*)buffer;
+	length = (xsIntegerValue)size;
 	character = 1e6 * (12 + gxLine.terminalGuardBits) / gxLine.terminalBaud;
 	start = gxLine.now > gxLine.wireFree ? gxLine.now : gxLine.wireFree;
 	batch = gxLine.nextBatch++;
@@ -372,14 +409,15 @@ COUNTED(xs_nativeCardLineWrite)
 		gxLine.toCard++;
 		cardHears(data[i], start + character * (i + 1));
 	}
+	scheduleRaw(the);
 }
 
-COUNTED(xs_nativeCardLineNextArrival)
+/* Line time (µs) the next batch (or, per character, the next character) is all in; -1 if none is in flight. */
+static double nextArrival(int perCharacter)
 {
-	int perCharacter = xsTest(xsArg(0));
 	unsigned int i, batch;
 	double last;
-	if (!gxLine.pendingCount) { xsResult = xsNumber(-1); return; }
+	if (!gxLine.pendingCount) return -1;
 	last = gxLine.arrival[gxLine.pendingHead];
 	if (!perCharacter) {
 		batch = gxLine.batch[gxLine.pendingHead];
@@ -389,24 +427,122 @@ COUNTED(xs_nativeCardLineNextArrival)
 			last = gxLine.arrival[slot];
 		}
 	}
-	xsResult = xsNumber(last);
+	return last;
 }
 
-COUNTED(xs_nativeCardLineAdvance)
+/* Moves line time on to `to` (never back); returns how many characters wait to be read. */
+static unsigned int advance(double to)
 {
-	double to = xsToNumber(xsArg(0));
 	if (to > gxLine.now) gxLine.now = to;
 	while (gxLine.pendingCount && gxLine.arrival[gxLine.pendingHead] <= gxLine.now) {
 		if (gxLine.ringCount < QUEUE) gxLine.ring[(gxLine.ringHead + gxLine.ringCount++) % QUEUE] = gxLine.pending[gxLine.pendingHead];
 		gxLine.pendingHead = (gxLine.pendingHead + 1) % QUEUE;
 		gxLine.pendingCount--;
 	}
-	xsResult = xsInteger(gxLine.ringCount);
+	return gxLine.ringCount;
 }
 
-COUNTED(xs_nativeCardLineNow)
+/* The timer that fires first: the earliest due, the oldest of those due together; -1 if none is set. */
+static int firstTimer(void)
 {
-	xsResult = xsNumber(gxLine.now);
+	int i, first = -1;
+	for (i = 0; i < MAX_TIMERS; i++) {
+		if (!gxTimers[i].id) continue;
+		if (first < 0 || gxTimers[i].due < gxTimers[first].due || (gxTimers[i].due == gxTimers[first].due && gxTimers[i].id < gxTimers[first].id)) first = i;
+	}
+	return first;
+}
+
+/* Puts the pump on the runner's queue once, when something is in flight or a timer is set. */
+static void scheduleRaw(txMachine* the)
+{
+	if (gxPumping) return;
+	if (!gxLine.pendingCount && firstTimer() < 0) return;
+	gxPumping = 1;
+	if (gxSetImmediateID == XS_NO_ID) gxSetImmediateID = xsID("setImmediate");
+	xsCall1(xsGlobal, gxSetImmediateID, xsGetAt(gxRoots, xsInteger(ROOT_PUMP)));
+}
+
+/* One happening: the next batch in, handed to onReadable, or the first timer due, fired. Its own C is
+ * the board's, not the terminal's; the JavaScript it calls is the terminal's. */
+static void xs_cardLinePump(txMachine* the)
+{
+	unsigned long long start = CARD_LINE_INSTRUCTIONS();
+	double first, due, batch;
+	unsigned int count;
+	int timer;
+	xsVars(2);
+	gxPumping = 0;
+	first = nextArrival(1);
+	timer = firstTimer();
+	due = timer < 0 ? -1 : gxTimers[timer].due;
+	if (first >= 0 && (timer < 0 || first <= due)) {
+		batch = gxPerCharacter ? first : nextArrival(0);
+		count = advance(timer >= 0 && due < batch ? due : batch);
+		scheduleRaw(the);
+		xsVar(0) = xsGetAt(gxRoots, xsInteger(ROOT_ON_READABLE));
+		xsVar(1) = xsGetAt(gxRoots, xsInteger(ROOT_TARGET));
+		gxCardLineInstructions += CARD_LINE_INSTRUCTIONS() - start;
+		if (count > 0 && xsTest(xsVar(0))) xsCallFunction1(xsVar(0), xsVar(1), xsInteger(count));
+		return;
+	}
+	if (timer < 0) {
+		gxCardLineInstructions += CARD_LINE_INSTRUCTIONS() - start;
+		return;
+	}
+	advance(due);
+	gxTimers[timer].id = 0;
+	scheduleRaw(the);
+	gxCardLineInstructions += CARD_LINE_INSTRUCTIONS() - start;
+	/* The timer service calls the callback: counted, as the SDK's is on the device. */
+	xsVar(0) = xsGetAt(gxRoots, xsInteger(ROOT_TIMERS + timer));
+	xsSetAt(gxRoots, xsInteger(ROOT_TIMERS + timer), xsUndefined);
+	xsCallFunction0(xsVar(0), xsUndefined);
+}
+
+/* listen(onReadable, target, perCharacter): the UART's onReadable; null or undefined stops it. */
+COUNTED(xs_nativeCardLineListen)
+{
+	xsSetAt(gxRoots, xsInteger(ROOT_ON_READABLE), xsArg(0));
+	xsSetAt(gxRoots, xsInteger(ROOT_TARGET), xsArg(1));
+	gxPerCharacter = xsTest(xsArg(2));
+}
+
+COUNTED(xs_nativeCardLineTicks)
+{
+	xsResult = xsNumber(gxLine.now / 1000);
+}
+
+/* TimerSet(callback, ms): Moddable's Timer.set(callback, interval), one-shot, on line time. Counted as
+ * the terminal's but for putting the pump on the queue (the board's). */
+static void xs_nativeCardLineTimerSet(txMachine* the)
+{
+	double ms = xsToNumber(xsArg(1));
+	unsigned long long start;
+	int i;
+	if (!xsIsInstanceOf(xsArg(0), xsFunctionPrototype)) xsTypeError("card line: Timer.set() takes a function");
+	for (i = 0; i < MAX_TIMERS && gxTimers[i].id; i++);
+	if (i == MAX_TIMERS) xsRangeError("card line: more than %d timers set", MAX_TIMERS);
+	gxTimers[i].id = gxNextTimerId++;
+	gxTimers[i].due = gxLine.now + (ms > 0 ? ms : 0) * 1000;
+	xsSetAt(gxRoots, xsInteger(ROOT_TIMERS + i), xsArg(0));
+	xsResult = xsNumber(gxTimers[i].id);
+	start = CARD_LINE_INSTRUCTIONS();
+	scheduleRaw(the);
+	gxCardLineInstructions += CARD_LINE_INSTRUCTIONS() - start;
+}
+
+static void xs_nativeCardLineTimerClear(txMachine* the)
+{
+	unsigned int id = (unsigned int)xsToNumber(xsArg(0));
+	int i;
+	for (i = 0; i < MAX_TIMERS; i++) {
+		if (id && gxTimers[i].id == id) {
+			gxTimers[i].id = 0;
+			xsSetAt(gxRoots, xsInteger(ROOT_TIMERS + i), xsUndefined);
+			return;
+		}
+	}
 }
 
 COUNTED(xs_nativeCardLineRead)
@@ -417,15 +553,19 @@ COUNTED(xs_nativeCardLineRead)
 	gxLine.ringCount--;
 }
 
-/* readInto(buffer, from, room): the UART's bulk read (hal/esp32/smartcard-uart.c readInto) into an
- * ArrayBuffer; how many characters it copied. No character of this line is ever flagged. */
+/* readInto(target, offset): the UART's bulk read (hal/esp32/smartcard-uart.c readInto) into a
+ * Uint8Array from offset; how many characters it copied. No character of this line is ever flagged. */
 COUNTED(xs_nativeCardLineReadInto)
 {
-	xsIntegerValue from = xsToInteger(xsArg(1)), room = xsToInteger(xsArg(2)), copied = 0;
+	void* buffer;
+	txUnsigned size;
+	xsIntegerValue offset, room, copied = 0;
 	unsigned char* target;
-	if (!xsIsInstanceOf(xsArg(0), xsArrayBufferPrototype)) xsTypeError("card line: ArrayBuffer expected");
-	if (from < 0 || room < 0 || from > xsGetArrayBufferLength(xsArg(0)) - room) xsRangeError("card line: %d bytes from %d is outside the buffer", (int)room, (int)from);
-	target = (unsigned char*)xsToArrayBuffer(xsArg(0)) + from;
+	if (xsToInteger(xsArgc) < 2 || _xsmcGetBuffer(the, &xsArg(0), &buffer, &size, 1) < 0) xsTypeError("card line: readInto() takes a Uint8Array");
+	offset = xsToInteger(xsArg(1));
+	if (offset < 0 || (txUnsigned)offset > size) xsRangeError("SmartCardUart: offset %d outside a buffer of %u", (int)offset, (unsigned)size);
+	target = (unsigned char*)buffer + offset;
+	room = (xsIntegerValue)(size - offset);
 	while (gxLine.ringCount && copied < room) {
 		target[copied++] = gxLine.ring[gxLine.ringHead];
 		gxLine.ringHead = (gxLine.ringHead + 1) % QUEUE;
@@ -460,12 +600,13 @@ void nativeCardLineInstall(txMachine* the)
 		{ "nativeCardLinePower", xs_nativeCardLinePower, 1 },
 		{ "nativeCardLineReset", xs_nativeCardLineReset, 1 },
 		{ "nativeCardLineSet", xs_nativeCardLineSet, 3 },
-		{ "nativeCardLineWrite", xs_nativeCardLineWrite, 3 },
-		{ "nativeCardLineNextArrival", xs_nativeCardLineNextArrival, 1 },
-		{ "nativeCardLineAdvance", xs_nativeCardLineAdvance, 1 },
-		{ "nativeCardLineNow", xs_nativeCardLineNow, 0 },
+		{ "nativeCardLineWrite", xs_nativeCardLineWrite, 1 },
+		{ "nativeCardLineListen", xs_nativeCardLineListen, 3 },
+		{ "nativeCardLineTicks", xs_nativeCardLineTicks, 0 },
+		{ "nativeCardLineTimerSet", xs_nativeCardLineTimerSet, 2 },
+		{ "nativeCardLineTimerClear", xs_nativeCardLineTimerClear, 1 },
 		{ "nativeCardLineRead", xs_nativeCardLineRead, 0 },
-		{ "nativeCardLineReadInto", xs_nativeCardLineReadInto, 3 },
+		{ "nativeCardLineReadInto", xs_nativeCardLineReadInto, 2 },
 		{ "nativeCardLineFlush", xs_nativeCardLineFlush, 0 },
 		{ "nativeCardLineStatus", xs_nativeCardLineStatus, 0 },
 	};
@@ -474,4 +615,9 @@ void nativeCardLineInstall(txMachine* the)
 		xsResult = xsNewHostFunction(functions[i].callback, functions[i].length);
 		xsDefine(xsGlobal, xsID((txString)functions[i].name), xsResult, xsDontEnum);
 	}
+	xsResult = xsNewArray(ROOT_COUNT);
+	gxRoots = xsResult;
+	fxRemember(the, &gxRoots);
+	xsResult = xsNewHostFunction(xs_cardLinePump, 0);
+	xsSetAt(gxRoots, xsInteger(ROOT_PUMP), xsResult);
 }

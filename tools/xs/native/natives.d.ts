@@ -54,16 +54,19 @@ declare function nativeCardLinePower(on: boolean): void;
 declare function nativeCardLineReset(cold: boolean): void;
 /** The terminal's UART frame: bit/s, odd parity sense, guard bits after the 2 stop bits. */
 declare function nativeCardLineSet(baud: number, odd: boolean, guardBits: number): void;
-/** The terminal writes length characters of buffer from `from`; they come back as echo. */
-declare function nativeCardLineWrite(buffer: ArrayBuffer, from: number, length: number): void;
-/** Line time (µs) by which the next batch (a run, or one character) has arrived; -1 when nothing is in flight. */
-declare function nativeCardLineNextArrival(perCharacter: boolean): number;
-/** Moves line time on to `microseconds` (never back); the characters then waiting to be read. */
-declare function nativeCardLineAdvance(microseconds: number): number;
-declare function nativeCardLineNow(): number;
+/** The terminal writes characters (the UART's write()); they come back as echo. */
+declare function nativeCardLineWrite(buffer: ArrayBuffer | ArrayBufferView): void;
+/** The UART's onReadable(count), called with `target` as this per batch (or per character); null stops it. */
+declare function nativeCardLineListen(onReadable: ((count: number) => void) | null, target: unknown, perCharacter: boolean): void;
+/** Line time in ms, fractional (Moddable's Time.ticks). */
+declare function nativeCardLineTicks(): number;
+/** A one-shot timer `ms` on in line time (Moddable's Timer.set): its id. */
+declare function nativeCardLineTimerSet(callback: () => void, ms: number): number;
+/** Cancels a timer (Timer.clear); an unknown or fired id is ignored. */
+declare function nativeCardLineTimerClear(id: number): void;
 /** The next arrived character, 0..255, or undefined. */
 declare function nativeCardLineRead(): number | undefined;
-/** Copies up to `room` arrived characters into buffer from `from`; how many it copied. */
-declare function nativeCardLineReadInto(buffer: ArrayBuffer, from: number, room: number): number;
+/** Copies arrived characters into `target` from `offset`, as many as fit; how many. RangeError for an offset outside it. */
+declare function nativeCardLineReadInto(target: Uint8Array, offset: number): number;
 declare function nativeCardLineFlush(): void;
 declare function nativeCardLineStatus(): import('./card-line.js').CardLineStatus;
