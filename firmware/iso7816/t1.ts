@@ -273,36 +273,38 @@ export class T1Transport {
   }
 
   /**
-   * One block off the line in two runs (CardLine.receiveRun), not a promise per character: the
-   * prologue (NAD, PCB, LEN: 3 bytes), its first character within BWT (× the WTX multiplier), then
-   * INF and EDC (LEN + 1 or 2 bytes); every character after the first within CWT of the one
-   * before (§11.4.3). On the wire the same waits as reading them one by one. The runs are joined
-   * into the block's bytes with one copy each.
+   * One block off the line in one run (CardLine.receiveRun), not a promise per character: its
+   * first character within BWT (× the WTX multiplier), every next one within CWT of the one before
+   * (§11.4.3), for up to one more character than the longest block. The run ends when CWT passes
+   * with nothing more, so the quiet after the block is waited in the same run: characters right
+   * after the block come in it and make the block untrusted. On the wire the same waits as reading
+   * the characters one by one.
    */
   async #receive(): Promise<Received> {
     const { bwtEtu, cwtEtu, edc } = this.#options;
     const wait = bwtEtu * this.#wtx;
     this.#wtx = 1;
-    const prologue = await this.#port.receiveRun(3, wait, cwtEtu);
-    const head = prologue.chars;
-    if (head.length === 0) return { error: R_ERROR.OTHER, reason: `no block within BWT (${wait} etu)` };
-    if (prologue.timedOut) return this.#cutShort(head.length);
-    const rest = await this.#port.receiveRun(head[2]! + edcLength(edc), cwtEtu, cwtEtu);
-    if (rest.timedOut) return this.#cutShort(head.length + rest.chars.length);
-    const bytes = new Uint8Array(head.length + rest.chars.length);
-    bytes.set(head);
-    bytes.set(rest.chars, head.length);
-    const parity = prologue.parityErrors.length > 0 || rest.parityErrors.length > 0;
+    const longest = 3 + BLOCK.MAX_INF + edcLength(edc);
+    const run = await this.#port.receiveRun(longest + 1, wait, cwtEtu);
+    const bytes = run.chars;
+    if (bytes.length === 0) return { error: R_ERROR.OTHER, reason: `no block within BWT (${wait} etu)` };
+    // LEN (the third character) says how long the block is; fewer means CWT ran out inside it.
+    const length = bytes.length < 3 ? longest + 1 : 3 + bytes[2]! + edcLength(edc);
+    if (bytes.length < length) return this.#cutShort(bytes.length);
+    // The line must then stay quiet for BGT too (§11.4.3: from the card's last character to our
+    // next one), so the next block we send needs no wait of its own: CWT after the last character
+    // is that when CWT ≥ BGT; otherwise, and after a run that filled up, the rest is waited here.
+    let trailing = bytes.length - length;
+    if (!run.timedOut) trailing += await this.#port.drain(Math.max(BGT_ETU, cwtEtu));
+    else if (cwtEtu < BGT_ETU) trailing += await this.#port.drain(BGT_ETU - cwtEtu);
+    this.#quiet = trailing === 0;
+    const parityErrors = run.parityErrors;
+    if (parityErrors.length > 0 && parityErrors[0]! < length) return { error: R_ERROR.EDC, reason: 'parity error in a block' };
     // A card sends nothing right after its block: characters there mean LEN was wrong or noise
     // hit the line, and the block is not to be trusted (it is asked for again).
-    // At least BGT too (§11.4.3: from the card's last character to our next one), so the next
-    // block we send needs no wait of its own.
-    const trailing = await this.#port.drain(Math.max(BGT_ETU, Math.min(cwtEtu, 24)));
-    this.#quiet = trailing === 0;
-    if (parity) return { error: R_ERROR.EDC, reason: 'parity error in a block' };
     if (trailing > 0) return { error: R_ERROR.OTHER, reason: `${trailing} character(s) right after a block` };
     try {
-      const { block } = decodeBlock(bytes, edc);
+      const { block } = decodeBlock(length === bytes.length ? bytes : bytes.subarray(0, length), edc);
       // An I-block longer than the IFSD we announced breaks §11.4.2: not to be trusted.
       if (block.kind === 'I' && block.inf.length > this.#ifsd) return { error: R_ERROR.OTHER, reason: `I-block of ${block.inf.length} bytes, IFSD is ${this.#ifsd}` };
       this.counters.blocksReceived++;
