@@ -69,6 +69,8 @@ export interface Atr {
 }
 
 const MAX_ATR_LENGTH = 33; // §8.2: TS and at most 32 characters
+/** The interface characters of a group, by the bit of T0 / TDi that announces each (§8.2.3). */
+const INTERFACE_NAMES = Object.freeze(['TA', 'TB', 'TC', 'TD'] as const);
 
 export function parseAtr(bytes: Uint8Array): Atr {
   const problems: string[] = [];
@@ -85,19 +87,26 @@ export function parseAtr(bytes: Uint8Array): Atr {
   const k = t0 === null ? 0 : t0 & 0x0f;
   let y = t0 === null ? 0 : t0 >> 4;
   let protocol: number | null = null;
+  // Loops without closures or array callbacks: the terminal parses every card's ATR on its way
+  // to the first command (a closure or a map/filter costs XS an allocation each).
   for (let index = 1; t0 !== null; index++) {
-    const take = (bit: number, name: string): number | null => {
-      if (!(y & bit)) return null;
-      if (at >= bytes.length) {
-        problems.push(`${name}${index} announced but the ATR ends`);
-        return null;
+    const present = [0, 0, 0, 0];
+    for (let bit = 0; bit < 4; bit++) {
+      if (!(y & (1 << bit))) {
+        present[bit] = -1;
+        continue;
       }
-      return bytes[at++]!;
-    };
-    const ta = take(1, 'TA');
-    const tb = take(2, 'TB');
-    const tc = take(4, 'TC');
-    const td = take(8, 'TD');
+      if (at >= bytes.length) {
+        problems.push(`${INTERFACE_NAMES[bit]}${index} announced but the ATR ends`);
+        present[bit] = -1;
+        continue;
+      }
+      present[bit] = bytes[at++]!;
+    }
+    const ta = present[0]! < 0 ? null : present[0]!;
+    const tb = present[1]! < 0 ? null : present[1]!;
+    const tc = present[2]! < 0 ? null : present[2]!;
+    const td = present[3]! < 0 ? null : present[3]!;
     groups.push(Object.freeze({ index, protocol, ta, tb, tc, td }));
     if (td === null) break;
     y = td >> 4;
@@ -109,8 +118,16 @@ export function parseAtr(bytes: Uint8Array): Atr {
   const historicalEnd = at + k;
   const historical = bytes.slice(at, Math.min(historicalEnd, bytes.length));
   if (t0 !== null && historical.length < k) problems.push(`${k} historical bytes announced, ${historical.length} present`);
-  const announced = groups.map((g) => g.td).filter((td): td is number => td !== null).map((td) => td & 0x0f);
-  const required = announced.some((t) => t !== 0); // §8.2.5: TCK absent if only T=0 is indicated
+  // The protocols the TDs announce, in order; T=15 is global, not a protocol; each once.
+  const protocols: number[] = [];
+  let required = false; // §8.2.5: TCK absent if only T=0 is indicated
+  for (let i = 0; i < groups.length; i++) {
+    const td = groups[i]!.td;
+    if (td === null) continue;
+    const t = td & 0x0f;
+    if (t !== 0) required = true;
+    if (t !== 15 && protocols.indexOf(t) < 0) protocols.push(t);
+  }
   const tckAt = required ? historicalEnd : null;
   const tckByte = tckAt !== null && tckAt < bytes.length ? bytes[tckAt]! : null;
   if (required && tckByte === null) problems.push('TCK missing: a protocol other than T=0 is offered');
@@ -120,11 +137,14 @@ export function parseAtr(bytes: Uint8Array): Atr {
       ? `${bytes.length - end} byte(s) after the TCK, where the ATR should end`
       : `${bytes.length - end} byte(s) after the ${k} historical bytes, where the ATR should end (only T=0 is offered: no TCK)`);
   }
-  const tckXor = tckByte === null ? null : bytes.subarray(1, tckAt! + 1).reduce((x, b) => x ^ b, 0); // T0..TCK
+  let tckXor: number | null = null;
+  if (tckByte !== null) {
+    tckXor = 0;
+    for (let i = 1; i <= tckAt!; i++) tckXor ^= bytes[i]!; // T0..TCK
+  }
   const tckValid = tckXor === null ? null : tckXor === 0;
   if (tckValid === false) problems.push(`TCK ${hex(tckByte!)} is wrong: XOR of T0..TCK is ${hex(tckXor!)}, not 00`);
 
-  const protocols = announced.filter((t) => t !== 15).filter((t, i, all) => all.indexOf(t) === i);
   if (protocols.length === 0) protocols.push(0);
 
   const ta1 = groups[0]?.ta ?? null;
@@ -135,16 +155,19 @@ export function parseAtr(bytes: Uint8Array): Atr {
   const ta2 = groups[1]?.ta ?? null;
   const specificMode = ta2 === null ? null : Object.freeze({ protocol: ta2 & 0x0f, canChange: (ta2 & 0x80) === 0, implicitParameters: (ta2 & 0x10) !== 0 });
 
-  const t1Groups = groups.filter((g) => g.index >= 3 && g.protocol === 1);
-  const first = (pick: (g: InterfaceGroup) => number | null): number | null => {
-    for (const g of t1Groups) if (pick(g) !== null) return pick(g);
-    return null;
-  };
   let t1: T1Parameters | null = null;
-  if (protocols.includes(1)) {
-    const ifsc = first((g) => g.ta);
-    const tb = first((g) => g.tb);
-    const tc = first((g) => g.tc);
+  if (protocols.indexOf(1) >= 0) {
+    // TA, TB and TC of T=1 from the first T=1 group (i ≥ 3) that has each (§11.4).
+    let ifsc: number | null = null;
+    let tb: number | null = null;
+    let tc: number | null = null;
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      if (g.index < 3 || g.protocol !== 1) continue;
+      if (ifsc === null) ifsc = g.ta;
+      if (tb === null) tb = g.tb;
+      if (tc === null) tc = g.tc;
+    }
     if (ifsc !== null && (ifsc === 0 || ifsc === 0xff)) problems.push(`IFSC ${ifsc} is RFU (1..254)`);
     t1 = Object.freeze({
       ifsc: ifsc ?? DEFAULTS.ifsc,
@@ -154,7 +177,11 @@ export function parseAtr(bytes: Uint8Array): Atr {
       given: Object.freeze({ ifsc: ifsc !== null, bwi: tb !== null, edc: tc !== null }),
     });
   }
-  const global15 = groups.find((g) => g.index >= 3 && g.protocol === 15 && g.ta !== null);
+  let global15: InterfaceGroup | undefined;
+  for (let i = 0; !global15 && i < groups.length; i++) {
+    const g = groups[i]!;
+    if (g.index >= 3 && g.protocol === 15 && g.ta !== null) global15 = g;
+  }
   const tc2 = groups[1]?.tc ?? null;
   if (tc2 === 0) problems.push('TC2 = 00 is RFU (WI must be 1..255)');
 
