@@ -12,6 +12,12 @@ import { ProtocolAbortError, TransmissionError } from './errors.js';
 import type { CharacterPort } from './port.js';
 
 const BGT_ETU = 22;
+/**
+ * How long the line must stay quiet after a block before it counts as ended, etu: at least BGT
+ * (§11.4.3); CWT where that is short, never more than this, so a card with a long CWT does not
+ * hold up each answer by a whole CWT.
+ */
+const QUIET_ETU = 24;
 
 /**
  * Times one block (the same bytes) may go out while one step of an exchange waits for its answer,
@@ -273,38 +279,68 @@ export class T1Transport {
   }
 
   /**
-   * One block off the line in one run (CardLine.receiveRun), not a promise per character: its
-   * first character within BWT (× the WTX multiplier), every next one within CWT of the one before
-   * (§11.4.3), for up to one more character than the longest block. The run ends when CWT passes
-   * with nothing more, so the quiet after the block is waited in the same run: characters right
-   * after the block come in it and make the block untrusted. On the wire the same waits as reading
-   * the characters one by one.
+   * One block off the line, not a promise per character: its first character within BWT (× the
+   * WTX multiplier), every next one within CWT of the one before (§11.4.3), then the quiet after
+   * it, at least BGT: characters right after the block make it untrusted. On the wire the same
+   * waits as reading the characters one by one.
    */
   async #receive(): Promise<Received> {
-    const { bwtEtu, cwtEtu, edc } = this.#options;
+    const { bwtEtu, cwtEtu } = this.#options;
     const wait = bwtEtu * this.#wtx;
     this.#wtx = 1;
-    const longest = 3 + BLOCK.MAX_INF + edcLength(edc);
+    return cwtEtu <= QUIET_ETU ? this.#receiveInOneRun(wait, cwtEtu) : this.#receiveInParts(wait, cwtEtu);
+  }
+
+  /**
+   * A short CWT (the card's CWI ≤ 3 .. 5): block and quiet in one run of up to one character more
+   * than the longest block, which ends when CWT passes with nothing more after the block.
+   */
+  async #receiveInOneRun(wait: number, cwtEtu: number): Promise<Received> {
+    const tail = edcLength(this.#options.edc);
+    const longest = 3 + BLOCK.MAX_INF + tail;
     const run = await this.#port.receiveRun(longest + 1, wait, cwtEtu);
     const bytes = run.chars;
     if (bytes.length === 0) return { error: R_ERROR.OTHER, reason: `no block within BWT (${wait} etu)` };
     // LEN (the third character) says how long the block is; fewer means CWT ran out inside it.
-    const length = bytes.length < 3 ? longest + 1 : 3 + bytes[2]! + edcLength(edc);
+    const length = bytes.length < 3 ? longest + 1 : 3 + bytes[2]! + tail;
     if (bytes.length < length) return this.#cutShort(bytes.length);
-    // The line must then stay quiet for BGT too (§11.4.3: from the card's last character to our
-    // next one), so the next block we send needs no wait of its own: CWT after the last character
-    // is that when CWT ≥ BGT; otherwise, and after a run that filled up, the rest is waited here.
+    // CWT after the last character is the quiet when CWT ≥ BGT; a shorter one, or a run that
+    // filled up, is completed here.
     let trailing = bytes.length - length;
-    if (!run.timedOut) trailing += await this.#port.drain(Math.max(BGT_ETU, cwtEtu));
+    if (!run.timedOut) trailing += await this.#port.drain(QUIET_ETU);
     else if (cwtEtu < BGT_ETU) trailing += await this.#port.drain(BGT_ETU - cwtEtu);
+    const parity = run.parityErrors.length > 0 && run.parityErrors[0]! < length;
+    return this.#block(length === bytes.length ? bytes : bytes.subarray(0, length), parity, trailing);
+  }
+
+  /**
+   * A long CWT (up to 32,779 etu at CWI 15): the prologue (NAD, PCB, LEN) in one run, INF and EDC
+   * in another, then a drain of QUIET_ETU, so the terminal does not wait a whole CWT after each
+   * block before it answers.
+   */
+  async #receiveInParts(wait: number, cwtEtu: number): Promise<Received> {
+    const prologue = await this.#port.receiveRun(3, wait, cwtEtu);
+    const head = prologue.chars;
+    if (head.length === 0) return { error: R_ERROR.OTHER, reason: `no block within BWT (${wait} etu)` };
+    if (prologue.timedOut) return this.#cutShort(head.length);
+    const rest = await this.#port.receiveRun(head[2]! + edcLength(this.#options.edc), cwtEtu, cwtEtu);
+    if (rest.timedOut) return this.#cutShort(head.length + rest.chars.length);
+    const bytes = new Uint8Array(head.length + rest.chars.length);
+    bytes.set(head);
+    bytes.set(rest.chars, head.length);
+    const trailing = await this.#port.drain(QUIET_ETU);
+    return this.#block(bytes, prologue.parityErrors.length > 0 || rest.parityErrors.length > 0, trailing);
+  }
+
+  /** A whole block read, with whether a character of it failed parity and how many came right after it. */
+  #block(bytes: Uint8Array, parity: boolean, trailing: number): Received {
     this.#quiet = trailing === 0;
-    const parityErrors = run.parityErrors;
-    if (parityErrors.length > 0 && parityErrors[0]! < length) return { error: R_ERROR.EDC, reason: 'parity error in a block' };
+    if (parity) return { error: R_ERROR.EDC, reason: 'parity error in a block' };
     // A card sends nothing right after its block: characters there mean LEN was wrong or noise
     // hit the line, and the block is not to be trusted (it is asked for again).
     if (trailing > 0) return { error: R_ERROR.OTHER, reason: `${trailing} character(s) right after a block` };
     try {
-      const { block } = decodeBlock(length === bytes.length ? bytes : bytes.subarray(0, length), edc);
+      const { block } = decodeBlock(bytes, this.#options.edc);
       // An I-block longer than the IFSD we announced breaks §11.4.2: not to be trusted.
       if (block.kind === 'I' && block.inf.length > this.#ifsd) return { error: R_ERROR.OTHER, reason: `I-block of ${block.inf.length} bytes, IFSD is ${this.#ifsd}` };
       this.counters.blocksReceived++;

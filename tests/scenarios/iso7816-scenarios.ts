@@ -5,7 +5,10 @@ import { answerToReset } from '../../card/atr.js';
 import { SimByteCard, type ByteCardOptions } from '../../card/iso7816/byte-card.js';
 import type { ApduCard, ByteCard, CardContacts } from '../../card/iso7816/contacts.js';
 import { parseAtr } from '../../firmware/iso7816/atr.js';
-import { crc16, decodeBlock, encodeBlock, iBlock, lrc, sBlock } from '../../firmware/iso7816/block.js';
+import { crc16, decodeBlock, encodeBlock, iBlock, lrc, S_KIND, sBlock } from '../../firmware/iso7816/block.js';
+import { CharacterPort } from '../../firmware/iso7816/port.js';
+import { T1Transport } from '../../firmware/iso7816/t1.js';
+import { blockWaitingTimeEtu, characterWaitingTimeEtu } from '../../firmware/iso7816/timing.js';
 import { invertByte } from '../../firmware/iso7816/convention.js';
 import { CardTimeoutError, TransmissionError } from '../../firmware/iso7816/errors.js';
 import { ProtocolReader, type ProtocolReaderOptions } from '../../firmware/iso7816/protocol-reader.js';
@@ -14,6 +17,7 @@ import { CardMuteError } from '../../hal/reader.js';
 import { FAULTS, SimCardLine, type Fault, type FaultPlan } from '../../hal/sim/card-line.js';
 import { equal, ok, rejects, type Scenario } from './scenario.js';
 import { ALICE, makeWorld, registerPin } from './world.js';
+import { answerStep, ReplayByteCard } from './byte-replay.js';
 
 /** A stateless test card: every answer is a function of the command alone. */
 export function echoCard(label = 'echo'): ApduCard {
@@ -161,7 +165,36 @@ const atrScenarios: Scenario[] = [
   },
 ];
 
+/** Line time (ms) of S(IFS) and of one one-block APDU over T=1 at 9,600 bit/s with CWT from `cwi`. */
+async function t1ExchangeMs(cwi: number): Promise<{ readonly ifs: number; readonly apdu: number; readonly answer: string }> {
+  const command = Uint8Array.of(0x80, 0xb0, 0, 0, 0);
+  const card = new ReplayByteCard(`CWI ${cwi}`, [
+    { terminal: null, acts: [] },
+    answerStep(encodeBlock(sBlock(S_KIND.IFS, false, Uint8Array.of(254)), 'lrc'), encodeBlock(sBlock(S_KIND.IFS, true, Uint8Array.of(254)), 'lrc'), 22),
+    answerStep(encodeBlock(iBlock(0, false, command), 'lrc'), encodeBlock(iBlock(0, false, Uint8Array.of(0x90, 0x00)), 'lrc'), 22),
+  ]);
+  const line = new SimCardLine({ card });
+  await line.activate();
+  const t1 = new T1Transport(new CharacterPort(line), { ifsc: 32, ifsd: 254, edc: 'lrc', bwtEtu: blockWaitingTimeEtu(4, 372, 1), cwtEtu: characterWaitingTimeEtu(cwi) });
+  const start = line.now;
+  await t1.negotiateIfsd();
+  const ifsDone = line.now;
+  const answer = toHex(await t1.transmit(command));
+  return { ifs: (ifsDone - start) * 1000, apdu: (line.now - ifsDone) * 1000, answer };
+}
+
 const protocolScenarios: Scenario[] = [
+  {
+    name: 'T=1 waits at most 24 etu of quiet after a block, whatever the CWT: CWI 13 (no TB3: 8,203 etu) costs no more line time than CWI 5',
+    async run() {
+      const short = await t1ExchangeMs(5);
+      const long = await t1ExchangeMs(13);
+      equal([short.answer, long.answer], ['9000', '9000'], 'both answers');
+      // At 9,600 bit/s an etu is 104 µs: a whole CWT of 8,203 etu after each block would be 855 ms.
+      ok(long.ifs < short.ifs + 1 && long.apdu < short.apdu + 1, `CWI 13: S(IFS) ${long.ifs.toFixed(1)} ms, APDU ${long.apdu.toFixed(1)} ms; CWI 5: ${short.ifs.toFixed(1)} ms, ${short.apdu.toFixed(1)} ms`);
+      ok(short.apdu < 30, `CWI 5: an APDU of 10 + 5 characters in ${short.apdu.toFixed(1)} ms`);
+    },
+  },
   {
     name: 'specific mode T=1 (TA2) with no T=1 interface bytes: T=1 at the defaults of §11.4, IFSC 32 (fuzz regression)',
     async run() {

@@ -293,6 +293,21 @@ const lineScenarios: Scenario[] = [
     },
   },
   {
+    name: 'twin card interface: noise still on the wire as a command starts is no BGT wait\'s to catch (the line was quiet since the drain): T=1 refuses the garbled answer and gets it again',
+    async run() {
+      const { bench } = await poweredBench();
+      equal((await transmit(bench, encodeCommand(COMMANDS.select()))).sw, SW_OK, 'SELECT');
+      const t1 = bench.reader.t1!.counters;
+      const invalid = t1.invalidBlocks;
+      bench.chip.noise(0x3b); // arrives while the command goes out
+      const read = await transmit(bench, encodeCommand(COMMANDS.readCardData()));
+      equal(read.sw, SW_OK, 'READ CARD DATA');
+      equal(decodeCardData(read.data).registrationNumber, ALICE.registrationNumber, 'the right data, nothing lost');
+      ok(t1.invalidBlocks > invalid && t1.invalidBlocks <= invalid + 2, `recovered by T=1 (§11.6.3): ${t1.invalidBlocks - invalid} block(s) refused`);
+      noFaults(bench);
+    },
+  },
+  {
     name: 'twin card interface: a flipped bit from the card is a parity error; T=1 asks again with an R-block and gets the block',
     async run() {
       const { bench } = await poweredBench();
