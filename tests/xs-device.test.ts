@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '../firmware/protocol/bytes.js';
 import {
-  bundleDevice, DEVICE_ED25519, ESP32_FIRMWARE, FIRMWARE_STACK, recordFixtures, requireDeviceRunner, runDevice, smallestHeap, type DeviceRun,
+  bundleDevice, computronsOf, DEVICE_ED25519, ESP32_FIRMWARE, FIRMWARE_STACK, recordFixtures, requireDeviceRunner, runDevice, smallestHeap, type DeviceRun,
 } from '../tools/bench/device.js';
 import type { DeviceFixtures } from '../tests/scenarios/device-main.js';
 import type { FlowRecording } from '../tests/scenarios/device-flows.js';
@@ -58,7 +58,7 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     assert.deepEqual(run.report.profile, { name: 'esp32', chunk: 78_848, slots: 4_928, stack: FIRMWARE_STACK });
     assert.equal(FIRMWARE_STACK, 768);
     assert.ok(run.report.peakSlots <= 4_928, explain(run));
-    assert.ok(run.report.computrons.flow > 0, 'the flow was metered');
+    assert.ok(computronsOf(run.report).flow > 0, 'the flow was metered');
   });
 
   it('registers a PIN with ESIGN (the terminal signs ST) over the byte line under the esp32 profile without memory full', async function () {
@@ -81,10 +81,10 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     const perCharacter = await runDevice(script, '3:full-service@char', LOADED);
     for (const run of [board, sim, perCharacter]) assert.equal(run.report.status, 'ok', explain(run));
     // The same bytes cross the line each way; only who pays for the card and the wire differs.
-    assert.ok(board.report.computrons.flow < sim.report.computrons.flow, `board ${board.report.computrons.flow} vs sim ${sim.report.computrons.flow} computrons`);
+    assert.ok(computronsOf(board.report).flow < computronsOf(sim.report).flow, `board ${computronsOf(board.report).flow} vs sim ${computronsOf(sim.report).flow} computrons`);
     // A wake-up per character costs the driver more than one per run: 1.37 times the computrons
     // for the whole service flow with the wake-ups and timers native, as on the device.
-    assert.ok(perCharacter.report.computrons.flow > board.report.computrons.flow * 1.25, `per character ${perCharacter.report.computrons.flow} vs per run ${board.report.computrons.flow}`);
+    assert.ok(computronsOf(perCharacter.report).flow > computronsOf(board.report).flow * 1.25, `per character ${computronsOf(perCharacter.report).flow} vs per run ${computronsOf(board.report).flow}`);
   });
 
   it('refuses a line option it does not know', async function () {
@@ -122,7 +122,7 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
       // It ran loaded (the bundle keeps @noble's providers, which cannot be preloaded): the bisection runs it so too.
       const { minChunks, minSlots } = await smallestHeap(device, arg, 'host', LOADED);
       assert.ok(minChunks !== null && minSlots !== null && minChunks <= 78_848 && minSlots <= 4_928, `${arg}: the flow fits at the sizes it ran in, so the bisection finds a smallest heap (${minChunks} chunk bytes, ${minSlots} slots)`);
-      console.log(`      ${arg} with the device's Ed25519 needs ${(minChunks / 1024).toFixed(0)} KB of chunks and ${minSlots} slots at least (bisection with the x86_64 device runner; chunk bytes are an upper bound), ${run.report.computrons.flow.toLocaleString('en-US')} computrons`);
+      console.log(`      ${arg} with the device's Ed25519 needs ${(minChunks / 1024).toFixed(0)} KB of chunks and ${minSlots} slots at least (bisection with the x86_64 device runner; chunk bytes are an upper bound), ${computronsOf(run.report).flow.toLocaleString('en-US')} computrons`);
     }
   });
 
@@ -138,7 +138,7 @@ describe('terminal on XS with ESP32 memory limits (device runner)', function () 
     for (const [probe, budget] of Object.entries(budgets)) {
       const run = await runDevice(script, `0:${probe}`, { profile: 'esp32' });
       assert.equal(run.report.status, 'ok', `${probe}: ${explain(run)}`);
-      const computrons = run.report.computrons.flow;
+      const computrons = computronsOf(run.report).flow;
       assert.ok(computrons > 0 && computrons <= budget, `${probe}: ${computrons.toLocaleString('en-US')} computrons, budget ${budget.toLocaleString('en-US')}`);
     }
   });

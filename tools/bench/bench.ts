@@ -25,7 +25,7 @@ import { join, relative } from 'node:path';
 import { DEVICE_FLOWS, LINE_RATES, lineStats, recordingKey, type FlowRecording, type LineRate } from '../../tests/scenarios/device-flows.js';
 import { ROOT, RV32_CC, RV32_QEMU } from '../xs/xsnap.mjs';
 import type { CurveTuning, DeviceFixtures } from '../../tests/scenarios/device-main.js';
-import { bundleDevice, DEVICE_PROVIDERS, ESP32_FIRMWARE, FIRMWARE_STACK, recordFixtures, runDevice, type DeviceRun, type RunOptions, smallestHeap } from './device.js';
+import { bundleDevice, computronsOf, DEVICE_PROVIDERS, ESP32_FIRMWARE, FIRMWARE_STACK, recordFixtures, runDevice, type DeviceRun, type RunOptions, smallestHeap } from './device.js';
 import { byteLineTimes, LINE_ASSUMPTIONS, type ByteLineTimes } from './line.js';
 
 
@@ -104,8 +104,6 @@ export interface BenchRow {
   readonly nativeInstructions: number | null;
   readonly jsInstructions: number | null;
   readonly native: NativeCalls;
-  /** XS computrons of the flow on RV32 under the esp32 profile. */
-  readonly computrons: number | null;
   /** rv32Instructions / RV32_INSTRUCTIONS_PER_MS; and that plus line.ms: how long the person waits. */
   readonly estMs: number | null;
   readonly waitMs: number | null;
@@ -181,7 +179,6 @@ async function measure(script: string, recording: FlowRecording, options: Option
     nativeInstructions,
     jsInstructions: rv32Instructions === null || nativeInstructions === null ? null : rv32Instructions - nativeInstructions,
     native: rv32.report.native,
-    computrons: ok ? rv32.report.computrons.flow : null,
     estMs,
     waitMs: waitMs(estMs, line.ms),
     peakChunks: ok ? rv32.report.peakChunks : null,
@@ -191,7 +188,7 @@ async function measure(script: string, recording: FlowRecording, options: Option
     psramCell,
     minChunks,
     minSlots,
-    x86Computrons: x86.report.status === 'ok' ? x86.report.computrons.flow : null,
+    x86Computrons: x86.report.status === 'ok' ? computronsOf(x86.report).flow : null,
     x86Instructions,
     apdus: lineStats(recording.line.slice(recording.setupEntries)).commands,
     line,
@@ -253,12 +250,12 @@ function nativeCell(native: NativeCalls): string {
 function table(rows: readonly BenchRow[]): string {
   const head = [
     'suite', 'flow', 'line', 'RV32 instructions', 'JS', 'native', 'est. C3 ms', 'line ms', 'wait ms', 'peak chunks', 'peak slots',
-    'min chunks', 'min slots', 'esp32', 'esp32c3', 'psram', 'computrons', 'x86 computrons', 'x86 instructions', 'APDUs', 'chars to card/terminal',
+    'min chunks', 'min slots', 'esp32', 'esp32c3', 'psram', 'x86 computrons', 'x86 instructions', 'APDUs', 'chars to card/terminal',
   ];
   const body = rows.map((r) => [
     r.suiteName, r.flow, r.rate, num(r.rv32Instructions), mega(r.jsInstructions), mega(r.nativeInstructions), ms(r.estMs), r.line.ms.toFixed(1), ms(r.waitMs),
     kb(r.peakChunks), num(r.peakSlots), kb(r.minChunks), num(r.minSlots), r.esp32Cell, r.esp32c3Cell ?? '-', r.psramCell ?? '-',
-    num(r.computrons), num(r.x86Computrons), num(r.x86Instructions), String(r.apdus), `${r.line.toCard}/${r.line.toTerminal}`,
+    num(r.x86Computrons), num(r.x86Instructions), String(r.apdus), `${r.line.toCard}/${r.line.toTerminal}`,
   ]);
   return markdownTable(head, body, 3);
 }
@@ -307,7 +304,7 @@ async function measureCuts(fixtures: DeviceFixtures): Promise<CutRow[]> {
         if (!fixtures.suites[String(suite)]?.recordings[flow]) continue;
         const run = await runDevice(script, `${suite}:${flow}`, { ...ESP32_FIRMWARE, preload: false }); // @noble: loaded, as above
         rows.push({
-          cut: cut.name, suite, flow, fitsEsp32: run.report.status === 'ok', failure: failureOf(run), computrons: run.report.computrons.flow,
+          cut: cut.name, suite, flow, fitsEsp32: run.report.status === 'ok', failure: failureOf(run), computrons: computronsOf(run.report).flow,
           baselineChunks: run.report.baseline.chunks - none.baseline.chunks, baselineSlots: run.report.baseline.slots - none.baseline.slots,
         });
       }
@@ -334,7 +331,7 @@ function compareWith(previousFile: string, rows: readonly BenchRow[]): string {
       continue;
     }
     const delta = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? 'n/a' : `${(((a - b) / b) * 100).toFixed(1)}%`);
-    const changes = [`RV32 instructions ${delta(row.rv32Instructions, old.rv32Instructions ?? null)}`, `computrons ${delta(row.computrons, old.computrons)}`];
+    const changes = [`RV32 instructions ${delta(row.rv32Instructions, old.rv32Instructions ?? null)}`, `x86 computrons ${delta(row.x86Computrons, old.x86Computrons ?? null)}`];
     if (row.esp32Cell !== old.esp32Cell && old.esp32Cell) changes.push(`esp32 ${old.esp32Cell} -> ${row.esp32Cell}`);
     if (row.minChunks !== old.minChunks || row.minSlots !== old.minSlots) changes.push(`min ${kb(old.minChunks)}/${num(old.minSlots)} -> ${kb(row.minChunks)}/${num(row.minSlots)}`);
     if (!old.rate) changes.push('(previous: whole APDUs, no byte line)');

@@ -183,7 +183,8 @@ export interface DeviceReport {
   readonly peakSlots: number;
   readonly flowPeakChunks: number;
   readonly flowPeakSlots: number;
-  readonly computrons: { readonly setup: number; readonly flow: number };
+  /** XS metering counts on the x86_64 runner; null on RV32, whose XS does not meter (as the device's does not). */
+  readonly computrons: { readonly setup: number; readonly flow: number } | null;
   /** Machine instructions per phase, where the runner counts them itself ("instret" on RV32; "none" on the host build: zeros). */
   readonly instructions: { readonly counter: 'instret' | 'none'; readonly setup: number; readonly flow: number };
   /**
@@ -233,6 +234,12 @@ function runnerArgs(script: string, arg: string, options: RunOptions): string[] 
 }
 
 /** Runs device-runner on a bundle; never rejects for the flow's own failures (read report.status). */
+/** A report's computrons (setup and flow); Error for an RV32 run, whose XS does not meter. */
+export function computronsOf(report: DeviceReport): { readonly setup: number; readonly flow: number } {
+  if (!report.computrons) throw new Error('no computrons: the RV32 runner does not meter (they are the x86_64 runner\'s)');
+  return report.computrons;
+}
+
 export async function runDevice(script: string, arg: string, options: RunOptions = {}): Promise<DeviceRun> {
   const target = options.target ?? 'host';
   const runner = requireDeviceRunner(target);

@@ -5,7 +5,7 @@
 // --quick, callgrind's x86_64 instructions of setup + flow minus setup only (as bench.ts counts them).
 //
 // Usage: node build/tools/bench/line-bench.js [--quick]
-import { bundleDevice, runDevice, type RunOptions } from './device.js';
+import { bundleDevice, computronsOf, runDevice, type RunOptions } from './device.js';
 
 const PROBES = Object.freeze(['t1-receive', 't0-receive'] as const);
 const PROFILES = Object.freeze(['esp32', 'host'] as const);
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       if (run.report.status !== 'ok') throw new Error(`${arg} under ${profile}: ${run.report.message}\n${run.stderr}`);
       const counted = quick ? null : await instructions(script, arg, { profile });
       const cell = counted === null ? '-' : counted.toLocaleString('en-US');
-      console.log(`| ${probe.padEnd(10)} | ${profile.padEnd(7)} | ${run.report.computrons.flow.toLocaleString('en-US').padStart(10)} | ${cell.padStart(12)} |`);
+      console.log(`| ${probe.padEnd(10)} | ${profile.padEnd(7)} | ${computronsOf(run.report).flow.toLocaleString('en-US').padStart(10)} | ${cell.padStart(12)} |`);
     }
   }
 }

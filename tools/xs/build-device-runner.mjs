@@ -106,7 +106,7 @@ function targetOf(name) {
     name, cc: RV32_CC, output: DEVICE_RUNNER_RV32,
     sources: [...common, ...native, join(RV32_DIR, 'rv32-platform.c'), RUNNER_SOURCE],
     // No mxProfile: XS's profiler reads a clock, and this machine has none.
-    flags: [...machine, '-fno-common', '-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="rv32-platform.h"', '-DDEVICE_RUNNER_RV32=1', ...XS_DEFINES, '-O2', '-g', ...includes, `-I${RV32_DIR}`, ...quiet, '-Wno-incompatible-pointer-types'],
+    flags: [...machine, '-fno-common', '-DINCLUDE_XSPLATFORM', '-DXSPLATFORM="rv32-platform.h"', '-DDEVICE_RUNNER_RV32=1', ...XS_DEFINES.filter((define) => define !== '-DmxMetering=1'), '-O2', '-g', ...includes, `-I${RV32_DIR}`, ...quiet, '-Wno-incompatible-pointer-types'],
     link: [...machine, `-Wl,--defsym=__flash=0x${m.flash.toString(16)}`, `-Wl,--defsym=__flash_size=0x${m.flashSize.toString(16)}`,
       `-Wl,--defsym=__ram=0x${(m.flash + m.flashSize).toString(16)}`, `-Wl,--defsym=__ram_size=0x${m.ramSize.toString(16)}`, `-Wl,--defsym=__stack_size=0x${m.stackSize.toString(16)}`, '-lm'],
     headers: [...xsHeaders, join(RV32_DIR, 'rv32-platform.h'), join(RV32_DIR, 'rv32-runner.h')],

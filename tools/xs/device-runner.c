@@ -15,7 +15,8 @@
  *
  * Peak chunk bytes and slots are reported above the baseline, for setup and flow together
  * (peak*) and for the flow alone above the live state after setup (flowPeak*). Computrons are XS
- * metering counts (64-bit, the engine's 32-bit meter is drained into it on every callback).
+ * metering counts (64-bit, the engine's 32-bit meter is drained into it on every callback), on the
+ * x86_64 build only: the RV32 build's XS does not meter, as the device's does not (null there).
  * "native" lists the device's native crypto called during the flow (tools/xs/native/): calls and,
  * on RV32, the instructions they retired, which "instructions" includes.
  *
@@ -105,6 +106,7 @@ static int gxPhase = 0; /* 0 load, 1 setup, 2 flow, 3 done */
 static const char* gxPhaseNames[] = { "load", "setup", "flow", "done" };
 static int gxSettled = 0; /* 0 pending, 1 fulfilled, 2 rejected */
 
+#ifdef mxMetering
 static txBoolean meterCallback(txMachine* the, txU4 index)
 {
 	gxComputrons += index;
@@ -116,6 +118,38 @@ static unsigned long long computronsNow(txMachine* the)
 {
 	return gxComputrons + the->meterIndex;
 }
+#define runnerBegin(THE) xsBeginMetering(THE, meterCallback, 1 << 20)
+#define runnerEnd(THE) xsEndMetering(THE)
+#else
+/* No metering (the RV32 target, as the device's XS): no computrons. */
+static unsigned long long computronsNow(txMachine* the)
+{
+	return 0;
+}
+/* The host jump xsBeginMetering would set, without the meter: memory full and other aborts
+ * (fxAbort, fxExitToHost) come back here. */
+#define runnerBegin(THE) \
+	do { \
+		xsJump __HOST_JUMP__; \
+		__HOST_JUMP__.nextJump = (THE)->firstJump; \
+		__HOST_JUMP__.stack = (THE)->stack; \
+		__HOST_JUMP__.scope = (THE)->scope; \
+		__HOST_JUMP__.frame = (THE)->frame; \
+		__HOST_JUMP__.environment = NULL; \
+		__HOST_JUMP__.code = (THE)->code; \
+		__HOST_JUMP__.flag = 0; \
+		(THE)->firstJump = &__HOST_JUMP__; \
+		if (setjmp(__HOST_JUMP__.buffer) == 0) {
+#define runnerEnd(THE) \
+		} \
+		(THE)->stack = __HOST_JUMP__.stack, \
+		(THE)->scope = __HOST_JUMP__.scope, \
+		(THE)->frame = __HOST_JUMP__.frame, \
+		(THE)->code = __HOST_JUMP__.code, \
+		(THE)->firstJump = __HOST_JUMP__.nextJump; \
+		break; \
+	} while(1)
+#endif
 
 /* Machine instructions retired so far where the runner can read them itself (RV32), else 0. */
 static unsigned long long instructionsNow(void)
@@ -428,6 +462,7 @@ static int runnerMain(int argc, char* argv[])
 	Usage baseline = { 0, 0, 0 }, afterSetup = { 0, 0, 0 };
 	long peakChunks = 0, peakSlots = 0, flowPeakChunks = 0, flowPeakSlots = 0;
 	unsigned long long computronsSetup = 0, computronsFlow = 0, mark = 0;
+	char computrons[96];
 	unsigned long long instructionsSetup = 0, instructionsFlow = 0, instructionsMark = 0;
 	/* What the runner's card and wire (native-card-line.c) retired: taken out of the counts above. */
 	unsigned long long cardLineSetup = 0, cardLineFlow = 0;
@@ -482,7 +517,7 @@ static int runnerMain(int argc, char* argv[])
 	}
 	if (!machine) { fprintf(stderr, "device-runner: cannot create the XS machine\n"); return EXIT_ABORT; }
 
-	xsBeginMetering(machine, meterCallback, 1 << 20);
+	runnerBegin(machine);
 	{
 		xsBeginHost(machine);
 		{
@@ -572,7 +607,7 @@ static int runnerMain(int argc, char* argv[])
 	done:
 		;
 	}
-	xsEndMetering(machine);
+	runnerEnd(machine);
 
 	if (violationsSetup > 0 || violationsFlow > 0) {
 		exitCode = EXIT_PRELOAD_WRITTEN;
@@ -614,6 +649,15 @@ static int runnerMain(int argc, char* argv[])
 		if ((long)machine->peakHeapCount - baseline.slots > peakSlots) peakSlots = (long)machine->peakHeapCount - baseline.slots;
 	}
 
+	/* Computrons where XS meters (the x86_64 runner); null on the RV32 target, whose XS does not
+	 * meter, as the device's does not: its instructions are the device's work alone. */
+#ifdef mxMetering
+	snprintf(computrons, sizeof(computrons), "{\"setup\":%llu,\"flow\":%llu}", computronsSetup, computronsFlow);
+#else
+	snprintf(computrons, sizeof(computrons), "null");
+	(void)computronsSetup;
+	(void)computronsFlow;
+#endif
 	printf("{\"runner\":\"device-runner\",\"profile\":{\"name\":\"%s\",\"chunk\":%ld,\"slots\":%ld,\"stack\":%ld},"
 		"\"slotBytes\":%d,\"pointerBytes\":%d,"
 		"\"status\":\"%s\",\"exitCode\":%d,\"memoryFull\":%s,\"stackOverflow\":%s,\"phase\":\"%s\",\"message\":\"%s\","
@@ -621,7 +665,7 @@ static int runnerMain(int argc, char* argv[])
 		"\"preload\":{\"on\":%s,\"aliases\":%ld,\"violationsSetup\":%ld,\"violationsFlow\":%ld},"
 		"\"afterSetup\":{\"chunks\":%ld,\"slots\":%ld,\"keys\":%ld},"
 		"\"peakChunks\":%ld,\"peakSlots\":%ld,\"flowPeakChunks\":%ld,\"flowPeakSlots\":%ld,"
-		"\"computrons\":{\"setup\":%llu,\"flow\":%llu},"
+		"\"computrons\":%s,"
 		"\"instructions\":{\"counter\":\"%s\",\"setup\":%llu,\"flow\":%llu},\"cardLine\":{\"setup\":%llu,\"flow\":%llu},\"native\":%s,\"setupOnly\":%s}\n",
 		profile.name, profile.chunk, profile.slots, profile.stack,
 		(int)sizeof(txSlot), (int)sizeof(void*),
@@ -632,7 +676,7 @@ static int runnerMain(int argc, char* argv[])
 		gxPreloadBlock ? "true" : "false", (long)machine->aliasCount, violationsSetup, violationsFlow,
 		afterSetup.chunks, afterSetup.slots, afterSetup.keys,
 		peakChunks, peakSlots, flowPeakChunks, flowPeakSlots,
-		computronsSetup, computronsFlow,
+		computrons,
 		INSTRUCTION_COUNTER, instructionsSetup, instructionsFlow, cardLineSetup, cardLineFlow, native, setupOnly ? "true" : "false");
 	fflush(stdout);
 	if (originalStackBottom) machine->stackBottom = originalStackBottom;

@@ -160,6 +160,7 @@ void fxVersion(txString theBuffer, txSize theSize)
 	c_snprintf(theBuffer, theSize, "%d.%d.%d", XS_MAJOR_VERSION, XS_MINOR_VERSION, XS_PATCH_VERSION);
 }
 
+#ifdef mxMetering
 txUnsigned fxGetCurrentMeter(txMachine* the)
 {
 	return the->meterIndex;
@@ -169,6 +170,7 @@ void fxSetCurrentMeter(txMachine* the, txUnsigned value)
 {
 	the->meterIndex = value;
 }
+#endif
 
 int c_gettimeofday(struct timeval* tv, void* tz)
 {
